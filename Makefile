@@ -1,0 +1,53 @@
+# canaria — every target does its own set-up on a fresh Debian 12 / Python 3.11 machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Quiet pip: this machine's extra indexes print a warning per missing package.
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+
+.PHONY: help install system-deps lint test test-fast demo bench build clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+	$(PIP) -e '.[llm,dev]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install canaria with the llm and dev extras
+
+system-deps: ## Install Debian packages the tests and benchmarks use (prometheus, wrk)
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus wrk >/dev/null; \
+	  else \
+	    echo "prometheus/promtool/wrk missing: run 'sudo apt-get install prometheus wrk'" >&2; exit 1; \
+	  fi; \
+	fi
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy canaria training services monitoring
+
+test: install system-deps ## Lint, type-check and run the whole test suite
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest
+
+demo: install ## Train the models, serve them and run the scripted demo
+	$(BIN)/python -m canaria.demo
+
+bench: install system-deps ## Run the benchmarks in bench/ and write JSON to bench/results/
+	$(BIN)/python -m bench
+
+build: install ## bentoml build the classic (CPU) and LLM (CUDA) services
+	$(BIN)/canaria build
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""canaria: Kubernetes-native serving for classic and LLM models with safe rollouts."""
+
+__version__ = "0.1.0"

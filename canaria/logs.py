@@ -1,0 +1,80 @@
+"""Structured JSON logging shared by every canaria process.
+
+Every line is one JSON object, so that a log shipper needs no parser. Fields named on the
+personal-data list are replaced before anything is written: callers pass raw records and
+this module decides what reaches the sink.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+REDACTED = "[redacted]"
+
+# Attributes every LogRecord has; anything else passed via ``extra=`` is a structured field.
+_STANDARD_ATTRS = frozenset(
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime"}
+)
+
+
+def redact(record: Mapping[str, Any], never_log: Iterable[str]) -> dict[str, Any]:
+    """Return a copy of ``record`` with the never-logged fields dropped (pure).
+
+    Nested mappings are redacted too, since request bodies are often nested.
+    """
+    blocked = frozenset(never_log)
+    cleaned: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in blocked:
+            continue
+        if isinstance(value, Mapping):
+            cleaned[key] = redact(value, blocked)
+        elif isinstance(value, list):
+            cleaned[key] = [
+                redact(item, blocked) if isinstance(item, Mapping) else item for item in value
+            ]
+        else:
+            cleaned[key] = value
+    return cleaned
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a LogRecord as one JSON object, including fields given via ``extra=``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                payload[key] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            # The type only: a traceback may carry request data into the log.
+            payload["exc_type"] = record.exc_info[0].__name__
+        return json.dumps(payload, default=str, separators=(",", ":"))
+
+
+def configure(*, level: str = "INFO", stream: Any = None) -> None:
+    """Send the root logger's output as JSON lines to ``stream`` (stderr by default)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if isinstance(existing.formatter, JsonFormatter):
+            root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A logger under the ``canaria`` hierarchy."""
+    return logging.getLogger(f"canaria.{name}")

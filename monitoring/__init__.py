@@ -1,0 +1,1 @@
+"""The rollout operator: ModelRollout reconciler, pure analysis engine and providers."""

@@ -1,0 +1,1 @@
+"""Small provider interfaces, chosen by name from a registry (as Flagger does)."""
