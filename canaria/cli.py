@@ -1,21 +1,41 @@
-"""The ``canaria`` command line. Sub-commands are added as the project grows."""
+"""The ``canaria`` command line: training, model listing, packaging and the operator."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+# Each module registers one sub-command; see canaria/commands/__init__.py.
+COMMAND_MODULES = (
+    "canaria.commands.train",  # canaria train classic|llm
+    "canaria.commands.models",  # canaria models
+    "canaria.commands.build",  # canaria build
+    "canaria.commands.operator",  # canaria operator (kopf or local mode)
+    "canaria.commands.router",  # canaria router
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="canaria", description=__doc__)
-    parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="canaria", description="Serve classic and LLM models with safe rollouts."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue  # a command not written yet
+        module.register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    parser.parse_args(argv)
-    return 0
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
 
 
 if __name__ == "__main__":
