@@ -1,4 +1,4 @@
-"""Synthetic telecom customers with a churn label, plus named drift scenarios.
+"""Synthetic telecom customers with a churn label, drifted by a named ``DriftScenario``.
 
 The generator stands in for a real customer table: correlated features (charges grow with
 the number of products, total charges with tenure), a label that depends on them through
@@ -14,11 +14,11 @@ as a smaller one did: the effect of a scenario is monotone in its strength.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 import numpy as np
 import pandas as pd
 
+from training.drift_scenarios import DriftScenario
 from training.metadata import Feature, FeatureSchema, FeatureType
 
 TARGET_COLUMN = "churned"
@@ -41,8 +41,12 @@ FEATURE_SCHEMA = FeatureSchema(
         Feature("tenure_months", FeatureType.INTEGER, "months as a customer", 0, 72),
         Feature("monthly_charges", FeatureType.NUMBER, "current monthly bill", 18.0, 120.0),
         Feature("total_charges", FeatureType.NUMBER, "billed over the tenure", 0.0, 9000.0),
-        Feature("contract_type", FeatureType.CATEGORY, "contract length", categories=CONTRACT_TYPES),
-        Feature("payment_method", FeatureType.CATEGORY, "how bills are paid", categories=PAYMENT_METHODS),
+        Feature(
+            "contract_type", FeatureType.CATEGORY, "contract length", categories=CONTRACT_TYPES
+        ),
+        Feature(
+            "payment_method", FeatureType.CATEGORY, "how bills are paid", categories=PAYMENT_METHODS
+        ),
         Feature("paperless_billing", FeatureType.CATEGORY, "e-mailed bills", categories=YES_NO),
         Feature("support_calls", FeatureType.INTEGER, "support calls, last 6 months", 0, 15),
         Feature("data_usage_gb", FeatureType.NUMBER, "mobile data per month", 0.0, 250.0),
@@ -58,17 +62,6 @@ NUMERIC_FEATURES = tuple(f.name for f in FEATURE_SCHEMA.features if f.type != Fe
 CATEGORICAL_FEATURES = tuple(
     f.name for f in FEATURE_SCHEMA.features if f.type == FeatureType.CATEGORY
 )
-
-
-class DriftScenario(str, Enum):
-    """How a batch of customers differs from the training population."""
-
-    # P(x) moves, P(y|x) stays: more month-to-month, pricier plans, younger, newer customers.
-    COVARIATE_SHIFT = "covariate-shift"
-    # P(x) stays, P(y|x) moves: a competitor poaches loyal heavy users, support stops mattering.
-    CONCEPT_DRIFT = "concept-drift"
-    # A broken upstream job: missing values, out-of-range numbers, unknown categories.
-    BAD_BATCH = "bad-batch"
 
 
 # Share of rows a bad batch of strength 1 corrupts.
@@ -210,18 +203,18 @@ def stable_logit(features: pd.DataFrame) -> np.ndarray:
     age = features["age"].to_numpy(dtype=float)
     usage = features["data_usage_gb"].to_numpy(dtype=float)
     return (
-        -0.55
-        + 1.1 * month_to_month
-        - 0.9 * (contract == "two-year")
-        - 1.6 * (1 - np.exp(-tenure / 10))
-        + 0.035 * (monthly - 65) * month_to_month
-        + 0.6 * np.clip(calls - 2, 0, 5)
-        + 0.55 * (features["payment_method"].to_numpy() == "electronic-check")
-        + 0.25 * (features["paperless_billing"].to_numpy() == "yes")
-        - 0.3 * (features["num_products"].to_numpy(dtype=float) - 1)
-        + 0.9 * ((age - 45) / 25) ** 2
-        + 0.8 * np.exp(-usage / 6)
-        + 0.3 * (features["region"].to_numpy() == "south")
+        -0.5
+        + 2.0 * month_to_month
+        - 1.6 * (contract == "two-year")
+        - 2.9 * (1 - np.exp(-tenure / 10))
+        + 0.063 * (monthly - 65) * month_to_month
+        + 1.1 * np.clip(calls - 2, 0, 5)
+        + 1.0 * (features["payment_method"].to_numpy() == "electronic-check")
+        + 0.45 * (features["paperless_billing"].to_numpy() == "yes")
+        - 0.55 * (features["num_products"].to_numpy(dtype=float) - 1)
+        + 1.6 * ((age - 45) / 25) ** 2
+        + 1.45 * np.exp(-usage / 6)
+        + 0.55 * (features["region"].to_numpy() == "south")
     )
 
 
@@ -236,13 +229,13 @@ def drifted_logit(features: pd.DataFrame) -> np.ndarray:
     usage = features["data_usage_gb"].to_numpy(dtype=float)
     monthly = features["monthly_charges"].to_numpy(dtype=float)
     return (
-        -0.9
-        - 1.0 * (contract == "month-to-month")
-        + 0.9 * (contract == "two-year")
-        + 1.4 * (1 - np.exp(-tenure / 10))
-        + 0.03 * (usage - 25)
-        + 0.02 * (monthly - 65)
-        - 0.5 * np.clip(features["support_calls"].to_numpy(dtype=float) - 2, 0, 5)
+        -1.2
+        - 1.8 * (contract == "month-to-month")
+        + 1.5 * (contract == "two-year")
+        + 2.4 * (1 - np.exp(-tenure / 10))
+        + 0.05 * (usage - 25)
+        + 0.035 * (monthly - 65)
+        - 0.8 * np.clip(features["support_calls"].to_numpy(dtype=float) - 2, 0, 5)
     )
 
 
@@ -291,6 +284,8 @@ def generate(
     if not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be in [0, 1], got {strength}")
     chosen = DriftScenario(scenario) if scenario is not None else None
+    if chosen is None and strength != 0.0:
+        raise ValueError(f"strength {strength} needs a scenario")
     draws = _draw(np.random.default_rng(seed), n_rows)
 
     shift = strength if chosen is DriftScenario.COVARIATE_SHIFT else 0.0

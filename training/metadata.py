@@ -47,7 +47,8 @@ class Feature:
         data = asdict(self)
         data["type"] = self.type.value
         data["categories"] = list(self.categories)
-        return data
+        # BentoML metadata refuses None: an absent bound is an absent key (see from_dict).
+        return {key: value for key, value in data.items() if value is not None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Feature:

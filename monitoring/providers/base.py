@@ -7,9 +7,11 @@ register themselves by name; the ModelRollout spec picks one by that name.
 
 from __future__ import annotations
 
+import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from canaria.metrics_catalog import Variant
 
@@ -68,15 +70,48 @@ class TrafficRouter(Protocol):
     def set_routes(self, target: RouteTarget, routes: Routes) -> None: ...
 
 
+@runtime_checkable
+class PromotingRouter(Protocol):
+    """A traffic router that can also make the canary the new stable by itself (the canaria
+    router swaps its upstreams); others leave promotion to the Deployments."""
+
+    def promote(self, target: RouteTarget) -> None: ...
+
+
+class ProviderError(RuntimeError):
+    """A provider could not answer. The analysis counts the check inconclusive, never passed.
+
+    "No data yet" is not an error: ``measure`` returns ``None`` for it.
+    """
+
+
+class MetricsUnavailableError(ProviderError):
+    """The metrics source could not be reached or failed (connection, timeout, 5xx)."""
+
+
+class MetricsQueryError(ProviderError):
+    """The query itself is wrong: bad PromQL, unknown check or placeholder, several series."""
+
+
+class TrafficRouterError(ProviderError):
+    """The traffic provider could not read or apply routes (API error, missing backend)."""
+
+
 ProviderT = TypeVar("ProviderT")
 
 
 class Registry(dict[str, Callable[..., ProviderT]]):
-    """Provider factories by name; ``create`` names the known ones when asked for another."""
+    """Provider factories by name; ``create`` names the known ones when asked for another.
 
-    def __init__(self, kind: str) -> None:
+    The built-in implementations live in ``package`` and register themselves when it is
+    imported; ``create`` imports it on first use, so this module (which the pure engine
+    imports for ``Routes``) pulls in no client library itself.
+    """
+
+    def __init__(self, kind: str, package: str | None = None) -> None:
         super().__init__()
         self.kind = kind
+        self.package = package
 
     def register(self, name: str) -> Callable[[Callable[..., ProviderT]], Callable[..., ProviderT]]:
         def decorator(factory: Callable[..., ProviderT]) -> Callable[..., ProviderT]:
@@ -86,13 +121,26 @@ class Registry(dict[str, Callable[..., ProviderT]]):
         return decorator
 
     def create(self, name: str, **settings: Any) -> ProviderT:
+        """Build provider ``name``; camelCase keys as written in a CR (``tokenEnv``) are
+        passed as the snake_case keyword arguments the factories take (``token_env``)."""
+        if name not in self and self.package:
+            importlib.import_module(self.package)
         try:
             factory = self[name]
         except KeyError:
             known = ", ".join(sorted(self)) or "none"
             raise ValueError(f"unknown {self.kind} provider {name!r} (known: {known})") from None
-        return factory(**settings)
+        return factory(**snake_case_keys(settings))
 
 
-metrics_providers: Registry[MetricsProvider] = Registry("metrics")
-traffic_routers: Registry[TrafficRouter] = Registry("traffic")
+def snake_case_keys(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"adminUrl": u}`` -> ``{"admin_url": u}`` (pure; top-level keys only)."""
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in settings.items()}
+
+
+metrics_providers: Registry[MetricsProvider] = Registry(
+    "metrics", package="monitoring.providers.metrics"
+)
+traffic_routers: Registry[TrafficRouter] = Registry(
+    "traffic", package="monitoring.providers.traffic"
+)

@@ -1,0 +1,130 @@
+"""Load generation with ``wrk`` (Debian's package): one tool for every server we compare.
+
+``wrk`` is C and uses little CPU, which matters on a 2-core machine where the load
+generator shares the cores with the server under test. A Lua script rotates over a list
+of POST bodies. Latency percentiles are wrk's (not corrected for coordinated omission).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+_PERCENTILE = re.compile(r"^\s*(\d+(?:\.\d+)?)%\s+([\d.]+)(us|ms|s|m)\s*$", re.MULTILINE)
+_RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_TOTAL = re.compile(r"^\s*(\d+) requests in", re.MULTILINE)
+_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_SOCKET_ERRORS = re.compile(
+    r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
+)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """One load point: throughput, latency percentiles and failures."""
+
+    concurrency: int
+    duration_s: float
+    requests: int
+    requests_per_s: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def lua_script(*, bodies: Sequence[str], path: str, headers: dict[str, str]) -> str:
+    """A wrk script that POSTs ``bodies`` to ``path`` in turn (pure)."""
+    lines = [
+        'wrk.method = "POST"',
+        *(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()),
+        "local bodies = {",
+        # A Lua long bracket takes the JSON verbatim (no escaping), unless it holds "]==]".
+        *(f"  [==[{body}]==]," for body in bodies),
+        "}",
+        "local i = 0",
+        "request = function()",
+        "  i = i % #bodies + 1",
+        f"  return wrk.format(nil, {json.dumps(path)}, nil, bodies[i])",
+        "end",
+    ]
+    if any("]==]" in body for body in bodies):
+        raise ValueError("a body contains ']==]', which the Lua script cannot quote")
+    return "\n".join(lines) + "\n"
+
+
+def parse_wrk_output(text: str, *, concurrency: int, duration_s: float) -> LoadResult:
+    """The numbers of one ``wrk --latency`` run (pure)."""
+    percentiles = {
+        float(match.group(1)): float(match.group(2)) * _UNITS_MS[match.group(3)]
+        for match in _PERCENTILE.finditer(text)
+    }
+    rate = _RATE.search(text)
+    total = _TOTAL.search(text)
+    if rate is None or total is None or 50.0 not in percentiles:
+        raise ValueError(f"unexpected wrk output:\n{text}")
+    non_2xx = _NON_2XX.search(text)
+    socket_errors = _SOCKET_ERRORS.search(text)
+    return LoadResult(
+        concurrency=concurrency,
+        duration_s=duration_s,
+        requests=int(total.group(1)),
+        requests_per_s=float(rate.group(1)),
+        p50_ms=percentiles[50.0],
+        p90_ms=percentiles.get(90.0, float("nan")),
+        p99_ms=percentiles.get(99.0, float("nan")),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+    )
+
+
+def run_wrk(
+    url: str,
+    *,
+    path: str,
+    bodies: Sequence[str],
+    concurrency: int,
+    duration_s: float,
+    headers: dict[str, str] | None = None,
+    threads: int | None = None,
+    timeout_s: float = 10.0,
+) -> LoadResult:
+    """POST ``bodies`` to ``url + path`` with ``concurrency`` connections for ``duration_s``."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not installed: run 'make system-deps'")
+    script = lua_script(
+        bodies=bodies, path=path, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    with tempfile.TemporaryDirectory(prefix="canaria-wrk-") as tmp:
+        script_path = Path(tmp) / "post.lua"
+        script_path.write_text(script)
+        args = [
+            wrk,
+            f"-t{threads or min(concurrency, 2)}",
+            f"-c{concurrency}",
+            f"-d{duration_s:g}s",
+            f"--timeout={timeout_s:g}s",
+            "--latency",
+            "-s",
+            str(script_path),
+            url,
+        ]
+        completed = subprocess.run(
+            args, capture_output=True, text=True, timeout=duration_s + 60, check=False
+        )
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}")
+    return parse_wrk_output(completed.stdout, concurrency=concurrency, duration_s=duration_s)

@@ -1,0 +1,29 @@
+"""``canaria router --config FILE``: the traffic router and shadow sidecar."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "router",
+        help="split traffic between stable and canary, compare shadow answers",
+        description=(
+            "Reverse proxy in front of the model servers: weighted and sticky split, "
+            "A/B match rules, shadow comparison, admin API. See services/router/README.md."
+        ),
+    )
+    parser.add_argument("--config", type=Path, required=True, help="router YAML config file")
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from services.router.server import serve
+
+    return serve(config_path=args.config, host=args.host, port=args.port, log_level=args.log_level)

@@ -1,0 +1,43 @@
+"""The pure analysis engine: measurements in, a decision and the next status out.
+
+Public API (import from here)::
+
+    decision = decide(spec=spec, status=status, measurements=m, now=now, action=None)
+    routes = desired_routes(spec=spec, status=status)  # what to (re)apply after a restart
+
+See ``engine.decide`` for the rules and ``verdicts.evaluate_check`` for the messages.
+"""
+
+from monitoring.analysis.engine import (
+    ANALYSIS_SLACK,
+    Decision,
+    analysis_due,
+    decide,
+    desired_routes,
+    restart_for_new_canary,
+    seconds_until_due,
+    stable_target,
+)
+from monitoring.analysis.verdicts import (
+    NO_DATA,
+    Measurement,
+    evaluate_analysis,
+    evaluate_check,
+    format_value,
+)
+
+__all__ = [
+    "ANALYSIS_SLACK",
+    "NO_DATA",
+    "Decision",
+    "Measurement",
+    "analysis_due",
+    "decide",
+    "desired_routes",
+    "evaluate_analysis",
+    "evaluate_check",
+    "format_value",
+    "restart_for_new_canary",
+    "seconds_until_due",
+    "stable_target",
+]

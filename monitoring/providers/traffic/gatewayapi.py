@@ -1,0 +1,110 @@
+"""Traffic through a Gateway API HTTPRoute, read and patched with the ``kubernetes`` client.
+
+Route settings (``RouteTarget.settings``, camelCase as in the CR or snake_case):
+``name`` (the HTTPRoute; default: the target's name), ``namespace`` (default: the
+target's), ``stableBackend`` and ``canaryBackend`` (Service names), ``port`` (default: the
+port the route already uses). The rule shapes are in ``httproute`` (pure builders); this
+module only reads the route and sends one JSON merge patch. A concurrent change to the route
+makes the API server answer 409 (the patch carries the resourceVersion read); the patch is
+then rebuilt from a fresh read, a few times at most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from monitoring.providers.base import (
+    Routes,
+    RouteTarget,
+    TrafficRouterError,
+    snake_case_keys,
+    traffic_routers,
+)
+from monitoring.providers.traffic.httproute import (
+    GROUP,
+    PLURAL,
+    VERSION,
+    Backends,
+    build_patch,
+    read_routes,
+)
+from monitoring.providers.traffic.kube import MERGE_PATCH, api_error, load_api_client
+from monitoring.providers.traffic.matching import validate_routes
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient, CustomObjectsApi
+
+CONFLICT_RETRIES = 3
+
+
+@traffic_routers.register("gatewayapi")
+class GatewayApiRouter:
+    """Sets HTTPRoute backend weights, mirror filter and A/B match rule."""
+
+    def __init__(
+        self,
+        *,
+        api_client: ApiClient | None = None,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+    ) -> None:
+        self._api_client = api_client
+        self._kubeconfig = kubeconfig
+        self._context = context
+        self._custom: CustomObjectsApi | None = None
+
+    def _api(self) -> CustomObjectsApi:
+        if self._custom is None:
+            from kubernetes.client import CustomObjectsApi
+
+            if self._api_client is None:
+                self._api_client = load_api_client(
+                    kubeconfig=self._kubeconfig, context=self._context
+                )
+            self._custom = CustomObjectsApi(self._api_client)
+        return self._custom
+
+    def get_routes(self, target: RouteTarget) -> Routes:
+        settings = snake_case_keys(target.settings)
+        return read_routes(self._read(target, settings), Backends.from_settings(settings))
+
+    def set_routes(self, target: RouteTarget, routes: Routes) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            validate_routes(routes)
+        except ValueError as error:
+            raise TrafficRouterError(str(error)) from None
+        settings = snake_case_keys(target.settings)
+        backends = Backends.from_settings(settings)
+        namespace, name = _location(target, settings)
+        for attempt in range(CONFLICT_RETRIES):
+            patch = build_patch(self._read(target, settings), backends, routes)
+            try:
+                self._api().patch_namespaced_custom_object(
+                    GROUP, VERSION, namespace, PLURAL, name, patch, _content_type=MERGE_PATCH
+                )
+                return
+            except ApiException as error:
+                if error.status != 409 or attempt == CONFLICT_RETRIES - 1:
+                    raise api_error(f"patching HTTPRoute {namespace}/{name}", error) from error
+
+    def _read(self, target: RouteTarget, settings: Mapping[str, Any]) -> dict[str, Any]:
+        from kubernetes.client.exceptions import ApiException
+
+        namespace, name = _location(target, settings)
+        try:
+            route = self._api().get_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURAL, name
+            )
+        except ApiException as error:
+            raise api_error(f"reading HTTPRoute {namespace}/{name}", error) from error
+        if not isinstance(route, dict):
+            raise TrafficRouterError(f"HTTPRoute {namespace}/{name}: unexpected answer {route!r}")
+        return route
+
+
+def _location(target: RouteTarget, settings: Mapping[str, Any]) -> tuple[str, str]:
+    namespace = settings.get("namespace") or target.namespace
+    return str(namespace), str(settings.get("name") or target.name)

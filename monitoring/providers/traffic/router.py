@@ -1,0 +1,259 @@
+"""Traffic through the canaria router: its admin API, or its ConfigMap inside a cluster.
+
+Settings, given to the provider (defaults) or per route in ``RouteTarget.settings`` (camelCase
+as in the CR, or snake_case):
+
+* ``adminUrl``: the router's admin base URL; ``GET``/``PUT /admin/routes``,
+  ``POST /admin/promote``, with ``Authorization: Bearer TOKEN``. The token is ``token``,
+  or read from the environment variable ``tokenEnv``, or from the Secret
+  ``adminTokenSecretRef: {name, key}`` in the target's namespace.
+* ``configMap`` (used when there is no ``adminUrl``): the ConfigMap holding the router's
+  YAML config under ``configMapKey`` (default ``config.yaml``). The provider rewrites
+  ``canary_weight``/``mirror``/``match`` in it with one JSON merge patch; the router reloads
+  the file and refuses a bad one, keeping its last good config. The YAML is re-emitted, so
+  comments in it are not kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import yaml
+
+from monitoring.providers.base import (
+    Routes,
+    RouteTarget,
+    TrafficRouterError,
+    snake_case_keys,
+    traffic_routers,
+)
+from monitoring.providers.traffic.kube import MERGE_PATCH, api_error, load_api_client
+from monitoring.providers.traffic.matching import validate_routes
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient, CoreV1Api
+
+ROUTES_PATH = "/admin/routes"
+PROMOTE_PATH = "/admin/promote"
+DEFAULT_CONFIG_MAP_KEY = "config.yaml"
+
+
+def routes_body(routes: Routes) -> dict[str, Any]:
+    """The admin API's JSON for ``routes`` (pure)."""
+    return {
+        "canary_weight": routes.canary_weight,
+        "mirror": routes.mirror,
+        "match": dict(routes.match),
+    }
+
+
+def routes_from_body(body: Any) -> Routes:
+    """``Routes`` from the admin API's (or the config file's) fields (pure)."""
+    if not isinstance(body, Mapping):
+        raise TrafficRouterError(f"router routes must be an object, got {body!r}")
+    try:
+        routes = Routes(
+            canary_weight=body.get("canary_weight", 0),
+            mirror=bool(body.get("mirror", False)),
+            match=dict(body.get("match") or {}),
+        )
+        validate_routes(routes)
+    except (TypeError, ValueError) as error:
+        raise TrafficRouterError(f"router sent invalid routes: {error}") from None
+    return routes
+
+
+def config_with_routes(config_text: str, routes: Routes) -> str:
+    """The router's YAML config with ``routes`` written into it (pure)."""
+    try:
+        config = yaml.safe_load(config_text) or {}
+    except yaml.YAMLError as error:
+        raise TrafficRouterError(f"router ConfigMap holds invalid YAML: {error}") from None
+    if not isinstance(config, Mapping):
+        raise TrafficRouterError("router ConfigMap config must be a mapping")
+    return yaml.safe_dump({**config, **routes_body(routes)}, sort_keys=False)
+
+
+def config_map_patch(config_map: Mapping[str, Any], key: str, routes: Routes) -> dict[str, Any]:
+    """The merge patch setting ``routes`` in a ConfigMap holding the config at ``key``
+    (pure); it carries the resourceVersion read, so a concurrent change is refused."""
+    text = (config_map.get("data") or {}).get(key)
+    if text is None:
+        name = config_map.get("metadata", {}).get("name", "?")
+        raise TrafficRouterError(f"ConfigMap {name} has no key {key!r}")
+    patch: dict[str, Any] = {"data": {key: config_with_routes(text, routes)}}
+    resource_version = config_map.get("metadata", {}).get("resourceVersion")
+    if resource_version:
+        patch["metadata"] = {"resourceVersion": resource_version}
+    return patch
+
+
+@traffic_routers.register("router")
+class CanariaRouter:
+    """Reads and sets the canaria router's split; ``promote`` makes the canary the stable."""
+
+    def __init__(
+        self,
+        *,
+        admin_url: str | None = None,
+        token: str | None = None,
+        token_env: str | None = None,
+        admin_token_secret_ref: Mapping[str, str] | None = None,
+        config_map: str | None = None,
+        config_map_key: str = DEFAULT_CONFIG_MAP_KEY,
+        timeout: float = 5.0,
+        api_client: ApiClient | None = None,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+    ) -> None:
+        given = {
+            "admin_url": admin_url,
+            "token": token,
+            "token_env": token_env,
+            "admin_token_secret_ref": admin_token_secret_ref,
+            "config_map": config_map,
+            "config_map_key": config_map_key,
+        }
+        self._defaults = {key: value for key, value in given.items() if value is not None}
+        self._http = httpx.Client(timeout=timeout)
+        self._api_client = api_client
+        self._kubeconfig = kubeconfig
+        self._context = context
+
+    def get_routes(self, target: RouteTarget) -> Routes:
+        settings = self._settings(target)
+        if settings.get("admin_url"):
+            return routes_from_body(self._admin(target, settings, "GET", ROUTES_PATH))
+        namespace, name, key = self._config_map_location(target, settings)
+        text = (self._read_config_map(namespace, name).get("data") or {}).get(key)
+        if text is None:
+            raise TrafficRouterError(f"ConfigMap {namespace}/{name} has no key {key!r}")
+        return routes_from_body(yaml.safe_load(text))
+
+    def set_routes(self, target: RouteTarget, routes: Routes) -> None:
+        try:
+            validate_routes(routes)
+        except ValueError as error:
+            raise TrafficRouterError(str(error)) from None
+        settings = self._settings(target)
+        if settings.get("admin_url"):
+            self._admin(target, settings, "PUT", ROUTES_PATH, routes_body(routes))
+            return
+        self._patch_config_map(target, settings, routes)
+
+    def promote(self, target: RouteTarget) -> None:
+        """The router's canary upstream becomes its stable one, with all traffic."""
+        settings = self._settings(target)
+        if not settings.get("admin_url"):
+            raise TrafficRouterError("promote needs the router's adminUrl")
+        self._admin(target, settings, "POST", PROMOTE_PATH)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- admin API -----------------------------------------------------------------------
+
+    def _settings(self, target: RouteTarget) -> dict[str, Any]:
+        return {**self._defaults, **snake_case_keys(target.settings)}
+
+    def _admin(
+        self,
+        target: RouteTarget,
+        settings: Mapping[str, Any],
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        url = f"{str(settings['admin_url']).rstrip('/')}{path}"
+        headers = {"Authorization": f"Bearer {self._token(target, settings)}"}
+        try:
+            response = self._http.request(method, url, json=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise TrafficRouterError(f"router admin {url} unreachable: {error!r}") from error
+        if response.status_code == 401:
+            raise TrafficRouterError(f"router admin {url} refused the token (401)")
+        if response.status_code != 200:
+            raise TrafficRouterError(
+                f"router admin {method} {url} answered {response.status_code}: "
+                f"{response.text[:300]}"
+            )
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            raise TrafficRouterError(f"router admin {url} sent non-JSON") from None
+
+    def _token(self, target: RouteTarget, settings: Mapping[str, Any]) -> str:
+        if settings.get("token"):
+            return str(settings["token"])
+        if settings.get("token_env"):
+            token = os.environ.get(str(settings["token_env"]))
+            if not token:
+                raise TrafficRouterError(f"environment variable {settings['token_env']} is unset")
+            return token
+        ref = settings.get("admin_token_secret_ref")
+        if isinstance(ref, Mapping) and ref.get("name") and ref.get("key"):
+            return self._secret_value(target.namespace, str(ref["name"]), str(ref["key"]))
+        raise TrafficRouterError("router admin needs token, tokenEnv or adminTokenSecretRef")
+
+    # --- Kubernetes (Secret, ConfigMap) ----------------------------------------------------
+
+    def _core(self) -> CoreV1Api:
+        from kubernetes.client import CoreV1Api
+
+        if self._api_client is None:
+            self._api_client = load_api_client(kubeconfig=self._kubeconfig, context=self._context)
+        return CoreV1Api(self._api_client)
+
+    def _secret_value(self, namespace: str, name: str, key: str) -> str:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            secret = self._core().read_namespaced_secret(name, namespace)
+        except ApiException as error:
+            raise api_error(f"reading Secret {namespace}/{name}", error) from error
+        encoded = (secret.data or {}).get(key)
+        if encoded is None:
+            raise TrafficRouterError(f"Secret {namespace}/{name} has no key {key!r}")
+        return base64.b64decode(encoded).decode().strip()
+
+    def _config_map_location(
+        self, target: RouteTarget, settings: Mapping[str, Any]
+    ) -> tuple[str, str, str]:
+        name = settings.get("config_map")
+        if not name:
+            raise TrafficRouterError("router settings need an adminUrl or a configMap")
+        key = str(settings.get("config_map_key") or DEFAULT_CONFIG_MAP_KEY)
+        return str(settings.get("namespace") or target.namespace), str(name), key
+
+    def _read_config_map(self, namespace: str, name: str) -> dict[str, Any]:
+        from kubernetes.client.exceptions import ApiException
+
+        api = self._core()
+        try:
+            response = api.api_client.sanitize_for_serialization(
+                api.read_namespaced_config_map(name, namespace)
+            )
+        except ApiException as error:
+            raise api_error(f"reading ConfigMap {namespace}/{name}", error) from error
+        return dict(response)
+
+    def _patch_config_map(
+        self, target: RouteTarget, settings: Mapping[str, Any], routes: Routes
+    ) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        namespace, name, key = self._config_map_location(target, settings)
+        for attempt in range(3):
+            patch = config_map_patch(self._read_config_map(namespace, name), key, routes)
+            try:
+                self._core().patch_namespaced_config_map(
+                    name, namespace, patch, _content_type=MERGE_PATCH
+                )
+                return
+            except ApiException as error:
+                if error.status != 409 or attempt == 2:
+                    raise api_error(f"patching ConfigMap {namespace}/{name}", error) from error

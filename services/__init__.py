@@ -1,0 +1,1 @@
+"""BentoML services: the classic model, the LLM and the router."""

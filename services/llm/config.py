@@ -1,0 +1,101 @@
+"""The LLM service's settings, read once from the environment.
+
+The service module reads them at import time, because the GPU resource request and the
+model declared at class scope are decided when the BentoML service is defined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from training.metadata import LLM_MODEL_NAME
+
+ENV_MODEL = "CANARIA_LLM_MODEL"
+ENV_DEVICE = "CANARIA_LLM_DEVICE"
+ENV_DTYPE = "CANARIA_LLM_DTYPE"
+ENV_GPU = "CANARIA_LLM_GPU"
+ENV_MAX_TOKENS = "CANARIA_LLM_MAX_TOKENS"
+
+DEFAULT_MODEL = f"{LLM_MODEL_NAME}:latest"
+DEFAULT_MAX_TOKENS_LIMIT = 512
+
+E = TypeVar("E", bound=StrEnum)
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+class Device(StrEnum):
+    """Where the model runs; ``auto`` picks CUDA when torch sees a GPU."""
+
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
+class DType(StrEnum):
+    """Weight precision; ``auto`` is float16 on CUDA and float32 on CPU."""
+
+    AUTO = "auto"
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+
+
+@dataclass(frozen=True)
+class LLMServiceConfig:
+    """What to serve and how.
+
+    ``model`` is a BentoML model tag, a local directory saved with ``save_pretrained``, or a
+    Hugging Face model id (see services/llm/loader.py). ``max_tokens_limit`` bounds the
+    ``max_tokens`` a request may ask for.
+    """
+
+    model: str = DEFAULT_MODEL
+    device: Device = Device.AUTO
+    dtype: DType = DType.AUTO
+    gpu: bool = False
+    max_tokens_limit: int = DEFAULT_MAX_TOKENS_LIMIT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> LLMServiceConfig:
+        """Parse the ``CANARIA_LLM_*`` variables (pure); a bad value names its variable."""
+        return cls(
+            model=environ.get(ENV_MODEL, "").strip() or DEFAULT_MODEL,
+            device=_enum(Device, environ, ENV_DEVICE, Device.AUTO),
+            dtype=_enum(DType, environ, ENV_DTYPE, DType.AUTO),
+            gpu=_flag(environ, ENV_GPU),
+            max_tokens_limit=_positive_int(environ, ENV_MAX_TOKENS, DEFAULT_MAX_TOKENS_LIMIT),
+        )
+
+
+def _enum(kind: type[E], environ: Mapping[str, str], name: str, default: E) -> E:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        allowed = ", ".join(str(member.value) for member in kind)
+        raise ValueError(f"{name}={raw!r} is not one of: {allowed}") from None
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(f"{name}={raw!r} is not a boolean (use 1 or 0)")
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name}={raw!r} is not a positive integer")
+    return int(raw)

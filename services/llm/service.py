@@ -1,0 +1,80 @@
+"""The LLM BentoML service: an OpenAI-compatible completions server for one causal LM.
+
+Run from the repository root::
+
+    bentoml serve services.llm.service:LLMService --port 3000
+
+What it serves comes from the environment (services/llm/config.py): ``CANARIA_LLM_MODEL``
+(a BentoML tag, default ``support-lm:latest``; a local directory; or a Hugging Face id),
+``CANARIA_LLM_DEVICE`` (auto|cpu|cuda), ``CANARIA_LLM_DTYPE`` and ``CANARIA_LLM_GPU=1``,
+which makes the service request a GPU. A BentoML tag is declared at class scope, so
+``bentoml build`` packs that model into the bento.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import bentoml
+
+from services.llm.config import LLMServiceConfig
+from services.llm.loader import SourceKind, resolve_source
+from services.llm.openai_app import OpenAIBackend, build_openai_app
+
+logger = logging.getLogger(__name__)
+
+CONFIG = LLMServiceConfig.from_env(os.environ)
+MODEL_SOURCE = resolve_source(CONFIG.model)
+
+# One worker: the model is loaded once and generation threads share it. A GPU service
+# asks the scheduler for a GPU; a CPU one for the two cores it can use.
+RESOURCES: dict[str, Any] = {"gpu": 1, "memory": "16Gi"} if CONFIG.gpu else {"cpu": "2"}
+
+
+def _backend() -> OpenAIBackend:
+    backend: OpenAIBackend = bentoml.get_current_service().backend
+    return backend
+
+
+openai_app = build_openai_app(_backend)
+
+
+@bentoml.asgi_app(openai_app, path="/v1")
+@bentoml.service(
+    name="canaria-llm",
+    resources=RESOURCES,
+    workers=1,
+    traffic={"timeout": 300},
+)
+class LLMService:
+    """OpenAI-compatible ``/v1/completions`` and ``/v1/chat/completions`` for one model."""
+
+    # None unless the configured model is a BentoML tag (a path or hub id is loaded in
+    # __init__ instead); BentoML resolves it from the store, or from the bento when built.
+    bento_model = (
+        bentoml.models.BentoModel(CONFIG.model) if MODEL_SOURCE.kind is SourceKind.BENTOML else None
+    )
+
+    def __init__(self) -> None:
+        from services.llm.engine import LLMEngine
+        from services.llm.loader import load_causal_lm, load_stored_model
+        from services.llm.metrics import create_metrics
+
+        if self.bento_model is not None:
+            loaded = load_stored_model(self.bento_model, device=CONFIG.device, dtype=CONFIG.dtype)
+        else:
+            loaded = load_causal_lm(CONFIG.model, device=CONFIG.device, dtype=CONFIG.dtype)
+        self.backend = OpenAIBackend(
+            engine=LLMEngine(loaded),
+            metrics=create_metrics(),
+            max_tokens_limit=CONFIG.max_tokens_limit,
+        )
+        logger.info(
+            "serving %s:%s on %s (context %d tokens)",
+            loaded.name,
+            loaded.version,
+            loaded.device,
+            loaded.context_length,
+        )

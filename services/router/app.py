@@ -1,0 +1,357 @@
+"""The router as a raw ASGI application: its own endpoints, then the proxy for the rest.
+
+The router's own paths are ``/healthz``, ``/readyz``, ``/metrics`` and ``/admin/*``;
+every other request is routed to a variant and forwarded. The config in force is one
+reference (``self.config``) read once per request, so a weight change applies atomically
+to the requests that arrive after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from canaria.logs import get_logger
+from canaria.metrics_catalog import Variant
+
+from .admin import handle_admin
+from .compare import Answer, ClassicComparator, TextComparator, build_comparator
+from .config import ConfigError, RouterConfig
+from .metrics import CONTENT_TYPE, RouterMetrics
+from .proxy import (
+    ERROR_STATUS,
+    REQUEST_SKIP,
+    Message,
+    Receive,
+    Send,
+    error_message,
+    error_reason,
+    forward,
+    send_json,
+)
+from .ratelimit import RateLimiter
+from .reload import ConfigWatcher
+from .routing import RoutingError, choose_variant
+from .shadow import ShadowMirror, ShadowPlan, ShadowRequest
+
+log = get_logger("router")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+_SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for"}
+# Shorter than the usual upstream keep-alive (uvicorn: 5 s), so that we never send a
+# non-idempotent request on a connection the upstream is about to close.
+_UPSTREAM_KEEPALIVE_SECONDS = 3.0
+VARIANT_HEADER = b"x-canaria-variant"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class ClientGone(Exception):
+    pass
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body, refusing more than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks) if len(chunks) != 1 else chunk
+
+
+def request_id(given: str | None) -> str:
+    """The client's ``x-request-id`` when it is a sane token, else a new one."""
+    if given and _REQUEST_ID.match(given):
+        return given
+    return uuid.uuid4().hex
+
+
+class RouterApp:
+    def __init__(
+        self,
+        config: RouterConfig,
+        *,
+        config_path: Path | None = None,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.metrics = RouterMetrics()
+        self.ready = False
+        self._draw = draw
+        self._session: aiohttp.ClientSession | None = None
+        self._shadow_session: aiohttp.ClientSession | None = None
+        self.shadow = ShadowMirror(metrics=self.metrics, session=self._shadow_client, draw=draw)
+        self._limiter: RateLimiter | None = None
+        self._comparator: ClassicComparator | TextComparator | None = None
+        self._comparator_key: tuple[Any, ...] = ()
+        self._plan: ShadowPlan | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self.apply(config, source="start")
+
+    # --- configuration ------------------------------------------------------------------
+
+    def apply(self, config: RouterConfig, *, source: str) -> None:
+        """Put ``config`` in force. Synchronous, so no request sees a half-applied one."""
+        previous = self.config
+        rate_limit = config.rate_limit
+        if rate_limit is None:
+            self._limiter = None
+        elif self._limiter is None or self._limiter.settings != rate_limit:
+            self._limiter = RateLimiter(rate_limit)
+        self._plan = self._shadow_plan(config)
+        self.config = config
+        self.metrics.set_weight(config.canary_weight)
+        if source != "start" and previous.routes() != config.routes():
+            log.info("routes changed", extra={"source": source, **config.routes()})
+
+    def _shadow_plan(self, config: RouterConfig) -> ShadowPlan | None:
+        upstream = config.upstream(Variant.SHADOW)
+        if upstream is None:
+            return None
+        settings = config.shadow_settings
+        comparator = self._comparator
+        wanted = (settings.comparator, settings.classic, settings.text)
+        if comparator is None or wanted != self._comparator_key:
+            if isinstance(comparator, TextComparator):
+                comparator.close()
+            comparator = self._comparator = build_comparator(settings)
+            self._comparator_key = wanted
+        return ShadowPlan(upstream, settings, comparator, frozenset(config.never_log))
+
+    def _reloaded(self, config: RouterConfig) -> None:
+        self.apply(config, source="file")
+        self.metrics.reload(ok=True)
+        log.info("config reloaded", extra={"path": str(self.config_path), **config.routes()})
+
+    def _refused(self, error: ConfigError) -> None:
+        self.metrics.reload(ok=False)
+        log.error(
+            "config refused, keeping the last good one",
+            extra={"path": str(self.config_path), "error": str(error)},
+        )
+
+    # --- ASGI ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = scope["path"]
+            if path.startswith("/admin/"):
+                await handle_admin(
+                    self,
+                    path=path,
+                    method=scope["method"],
+                    headers=_header_map(scope),
+                    receive=receive,
+                    send=send,
+                )
+            elif path in ("/healthz", "/readyz", "/metrics"):
+                await self._own_endpoint(path, send)
+            else:
+                await self._proxy(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _own_endpoint(self, path: str, send: Send) -> None:
+        if path == "/metrics":
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", CONTENT_TYPE.encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": self.metrics.exposition()})
+        elif path == "/healthz":
+            await send_json(send, 200, {"status": "ok"})
+        elif self.ready:
+            await send_json(send, 200, {"status": "ready"})
+        else:
+            await send_json(send, 503, {"status": "starting"})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=0, keepalive_timeout=_UPSTREAM_KEEPALIVE_SECONDS, ttl_dns_cache=60
+            ),
+            cookie_jar=aiohttp.DummyCookieJar(),  # a proxy must not keep anyone's cookies
+            auto_decompress=False,  # relay the bytes the upstream sent, as they are
+            skip_auto_headers=("User-Agent", "Accept-Encoding"),
+        )
+        self._shadow_session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=_UPSTREAM_KEEPALIVE_SECONDS),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=("User-Agent",),
+        )
+        if self.config_path is not None:
+            watcher = ConfigWatcher(
+                self.config_path,
+                on_change=self._reloaded,
+                on_refused=self._refused,
+                interval=lambda: self.config.reload_interval_seconds,
+            )
+            self._watch_task = asyncio.get_running_loop().create_task(watcher.run())
+        self.ready = True
+
+    async def stop(self) -> None:
+        self.ready = False
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+        await self.shadow.close()
+        if isinstance(self._comparator, TextComparator):
+            self._comparator.close()
+        for session in (self._session, self._shadow_session):
+            if session is not None:
+                await session.close()
+
+    def _shadow_client(self) -> aiohttp.ClientSession:
+        assert self._shadow_session is not None, "router not started"
+        return self._shadow_session
+
+    # --- the proxy ----------------------------------------------------------------------
+
+    async def _proxy(self, scope: Message, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        config, shadow_plan = self.config, self._plan  # one snapshot for this request
+        headers = _header_map(scope)
+        rid = request_id(headers.get("x-request-id"))
+        reply_headers = [(b"x-request-id", rid.encode())]
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        if self._limiter is not None:
+            wait = self._limiter.retry_after(self._limiter.key(headers, address))
+            if wait is not None:
+                self.metrics.rate_limited.inc()
+                await send_json(
+                    send,
+                    429,
+                    {"error": f"rate limit exceeded, retry in {wait}s", "request_id": rid},
+                    headers=[*reply_headers, (b"retry-after", str(wait).encode())],
+                )
+                return
+        try:
+            variant = choose_variant(config=config, headers=headers, draw=self._draw)
+            body = await self._body(receive, headers, config.max_request_bytes)
+        except RoutingError as error:
+            payload = {"error": str(error), "request_id": rid}
+            await send_json(send, 400, payload, headers=reply_headers)
+            return
+        except BodyTooLarge:
+            message = f"request body larger than max_request_bytes ({config.max_request_bytes})"
+            await send_json(send, 413, {"error": message, "request_id": rid}, headers=reply_headers)
+            return
+        except ClientGone:
+            return
+        upstream = config.upstream(variant)
+        assert upstream is not None, "validated: a routable variant has an upstream"
+        # With mirror on, the canary is the shadow: only stable answers are copied to it.
+        plan = shadow_plan if variant is Variant.STABLE or not config.mirror else None
+        shadowed = plan is not None and self._draw() < plan.settings.sample_rate
+        forwarded = _forwarded_headers(scope, rid, address)
+        reply_headers.append((VARIANT_HEADER, variant.value.encode()))
+        assert self._session is not None, "router not started"
+        try:
+            outcome = await forward(
+                session=self._session,
+                upstream=upstream,
+                method=scope["method"],
+                target=_target(scope),
+                headers=forwarded,
+                body=body,
+                send=send,
+                receive=receive,
+                extra_headers=reply_headers,
+                capture_limit=plan.settings.max_answer_bytes if shadowed and plan else 0,
+            )
+        except (TimeoutError, aiohttp.ClientError) as error:
+            reason = error_reason(error)
+            self.metrics.upstream_error(variant, reason)
+            self.metrics.request(variant, None, time.perf_counter() - started)
+            payload = {
+                "error": error_message(variant, upstream, reason),
+                "variant": variant.value,
+                "request_id": rid,
+            }
+            await send_json(send, ERROR_STATUS.get(reason, 502), payload, headers=reply_headers)
+            return
+        if outcome.error is not None:
+            self.metrics.upstream_error(variant, outcome.error)
+        self.metrics.request(variant, outcome.status, time.perf_counter() - started)
+        if (
+            plan is not None
+            and outcome.body is not None
+            and outcome.error is None
+            and outcome.status is not None
+            and 200 <= outcome.status < 300
+        ):
+            request = ShadowRequest(
+                request_id=rid,
+                method=scope["method"],
+                target=_target(scope),
+                headers=forwarded,
+                body=body,
+                primary_variant=variant,
+                primary=Answer(outcome.body, outcome.content_type),
+            )
+            self.shadow.offer(request, plan)
+
+    @staticmethod
+    async def _body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge
+        return await read_body(receive, limit)
+
+
+def _header_map(scope: Message) -> dict[str, str]:
+    """Header names are lower case in ASGI; a repeated header keeps its last value."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+def _target(scope: Message) -> str:
+    query = scope.get("query_string", b"")
+    path = scope.get("raw_path") or scope["path"].encode()
+    return (path + b"?" + query if query else path).decode("latin-1")
+
+
+def _forwarded_headers(scope: Message, rid: str, address: str) -> list[tuple[str, str]]:
+    headers: list[tuple[str, str]] = []
+    forwarded_for = address
+    for name, value in scope["headers"]:
+        if name == b"x-forwarded-for":
+            forwarded_for = f"{value.decode('latin-1')}, {address}"
+        elif name not in _SKIP_FORWARDED:
+            headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    headers.append(("x-request-id", rid))
+    headers.append(("x-forwarded-for", forwarded_for))
+    return headers

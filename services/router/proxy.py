@@ -1,0 +1,202 @@
+"""Forwarding one request to one upstream and relaying the answer, streamed when it is long.
+
+Nothing here retries: a prediction POST may not be idempotent, so an upstream that fails
+is reported to the client (503 unreachable, 502 broken answer, 504 timeout) with the
+variant named. aiohttp itself only re-sends idempotent methods on a keep-alive connection
+the upstream had closed, which is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from canaria.metrics_catalog import Variant
+
+from .config import UpstreamSettings
+
+Message = MutableMapping[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+Receive = Callable[[], Awaitable[Message]]
+
+# Hop-by-hop headers (RFC 9110 §7.6.1) plus those the client library sets itself.
+REQUEST_SKIP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
+        b"expect",
+        b"x-request-id",
+    }
+)
+RESPONSE_SKIP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"x-request-id",
+    }
+)
+# Answers up to this size with a known length are read whole and sent in one write.
+BUFFERED_ANSWER_BYTES = 256 * 1024
+ERROR_STATUS = {"connect": 503, "timeout": 504}
+JSON_HEADERS = [(b"content-type", b"application/json")]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a forwarded request."""
+
+    status: int | None  # the upstream's status; None when no answer came back
+    error: str | None  # connect, timeout, disconnect, protocol; None when all went well
+    body: bytes | None  # the answer as the client got it, when captured for the shadow
+    content_type: str = ""
+
+
+@functools.lru_cache(maxsize=64)
+def client_timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """Bounds the connect, the wait for the headers and each gap between chunks."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
+
+
+def error_reason(error: BaseException) -> str:
+    """A short label for a client-side failure (pure)."""
+    if isinstance(error, asyncio.TimeoutError):  # aiohttp's timeouts subclass it
+        return "timeout"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return "connect"
+    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+        return "disconnect"
+    return "protocol"
+
+
+def error_message(variant: Variant, upstream: UpstreamSettings, reason: str) -> str:
+    what = {
+        "connect": "is unreachable",
+        "timeout": f"did not answer within {upstream.timeout_seconds:g}s",
+        "disconnect": "closed the connection",
+    }.get(reason, "sent an invalid answer")
+    return f"upstream {variant.value} ({upstream.url}) {what}"
+
+
+async def send_json(
+    send: Send,
+    status: int,
+    payload: Any,
+    *,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*JSON_HEADERS, *(headers or [])],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _watch_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def forward(
+    *,
+    session: aiohttp.ClientSession,
+    upstream: UpstreamSettings,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    send: Send,
+    receive: Receive,
+    extra_headers: list[tuple[bytes, bytes]],
+    capture_limit: int,
+) -> Outcome:
+    """Send the request upstream and relay the answer to ``send``.
+
+    Errors before the answer started become a JSON error the caller sends; errors while
+    streaming can only cut the connection, and are reported in the ``Outcome``.
+    ``capture_limit`` > 0 keeps up to that many bytes of the answer for the shadow.
+    """
+    response = await session.request(
+        method,
+        upstream.url + target,
+        headers=headers,
+        data=body or None,
+        timeout=client_timeout(upstream.timeout_seconds),
+        allow_redirects=False,
+    )
+    async with response:
+        content_type = response.headers.get("content-type", "")
+        relayed = [
+            (name, value)
+            for name, value in response.raw_headers
+            if name.lower() not in RESPONSE_SKIP
+        ]
+        start = {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": relayed + extra_headers,
+        }
+        length = response.content_length
+        if (
+            length is not None
+            and length <= BUFFERED_ANSWER_BYTES
+            and not content_type.startswith("text/event-stream")
+        ):
+            data = await response.read()
+            await send(start)
+            await send({"type": "http.response.body", "body": data})
+            captured = data if capture_limit > 0 and len(data) <= capture_limit else None
+            return Outcome(response.status, None, captured, content_type)
+        await send(start)
+        return await _stream(response, send, receive, capture_limit, content_type)
+
+
+async def _stream(
+    response: aiohttp.ClientResponse,
+    send: Send,
+    receive: Receive,
+    capture_limit: int,
+    content_type: str,
+) -> Outcome:
+    """Relay each chunk as it arrives (SSE tokens reach the client one by one)."""
+    captured: bytearray | None = bytearray() if capture_limit > 0 else None
+    watcher = asyncio.ensure_future(_watch_disconnect(receive))
+    try:
+        async for chunk in response.content.iter_any():
+            if watcher.done():  # the client left: stop reading a long generation
+                return Outcome(response.status, "client_disconnect", None, content_type)
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if captured is not None:
+                captured += chunk
+                if len(captured) > capture_limit:
+                    captured = None
+        await send({"type": "http.response.body", "body": b""})
+    except (TimeoutError, aiohttp.ClientError) as error:
+        return Outcome(response.status, error_reason(error), None, content_type)
+    finally:
+        watcher.cancel()
+    return Outcome(
+        response.status, None, bytes(captured) if captured is not None else None, content_type
+    )

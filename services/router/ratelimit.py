@@ -1,0 +1,67 @@
+"""Per-client rate limit: one token bucket per key (a header's value or the client address)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .config import CLIENT_ADDRESS, RateLimitSettings
+
+
+@dataclass(frozen=True)
+class Bucket:
+    tokens: float
+    updated: float
+
+
+def take(
+    bucket: Bucket | None, *, now: float, rate: float, burst: int
+) -> tuple[Bucket, float | None]:
+    """Spend one token (pure): the new bucket, and ``None`` if allowed, else the seconds
+    until a token is back (what ``Retry-After`` says)."""
+    if bucket is None:
+        tokens = float(burst)
+    else:
+        tokens = min(float(burst), bucket.tokens + (now - bucket.updated) * rate)
+    if tokens >= 1.0:
+        return Bucket(tokens - 1.0, now), None
+    return Bucket(tokens, now), (1.0 - tokens) / rate
+
+
+class RateLimiter:
+    def __init__(
+        self, settings: RateLimitSettings, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._header = None if settings.key == CLIENT_ADDRESS else settings.key.split(":", 1)[1]
+        self._buckets: dict[str, Bucket] = {}
+
+    def key(self, headers: dict[str, str], client: str) -> str:
+        """The bucket a request spends from; without the header, the client address."""
+        if self._header is not None:
+            value = headers.get(self._header)
+            if value:
+                return f"h:{value}"
+        return f"a:{client}"
+
+    def retry_after(self, key: str) -> int | None:
+        """``None`` when the request may pass, else whole seconds to wait (at least 1)."""
+        settings = self.settings
+        now = self._clock()
+        bucket, wait = take(
+            self._buckets.get(key), now=now, rate=settings.requests_per_second, burst=settings.burst
+        )
+        if key not in self._buckets and len(self._buckets) >= settings.max_clients:
+            self._forget_idle(now)
+        self._buckets[key] = bucket
+        return None if wait is None else max(1, math.ceil(wait))
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop buckets that have refilled (forgetting them changes nothing), else the oldest."""
+        full_after = self.settings.burst / self.settings.requests_per_second
+        idle = [key for key, bucket in self._buckets.items() if now - bucket.updated >= full_after]
+        for key in idle or list(self._buckets)[: max(1, len(self._buckets) // 10)]:
+            del self._buckets[key]

@@ -1,0 +1,167 @@
+"""The shadow: after the primary answered, send the same request to the shadow and compare.
+
+The primary's answer has already been sent when ``offer`` is called, so nothing here can
+delay or change it. At most ``max_in_flight`` shadow requests run at once; past that a
+sampled request is dropped and counted. Every failure is counted by reason and never
+raised: a slow, down or broken shadow only shows up in the metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from canaria.logs import get_logger, redact
+from canaria.metrics_catalog import Variant
+
+from .answers import AnswerError
+from .compare import Answer, Comparator, Comparison
+from .config import ShadowSettings, UpstreamSettings
+from .metrics import RouterMetrics
+from .proxy import error_reason
+
+log = get_logger("router.shadow")
+
+SHADOW_HEADER = ("x-canaria-shadow", "1")
+
+
+@dataclass(frozen=True)
+class ShadowRequest:
+    """A copy of a request the primary answered, with the primary's answer."""
+
+    request_id: str
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    primary_variant: Variant
+    primary: Answer
+
+
+@dataclass(frozen=True)
+class ShadowPlan:
+    """Where and how copies go under the current config (rebuilt on every change)."""
+
+    upstream: UpstreamSettings
+    settings: ShadowSettings
+    comparator: Comparator
+    never_log: frozenset[str]
+
+
+class ShadowMirror:
+    def __init__(
+        self,
+        *,
+        metrics: RouterMetrics,
+        session: Callable[[], aiohttp.ClientSession],
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self._metrics = metrics
+        self._session = session
+        self._draw = draw
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    def offer(self, request: ShadowRequest, plan: ShadowPlan) -> None:
+        """Start the shadow request in the background, or drop it if too many are running."""
+        if len(self._tasks) >= plan.settings.max_in_flight:
+            self._metrics.shadow_dropped.inc()
+            return
+        task = asyncio.get_running_loop().create_task(self._run(request, plan))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, request: ShadowRequest, plan: ShadowPlan) -> None:
+        try:
+            answer = await self._ask(request, plan)
+            if answer is None:
+                return
+            try:
+                comparison = await plan.comparator.compare(request.primary, answer)
+            except AnswerError:
+                self._metrics.shadow_failed("invalid")
+                return
+            self._metrics.compared(
+                plan.comparator.kind.value,
+                agree=comparison.agree,
+                difference=comparison.difference,
+            )
+            if not comparison.agree and self._draw() < plan.settings.disagreement_log_rate:
+                self._log_disagreement(request, plan, comparison)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the shadow must never take the router down
+            self._metrics.shadow_failed("error")
+            log.error(
+                "shadow comparison failed",
+                extra={"request_id": request.request_id, "error_type": type(error).__name__},
+            )
+
+    async def _ask(self, request: ShadowRequest, plan: ShadowPlan) -> Answer | None:
+        """The shadow's answer, or ``None`` after counting why there is none."""
+        limit = plan.settings.max_answer_bytes
+        try:
+            async with self._session().request(
+                request.method,
+                plan.upstream.url + request.target,
+                headers=[*request.headers, SHADOW_HEADER],
+                data=request.body or None,
+                timeout=aiohttp.ClientTimeout(total=plan.upstream.timeout_seconds),
+                allow_redirects=False,
+            ) as response:
+                if not 200 <= response.status < 300:
+                    self._metrics.shadow_failed("status")
+                    return None
+                body = await response.content.read(limit + 1)
+                content_type = response.headers.get("content-type", "")
+        except (TimeoutError, aiohttp.ClientError) as error:
+            self._metrics.shadow_failed(error_reason(error))
+            return None
+        if len(body) > limit:
+            self._metrics.shadow_failed("invalid")
+            return None
+        return Answer(body, content_type)
+
+    def _log_disagreement(
+        self, request: ShadowRequest, plan: ShadowPlan, comparison: Comparison
+    ) -> None:
+        record = redact(
+            {
+                "request": _logged_body(request.body),
+                "primary": comparison.primary,
+                "shadow": comparison.shadow,
+            },
+            plan.never_log,
+        )
+        log.warning(
+            "shadow disagreement",
+            extra={
+                "request_id": request.request_id,
+                "comparator": plan.comparator.kind.value,
+                "difference": round(comparison.difference, 6),
+                "primary_variant": request.primary_variant.value,
+                **record,
+            },
+        )
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _logged_body(body: bytes) -> Any:
+    """The request as JSON, so that never-logged fields can be removed; else its size only."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {"bytes": len(body)}

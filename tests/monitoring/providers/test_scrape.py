@@ -1,0 +1,153 @@
+"""The scrape provider: real exporter processes, and windows over a recorded history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from canaria.metrics_catalog import Variant
+from monitoring.checks import CUSTOM_CHECK, BuiltinCheck
+from monitoring.providers.base import (
+    MetricQuery,
+    MetricsQueryError,
+    MetricsUnavailableError,
+    metrics_providers,
+)
+from monitoring.providers.metrics.scrape import ScrapeProvider
+from tests.monitoring.providers.conftest import Exporters
+from tests.monitoring.providers.exporter import EXPECTED, MODEL
+from tests.support.processes import free_port
+
+
+@pytest.fixture
+def provider(exporters: Exporters) -> Iterator[ScrapeProvider]:
+    created = metrics_providers.create(
+        "scrape",
+        targets={
+            "router": exporters.metrics_url(exporters.router),
+            "stable": [exporters.metrics_url(exporters.stable)],
+            "canary": [exporters.metrics_url(exporters.canary)],
+        },
+        minScrapeInterval=0,
+    )
+    assert isinstance(created, ScrapeProvider)
+    yield created
+    created.close()
+
+
+@pytest.mark.parametrize("variant", [Variant.STABLE, Variant.CANARY])
+@pytest.mark.parametrize("check", list(BuiltinCheck))
+def test_builtin_check_from_scrape_deltas(
+    provider: ScrapeProvider, check: BuiltinCheck, variant: Variant
+) -> None:
+    provider.scrape()
+    value = provider.measure(MetricQuery(check.value, variant, 60.0))
+    assert value == pytest.approx(EXPECTED[check.value][variant.value], rel=1e-9)
+
+
+def test_selector_and_missing_variant(provider: ScrapeProvider) -> None:
+    query = MetricQuery("llmTokensPerSecond", Variant.STABLE, 60.0, selector={"model": MODEL})
+    assert provider.measure(query) == pytest.approx(50.0)
+    assert provider.measure(MetricQuery("llmTtftP95", Variant.SHADOW, 60.0)) is None
+    assert provider.measure(MetricQuery("requestSuccessRate", Variant.SHADOW, 60.0)) is None
+
+
+def test_custom_promql_is_refused(provider: ScrapeProvider) -> None:
+    with pytest.raises(MetricsQueryError, match="custom PromQL"):
+        provider.measure(MetricQuery(CUSTOM_CHECK, Variant.CANARY, 60.0, promql="up"))
+
+
+def test_a_needed_target_that_is_down_is_unavailable(exporters: Exporters) -> None:
+    down = f"http://127.0.0.1:{free_port()}/metrics"
+    provider = ScrapeProvider(
+        targets={"router": [exporters.metrics_url(exporters.router)], "canary": [down]}
+    )
+    with pytest.raises(MetricsUnavailableError, match=down):
+        provider.measure(MetricQuery("llmTtftP95", Variant.CANARY, 60.0))
+    # The router's own series do not depend on the canary's server.
+    assert provider.measure(MetricQuery("requestSuccessRate", Variant.CANARY, 60.0)) == 0.8
+    # A stable-only target being down has nothing to do with the canary's data.
+    assert provider.measure(MetricQuery("llmTtftP95", Variant.STABLE, 60.0)) is None
+
+
+class FakeExporter:
+    """Exposition text whose counters the test sets, and a clock it moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.ok = 0
+        self.failed = 0
+
+    def text(self, url: str) -> str:
+        return (
+            "# TYPE canaria_router_requests counter\n"
+            f'canaria_router_requests_total{{variant="canary",status="200"}} {self.ok}\n'
+            f'canaria_router_requests_total{{variant="canary",status="500"}} {self.failed}\n'
+        )
+
+    def advance(self, seconds: float, *, ok: int, failed: int) -> None:
+        self.now += seconds
+        self.ok += ok
+        self.failed += failed
+
+
+def test_window_starts_at_the_scrape_a_window_ago() -> None:
+    fake = FakeExporter()
+    provider = ScrapeProvider(
+        targets=["http://router/metrics"], clock=lambda: fake.now, fetch=fake.text
+    )
+    query = MetricQuery("requestSuccessRate", Variant.CANARY, 30.0)
+    fake.advance(0, ok=100, failed=0)
+    # A single scrape: counts since the exporter started.
+    assert provider.measure(query) == 1.0
+    fake.advance(10, ok=90, failed=10)
+    assert provider.measure(query) == pytest.approx(0.9)  # the oldest scrape starts it
+    for _ in range(3):
+        fake.advance(10, ok=50, failed=50)
+        provider.measure(query)
+    # Now the window (30 s) starts after the healthy traffic: only the bad ticks count.
+    assert provider.measure(query) == pytest.approx(0.5)
+
+
+def test_measures_within_min_interval_share_one_scrape() -> None:
+    fake = FakeExporter()
+    fetched: list[str] = []
+
+    def fetch(url: str) -> str:
+        fetched.append(url)
+        return fake.text(url)
+
+    provider = ScrapeProvider(
+        targets=["http://router/metrics"], clock=lambda: fake.now, fetch=fetch
+    )
+    fake.advance(0, ok=1, failed=1)
+    for check in ("requestSuccessRate", "latencyP99"):
+        for variant in (Variant.STABLE, Variant.CANARY):
+            provider.measure(MetricQuery(check, variant, 60.0))
+    assert len(fetched) == 1
+
+
+def test_a_restarted_exporter_counts_from_zero() -> None:
+    fake = FakeExporter()
+    provider = ScrapeProvider(
+        targets=["http://router/metrics"], clock=lambda: fake.now, fetch=fake.text
+    )
+    query = MetricQuery("requestSuccessRate", Variant.CANARY, 5.0)
+    fake.advance(0, ok=1000, failed=0)
+    provider.measure(query)
+    fake.ok, fake.failed = 3, 1  # the process restarted: counters went down
+    fake.advance(10, ok=0, failed=0)
+    assert provider.measure(query) == pytest.approx(0.75)
+
+
+def test_no_traffic_in_the_window_is_no_data() -> None:
+    fake = FakeExporter()
+    provider = ScrapeProvider(
+        targets=["http://router/metrics"], clock=lambda: fake.now, fetch=fake.text
+    )
+    query = MetricQuery("requestSuccessRate", Variant.CANARY, 5.0)
+    fake.advance(0, ok=10, failed=0)
+    provider.measure(query)
+    fake.advance(10, ok=0, failed=0)
+    assert provider.measure(query) is None

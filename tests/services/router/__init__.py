@@ -1,0 +1,1 @@
+"""Router tests: real processes on loopback."""

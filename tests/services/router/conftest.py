@@ -1,0 +1,159 @@
+"""Real upstream servers and routers on loopback ports, started in parallel, stopped by PID."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.processes import RunningProcess, free_port, start_process, wait_http
+
+ADMIN_TOKEN = "router-test-token"
+
+# The answers of each test upstream: "canary" agrees with "stable" (same class, close
+# probability, a paraphrase), "different" disagrees with both.
+UPSTREAMS: dict[str, dict[str, str]] = {
+    "stable": {},
+    "canary": {
+        "UPSTREAM_PROBABILITY": "0.88",
+        "UPSTREAM_TEXT": "A cat is sitting on a mat.",
+    },
+    "different": {
+        "UPSTREAM_CLASS": "no",
+        "UPSTREAM_PROBABILITY": "0.7",
+        "UPSTREAM_TEXT": "Stock markets fell sharply today.",
+    },
+    "slow": {"UPSTREAM_DELAY": "1.5"},
+    "failing": {"UPSTREAM_STATUS": "500"},
+}
+
+
+@dataclass
+class Router:
+    process: RunningProcess
+    config_path: Path
+
+    @property
+    def url(self) -> str:
+        return self.process.base_url
+
+    def log(self) -> str:
+        return self.process.log()
+
+    def metrics(self) -> str:
+        return httpx.get(f"{self.url}/metrics", timeout=10).text
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The sum of the samples called ``name`` whose labels include ``labels``."""
+        total = 0.0
+        for family in text_string_to_metric_families(self.metrics()):
+            for sample in family.samples:
+                if sample.name == name and all(
+                    sample.labels.get(key) == value for key, value in labels.items()
+                ):
+                    total += sample.value
+        return total
+
+    def write_config(self, config: Mapping[str, Any]) -> None:
+        self.config_path.write_text(yaml.safe_dump(dict(config)))
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+
+
+def admin_headers(token: str = ADMIN_TOKEN) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def _start_all(
+    commands: Mapping[str, tuple[list[str], int, dict[str, str], str]],
+    log_dir: Path,
+    processes: list[RunningProcess],
+) -> dict[str, RunningProcess]:
+    """Start every process first and then wait for each: startups overlap."""
+    started: dict[str, RunningProcess] = {}
+    for name, (args, port, env, _) in commands.items():
+        started[name] = start_process(args, log_path=log_dir / f"{name}.log", port=port, env=env)
+        processes.append(started[name])
+    for name, (_, _, _, ready) in commands.items():
+        wait_http(started[name], ready, timeout=90)
+    return started
+
+
+@pytest.fixture(scope="session")
+def processes() -> Iterator[list[RunningProcess]]:
+    """Every process the router tests start; all stopped by PID at the end."""
+    from tests.support.processes import stop_process
+
+    running: list[RunningProcess] = []
+    yield running
+    for process in running:
+        with contextlib.suppress(Exception):
+            stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def upstreams(
+    processes: list[RunningProcess], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """Base URL of each test upstream by name, plus ``dead``: a port nothing listens on."""
+    log_dir = tmp_path_factory.mktemp("upstreams")
+    commands = {}
+    for name, env in UPSTREAMS.items():
+        port = free_port()
+        args = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.services.router.upstreams:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        commands[name] = (args, port, {"UPSTREAM_NAME": name, **env}, "/ready")
+    started = _start_all(commands, log_dir, processes)
+    urls = {name: process.base_url for name, process in started.items()}
+    urls["dead"] = f"http://127.0.0.1:{free_port()}"
+    return urls
+
+
+@pytest.fixture(scope="session")
+def start_routers(
+    processes: list[RunningProcess], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Router]]:
+    """Start one ``canaria router`` per config, all at once; returns them by name."""
+
+    def start(configs: Mapping[str, Mapping[str, Any]]) -> dict[str, Router]:
+        work = tmp_path_factory.mktemp("routers")
+        commands = {}
+        paths = {}
+        for name, config in configs.items():
+            path = paths[name] = work / f"{name}.yaml"
+            path.write_text(yaml.safe_dump(dict(config)))
+            port = free_port()
+            args = [sys.executable, "-m", "canaria.cli", "router", "--config", str(path)]
+            args += ["--host", "127.0.0.1", "--port", str(port)]
+            commands[name] = (args, port, {"CANARIA_ROUTER_ADMIN_TOKEN": ADMIN_TOKEN}, "/readyz")
+        started = _start_all(commands, work, processes)
+        return {name: Router(started[name], paths[name]) for name in configs}
+
+    return start

@@ -1,0 +1,195 @@
+"""The shadow sidecar: copies after the primary answered, compares, never hurts the primary."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from canaria import metrics_catalog as catalog
+
+from .conftest import Router, wait_until
+
+PREDICT = {"features": {"tenure": 3, "plan": "basic"}}
+COMPARISONS = catalog.SHADOW_COMPARISONS_TOTAL
+FAILURES = catalog.SHADOW_FAILURES_TOTAL
+DIFFERENCE = catalog.SHADOW_DIFFERENCE
+
+
+def _config(
+    upstreams: dict[str, str], shadow: str, *, timeout: float = 5.0, **settings: Any
+) -> dict[str, Any]:
+    return {
+        "upstreams": {
+            "stable": {"url": upstreams["stable"], "timeout_seconds": 5},
+            "shadow": {"url": upstreams[shadow], "timeout_seconds": timeout},
+        },
+        "shadow": {"sample_rate": 1.0, "disagreement_log_rate": 1.0, **settings},
+        "never_log": ["email", "customer_name"],
+    }
+
+
+@pytest.fixture(scope="module")
+def routers(
+    upstreams: dict[str, str], start_routers: Callable[..., dict[str, Router]]
+) -> dict[str, Router]:
+    mirror = {
+        "upstreams": {
+            "stable": {"url": upstreams["stable"]},
+            "canary": {"url": upstreams["canary"]},
+        },
+        "mirror": True,
+        "shadow": {"sample_rate": 0.5},
+    }
+    return start_routers(
+        {
+            "agree": _config(upstreams, "canary"),
+            "disagree": _config(upstreams, "different"),
+            "slow": _config(upstreams, "slow", timeout=1.0, max_in_flight=3),
+            "failing": _config(upstreams, "failing"),
+            "down": _config(upstreams, "dead"),
+            "text": _config(upstreams, "canary", comparator="text"),
+            "mirror": mirror,
+        }
+    )
+
+
+@pytest.fixture()
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=30) as session:
+        yield session
+
+
+def settled(read: Callable[[], float], *, quiet: float = 1.0, timeout: float = 30.0) -> float:
+    """A metric's value once it has stopped changing for ``quiet`` seconds."""
+    deadline = time.monotonic() + timeout
+    last = read()
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = read()
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"metric still moving after {timeout}s")
+
+
+def direct_answer(client: httpx.Client, url: str) -> dict[str, Any]:
+    answer = client.post(f"{url}/predict", json=PREDICT).json()
+    answer.pop("request_id")
+    return dict(answer)
+
+
+def test_classic_answers_that_agree_are_counted(
+    client: httpx.Client, routers: dict[str, Router]
+) -> None:
+    router = routers["agree"]
+    for _ in range(20):
+        assert client.post(f"{router.url}/predict", json=PREDICT).status_code == 200
+    wait_until(lambda: router.metric(COMPARISONS, comparator="classic", outcome="agree") == 20)
+    assert router.metric(COMPARISONS, outcome="disagree") == 0
+    assert router.metric(DIFFERENCE + "_count", comparator="classic") == 20
+    # |0.9 - 0.88| for each of the 20 comparisons.
+    assert router.metric(DIFFERENCE + "_sum") == pytest.approx(20 * 0.02, abs=1e-6)
+
+
+def test_disagreements_are_counted_and_logged_without_personal_data(
+    client: httpx.Client, routers: dict[str, Router]
+) -> None:
+    router = routers["disagree"]
+    body = {**PREDICT, "email": "alice@example.com", "customer_name": "Alice Example"}
+    for index in range(10):
+        response = client.post(
+            f"{router.url}/predict", json=body, headers={"x-request-id": f"disagree-{index}"}
+        )
+        assert response.json()["predicted_class"] == "yes"  # the primary's answer
+    wait_until(lambda: router.metric(COMPARISONS, comparator="classic", outcome="disagree") == 10)
+    assert router.metric(COMPARISONS, outcome="agree") == 0
+    # A changed class is the largest difference.
+    assert router.metric(DIFFERENCE + "_sum", comparator="classic") == pytest.approx(10.0)
+    wait_until(lambda: router.log().count("shadow disagreement") == 10)
+    records = [
+        json.loads(line) for line in router.log().splitlines() if "shadow disagreement" in line
+    ]
+    assert {record["request_id"] for record in records} == {f"disagree-{i}" for i in range(10)}
+    assert records[0]["primary"] == [{"predicted_class": "yes", "probability": 0.9}]
+    assert records[0]["shadow"] == [{"predicted_class": "no", "probability": 0.7}]
+    assert records[0]["request"]["features"] == PREDICT["features"]
+    assert "alice@example.com" not in router.log()
+    assert "Alice Example" not in router.log()
+
+
+@pytest.mark.parametrize(
+    ("name", "reason", "count"),
+    [("slow", "timeout", 3), ("failing", "status", 8), ("down", "connect", 8)],
+)
+def test_a_broken_shadow_leaves_the_primary_answer_alone(
+    client: httpx.Client,
+    routers: dict[str, Router],
+    upstreams: dict[str, str],
+    name: str,
+    reason: str,
+    count: int,
+) -> None:
+    router = routers[name]
+    expected = direct_answer(client, upstreams["stable"])
+    for _ in range(8):
+        started = time.monotonic()
+        response = client.post(f"{router.url}/predict", json=PREDICT)
+        # The slow shadow takes 1.5 s; a primary that waited for it could not be this fast.
+        assert time.monotonic() - started < 0.5
+        assert response.status_code == 200
+        answer = response.json()
+        answer.pop("request_id")
+        assert answer == expected
+    wait_until(lambda: router.metric(FAILURES, reason=reason) == count, what=f"{reason} failures")
+    if name == "slow":
+        # max_in_flight 3: the other five copies were dropped, not queued.
+        assert router.metric(catalog.SHADOW_DROPPED_TOTAL) == 5
+    assert router.metric(COMPARISONS) == 0
+
+
+def test_text_answers_are_compared_by_embedding(
+    client: httpx.Client, routers: dict[str, Router], upstreams: dict[str, str]
+) -> None:
+    router = routers["text"]
+    url = f"{router.url}/v1/completions"
+    for _ in range(3):
+        assert client.post(url, json={"prompt": "Where is the cat?"}).status_code == 200
+    for _ in range(2):
+        with client.stream("POST", url, json={"prompt": "Where?", "stream": True}) as response:
+            assert b"[DONE]" in response.read()
+    # "The cat sits on the mat." / "A cat is sitting on a mat.": token overlap is 3/8, so
+    # only the embedding comparator calls these the same answer.
+    wait_until(
+        lambda: router.metric(COMPARISONS, comparator="text", outcome="agree") == 5,
+        timeout=90,
+        what="5 text agreements",
+    )
+    # Hot reload to a shadow that talks about something else: the same comparator says no.
+    config = _config(upstreams, "different", comparator="text")
+    router.write_config(config)
+    wait_until(lambda: router.metric(catalog.ROUTER_CONFIG_RELOADS_TOTAL, result="success") == 1)
+    for _ in range(3):
+        assert client.post(url, json={"prompt": "Where is the cat?"}).status_code == 200
+    wait_until(lambda: router.metric(COMPARISONS, comparator="text", outcome="disagree") == 3)
+    assert router.metric(DIFFERENCE + "_count", comparator="text") == 8
+
+
+def test_mirror_copies_a_sample_of_stable_traffic_to_the_canary(
+    client: httpx.Client, routers: dict[str, Router]
+) -> None:
+    router = routers["mirror"]
+    served = {
+        client.post(f"{router.url}/predict", json=PREDICT).json()["served_by"] for _ in range(200)
+    }
+    assert served == {"stable"}
+    compared = settled(lambda: router.metric(COMPARISONS, comparator="classic", outcome="agree"))
+    assert 100 - 32 <= compared <= 100 + 32  # sample_rate 0.5, within 4.5 sigma
+    forced = {"x-canaria-variant": "canary"}
+    for _ in range(10):
+        client.post(f"{router.url}/predict", json=PREDICT, headers=forced)
+    assert settled(lambda: router.metric(COMPARISONS)) == compared  # canary answers: no copy
