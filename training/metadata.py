@@ -8,7 +8,7 @@ drift analysis reads the reference sample named by ``reference_sample_file``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -20,7 +20,7 @@ LLM_MODEL_NAME = "support-lm"
 REFERENCE_SAMPLE_FILE = "reference.csv"
 
 
-class FeatureType(str, Enum):
+class FeatureType(StrEnum):
     """The type of one input feature."""
 
     INTEGER = "integer"

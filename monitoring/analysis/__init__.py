@@ -8,16 +8,10 @@ Public API (import from here)::
 See ``engine.decide`` for the rules and ``verdicts.evaluate_check`` for the messages.
 """
 
-from monitoring.analysis.engine import (
-    ANALYSIS_SLACK,
-    Decision,
-    analysis_due,
-    decide,
-    desired_routes,
-    restart_for_new_canary,
-    seconds_until_due,
-    stable_target,
-)
+from monitoring.analysis.engine import decide, restart_for_new_canary
+from monitoring.analysis.moves import Decision
+from monitoring.analysis.routing import desired_routes, stable_target
+from monitoring.analysis.schedule import ANALYSIS_SLACK, analysis_due, seconds_until_due
 from monitoring.analysis.verdicts import (
     NO_DATA,
     Measurement,

@@ -19,13 +19,31 @@ fixed grid of ``interval`` (a "sharp" timer) or at least every ANALYSIS_SLACK ×
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
+from monitoring.analysis.moves import (
+    Decision,
+    apply_action,
+    canary_name,
+    complete,
+    finish,
+    pause,
+    promote,
+    resume,
+    stable_name,
+    wait,
+)
+from monitoring.analysis.schedule import (
+    analysis_due,
+    interval_of,
+    interval_text,
+    next_on_grid,
+    seconds_until_due,
+)
 from monitoring.analysis.transitions import transition
 from monitoring.analysis.verdicts import Measurement, evaluate_analysis
-from monitoring.providers.base import Routes
-from monitoring.spec import Action, ModelRef, RolloutSpec, StrategyType
+from monitoring.spec import Action, RolloutSpec, StrategyType
 from monitoring.status import (
     AnalysisRecord,
     DecisionKind,
@@ -34,32 +52,6 @@ from monitoring.status import (
     RolloutStatus,
     Verdict,
 )
-
-ANALYSIS_SLACK = 0.1
-"""Fraction of the interval a call may come early and still run the due analysis."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What the engine decided and the state to write back.
-
-    ``kind``: the decision (also the Event reason). ``status``: the next status; for
-    ``WAIT`` it is the input status unchanged (no patch needed). ``routes``: the traffic
-    the router should have now (always set; re-applying it is harmless). ``message``:
-    human text with the named limits (``latency-p99 1.84 s > max 0.50 s; failed (3) >
-    failureLimit (2)``). ``analysis``: the analysis this call ran, if it ran one.
-    """
-
-    kind: DecisionKind
-    status: RolloutStatus
-    routes: Routes
-    message: str
-    analysis: AnalysisRecord | None = None
-
-    @property
-    def changed(self) -> bool:
-        """Whether the status changed (everything but ``WAIT``)."""
-        return self.kind is not DecisionKind.WAIT
 
 
 def decide(
@@ -93,16 +85,16 @@ def decide(
     if status.stable_model is None or status.canary_model != spec.target.canary:
         return restart_for_new_canary(spec=spec, status=status, now=now)
     if action is not None:
-        return _apply_action(spec=spec, status=status, action=action, now=now)
+        return apply_action(spec=spec, status=status, action=action, now=now)
     if spec.paused and status.phase is Phase.PROGRESSING:
-        return _pause(spec, status, PauseReason.SPEC, now, "paused: spec.paused is true")
+        return pause(spec, status, PauseReason.SPEC, now, "paused: spec.paused is true")
     if not spec.paused and status.phase is Phase.PAUSED and status.pause_reason is PauseReason.SPEC:
-        return _resume(spec, status, now, "resumed: spec.paused is false")
+        return resume(spec, status, now, "resumed: spec.paused is false")
     if status.phase is Phase.PROGRESSING and analysis_due(spec=spec, status=status, now=now):
         return _analyse(spec=spec, status=status, measurements=measurements, now=now)
     if status.phase is Phase.PROMOTING and analysis_due(spec=spec, status=status, now=now):
-        return _complete(spec, status, now)
-    return _wait(spec, status, _waiting_message(spec, status, now))
+        return complete(spec, status, now)
+    return wait(spec, status, _waiting_message(spec, status, now))
 
 
 def restart_for_new_canary(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> Decision:
@@ -129,7 +121,7 @@ def restart_for_new_canary(*, spec: RolloutSpec, status: RolloutStatus, now: dat
     )
     if canary == stable:
         message = f"nothing to roll out: canary {canary.describe()} is the stable model"
-        return _finish(
+        return finish(
             spec,
             transition(
                 reset,
@@ -144,9 +136,9 @@ def restart_for_new_canary(*, spec: RolloutSpec, status: RolloutStatus, now: dat
     weight = spec.analysis.steps[0] if spec.strategy.type is StrategyType.CANARY else 0
     message = (
         f"new canary {canary.describe()} (stable {stable.describe()}): "
-        f"{_step_text(spec, 0, weight)}, first analysis in {_seconds(spec)}"
+        f"{_step_text(spec, 0, weight)}, first analysis in {interval_text(spec)}"
     )
-    return _finish(
+    return finish(
         spec,
         transition(
             reset,
@@ -155,58 +147,9 @@ def restart_for_new_canary(*, spec: RolloutSpec, status: RolloutStatus, now: dat
             message=message,
             phase=Phase.PROGRESSING,
             canary_weight=weight,
-            next_analysis_time=now + _interval(spec),
+            next_analysis_time=now + interval_of(spec),
         ),
     )
-
-
-def desired_routes(*, spec: RolloutSpec, status: RolloutStatus) -> Routes:
-    """The traffic the router should have for this status (pure).
-
-    A restarted operator applies this before anything else, so traffic matches the
-    status without repeating a step. The canary gets ``status.canary_weight``; while a
-    blueGreen candidate is analysed it gets mirrored traffic, an abTesting one the
-    requests matching ``spec.strategy.match``; during promotion it gets everything.
-    """
-    if status.phase in (Phase.PROGRESSING, Phase.PAUSED):
-        if spec.strategy.type is StrategyType.BLUE_GREEN:
-            return Routes(canary_weight=status.canary_weight, mirror=True)
-        if spec.strategy.type is StrategyType.AB_TESTING:
-            match = {rule.route_key: rule.value for rule in spec.strategy.match}
-            return Routes(canary_weight=status.canary_weight, match=match)
-    return Routes(canary_weight=status.canary_weight)
-
-
-def stable_target(status: RolloutStatus) -> ModelRef | None:
-    """The model the stable variant should serve now (pure): during ``Promoting`` the
-    candidate (the operator updates the stable workload to it), else ``stable_model``."""
-    if status.phase is Phase.PROMOTING:
-        return status.canary_model
-    return status.stable_model
-
-
-def analysis_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> bool:
-    """Whether ``decide`` would run a timed step now (an analysis, or finishing a
-    promotion), so the caller knows to fetch measurements first (pure)."""
-    if status.phase not in (Phase.PROGRESSING, Phase.PROMOTING):
-        return False
-    if status.phase is Phase.PROGRESSING and spec.paused:
-        return False
-    if status.canary_model != spec.target.canary:
-        return False
-    if status.next_analysis_time is None:
-        return True
-    slack = _interval(spec) * ANALYSIS_SLACK
-    return now >= status.next_analysis_time - slack
-
-
-def seconds_until_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> float | None:
-    """Seconds until the next timed step (0 when due), ``None`` when none is scheduled."""
-    if status.phase not in (Phase.PROGRESSING, Phase.PROMOTING):
-        return None
-    if analysis_due(spec=spec, status=status, now=now) or status.next_analysis_time is None:
-        return 0.0
-    return (status.next_analysis_time - now).total_seconds()
 
 
 def _analyse(
@@ -219,7 +162,7 @@ def _analyse(
     analysis = spec.analysis
     record = evaluate_analysis(analysis.checks, measurements, now=now)
     after = replace(
-        status, last_analysis=record, next_analysis_time=_next_on_grid(spec, status, now)
+        status, last_analysis=record, next_analysis_time=next_on_grid(spec, status, now)
     )
     if record.verdict is Verdict.PASS:
         return _passed(spec, replace(after, inconclusive_count=0), record, now)
@@ -241,9 +184,9 @@ def _analyse(
     if failed > limit:
         message = (
             f"{reason}; failed ({failed}) > failureLimit ({limit}); "
-            f"rolled back to {_stable(status)}"
+            f"rolled back to {stable_name(status)}"
         )
-        return _finish(
+        return finish(
             spec,
             transition(
                 after,
@@ -260,9 +203,7 @@ def _analyse(
     if record.verdict is Verdict.FAIL or failed > status.failed_checks:
         reason += f"; failed ({failed}) <= failureLimit ({limit})"
     message = f"{reason}; holding at {_step_text(spec, status.current_step, status.canary_weight)}"
-    return _finish(
-        spec, transition(after, kind=DecisionKind.HOLD, now=now, message=message), record
-    )
+    return finish(spec, transition(after, kind=DecisionKind.HOLD, now=now, message=message), record)
 
 
 def _passed(
@@ -275,7 +216,7 @@ def _passed(
         if spec.strategy.type is StrategyType.CANARY:
             weight = spec.analysis.steps[step]
         message = f"{record.message}; advancing to {_step_text(spec, step, weight)}"
-        return _finish(
+        return finish(
             spec,
             transition(
                 status,
@@ -292,143 +233,11 @@ def _passed(
         message = (
             f"{record.message} at step {total}/{total}; waiting for a promote action (manualGate)"
         )
-        decision = _pause(spec, done, PauseReason.MANUAL_GATE, now, message)
+        decision = pause(spec, done, PauseReason.MANUAL_GATE, now, message)
         return replace(decision, analysis=record)
-    message = f"{record.message} at step {total}/{total}; promoting {_canary(status)}"
-    decision = _promote(spec, done, now, message, next_time=status.next_analysis_time)
+    message = f"{record.message} at step {total}/{total}; promoting {canary_name(status)}"
+    decision = promote(spec, done, now, message, next_time=status.next_analysis_time)
     return replace(decision, analysis=record)
-
-
-def _apply_action(
-    *, spec: RolloutSpec, status: RolloutStatus, action: Action, now: datetime
-) -> Decision:
-    phase = status.phase
-    if action is Action.ROLLBACK:
-        if not phase.active:
-            return _wait(spec, status, f"rollback ignored: phase {phase.value} has no candidate")
-        message = f"manual rollback: traffic back to {_stable(status)}"
-        return _finish(
-            spec,
-            transition(
-                status,
-                kind=DecisionKind.ROLLBACK,
-                now=now,
-                message=message,
-                phase=Phase.ROLLED_BACK,
-                canary_weight=0,
-                pause_reason=None,
-                next_analysis_time=None,
-            ),
-        )
-    if action is Action.PROMOTE:
-        if phase not in (Phase.PROGRESSING, Phase.PAUSED):
-            return _wait(spec, status, f"promote ignored: phase {phase.value}")
-        return _promote(spec, status, now, f"manual promote of {_canary(status)}")
-    if action is Action.PAUSE:
-        if phase is not Phase.PROGRESSING:
-            return _wait(spec, status, f"pause ignored: phase {phase.value}")
-        return _pause(spec, status, PauseReason.ACTION, now, "paused by a pause action")
-    if phase is not Phase.PAUSED:
-        return _wait(spec, status, f"resume ignored: phase {phase.value} is not paused")
-    if spec.paused:
-        return _wait(spec, status, "resume ignored: spec.paused is true; set it to false")
-    if status.pause_reason is PauseReason.MANUAL_GATE:
-        return _wait(spec, status, "resume ignored: at the manual gate; promote or roll back")
-    return _resume(spec, status, now, "resumed by a resume action")
-
-
-def _pause(
-    spec: RolloutSpec, status: RolloutStatus, reason: PauseReason, now: datetime, message: str
-) -> Decision:
-    return _finish(
-        spec,
-        transition(
-            status,
-            kind=DecisionKind.PAUSE,
-            now=now,
-            message=message,
-            phase=Phase.PAUSED,
-            pause_reason=reason,
-        ),
-    )
-
-
-def _resume(spec: RolloutSpec, status: RolloutStatus, now: datetime, message: str) -> Decision:
-    # The next analysis waits a full interval so it sees traffic from after the pause.
-    return _finish(
-        spec,
-        transition(
-            status,
-            kind=DecisionKind.RESUME,
-            now=now,
-            message=f"{message}; next analysis in {_seconds(spec)}",
-            phase=Phase.PROGRESSING,
-            pause_reason=None,
-            next_analysis_time=now + _interval(spec),
-        ),
-    )
-
-
-def _promote(
-    spec: RolloutSpec,
-    status: RolloutStatus,
-    now: datetime,
-    message: str,
-    *,
-    next_time: datetime | None = None,
-) -> Decision:
-    return _finish(
-        spec,
-        transition(
-            status,
-            kind=DecisionKind.PROMOTE,
-            now=now,
-            message=f"{message}: all traffic to the candidate while the stable is updated",
-            phase=Phase.PROMOTING,
-            canary_weight=100,
-            pause_reason=None,
-            next_analysis_time=next_time or now + _interval(spec),
-        ),
-    )
-
-
-def _complete(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> Decision:
-    message = f"promoted: {_canary(status)} is the stable model"
-    return _finish(
-        spec,
-        transition(
-            status,
-            kind=DecisionKind.COMPLETE,
-            now=now,
-            message=message,
-            phase=Phase.SUCCEEDED,
-            stable_model=status.canary_model,
-            canary_weight=0,
-            next_analysis_time=None,
-        ),
-    )
-
-
-def _wait(spec: RolloutSpec, status: RolloutStatus, message: str) -> Decision:
-    return Decision(
-        kind=DecisionKind.WAIT,
-        status=status,
-        routes=desired_routes(spec=spec, status=status),
-        message=message,
-    )
-
-
-def _finish(
-    spec: RolloutSpec, status: RolloutStatus, record: AnalysisRecord | None = None
-) -> Decision:
-    kind = status.history[-1].decision
-    return Decision(
-        kind=kind,
-        status=status,
-        routes=desired_routes(spec=spec, status=status),
-        message=status.message,
-        analysis=record,
-    )
 
 
 def _waiting_message(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> str:
@@ -441,12 +250,12 @@ def _waiting_message(spec: RolloutSpec, status: RolloutStatus, now: datetime) ->
         return "paused by a pause action: waiting for a resume action"
     left = seconds_until_due(spec=spec, status=status, now=now)
     if left is not None:
-        return f"{phase.value}: next step in {left:.3g}s"
+        return f"{phase.value}: next step in {left:.1f}s"
     if phase is Phase.SUCCEEDED:
-        return f"succeeded: {_stable(status)} is the stable model"
+        return f"succeeded: {stable_name(status)} is the stable model"
     if phase is Phase.IDLE:
-        return f"idle: nothing to roll out ({_stable(status)} is stable)"
-    return f"{phase.value}: stable {_stable(status)}; set a new spec.target.canary to retry"
+        return f"idle: nothing to roll out ({stable_name(status)} is stable)"
+    return f"{phase.value}: stable {stable_name(status)}; set a new spec.target.canary to retry"
 
 
 def _step_text(spec: RolloutSpec, step: int, weight: int) -> str:
@@ -456,29 +265,3 @@ def _step_text(spec: RolloutSpec, step: int, weight: int) -> str:
     if spec.strategy.type is StrategyType.AB_TESTING:
         return f"matching requests only, analysis {step + 1}/{total}"
     return f"{weight}% (step {min(step + 1, total)}/{total})"
-
-
-def _next_on_grid(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> datetime:
-    """One interval after the step that was due, so timer jitter does not drift the
-    schedule; one interval after ``now`` when the call came much later than due."""
-    interval = _interval(spec)
-    scheduled = status.next_analysis_time
-    if scheduled is not None and now - scheduled <= interval * ANALYSIS_SLACK:
-        return scheduled + interval
-    return now + interval
-
-
-def _interval(spec: RolloutSpec) -> timedelta:
-    return timedelta(seconds=spec.analysis.interval_seconds)
-
-
-def _seconds(spec: RolloutSpec) -> str:
-    return f"{spec.analysis.interval_seconds:g}s"
-
-
-def _stable(status: RolloutStatus) -> str:
-    return status.stable_model.describe() if status.stable_model else "<none>"
-
-
-def _canary(status: RolloutStatus) -> str:
-    return status.canary_model.describe() if status.canary_model else "<none>"

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Protocol
 
 from monitoring.spec import GROUP, KIND, VERSION
@@ -21,12 +21,12 @@ COMPONENT = "canaria-operator"
 _MESSAGE_LIMIT = 1024  # the API server refuses longer Event messages
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     NORMAL = "Normal"
     WARNING = "Warning"
 
 
-class EventReason(str, Enum):
+class EventReason(StrEnum):
     """Why an Event was posted; what ``kubectl get events`` shows in its REASON column."""
 
     ANALYSIS_STARTED = "AnalysisStarted"

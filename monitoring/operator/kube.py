@@ -53,6 +53,8 @@ class KubeRolloutStore:
             if error.status == 404:
                 return None
             raise
+        if not isinstance(obj, Mapping):
+            raise TypeError(f"unexpected answer for {ref.key}: {type(obj).__name__}")
         return dict(obj)
 
     def patch_status(self, ref: RolloutRef, patch: Mapping[str, Any]) -> None:

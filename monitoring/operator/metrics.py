@@ -6,6 +6,8 @@ apart from whatever else runs in the process (tests create several operators).
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from canaria.metrics_catalog import (
@@ -80,7 +82,5 @@ class OperatorMetrics:
 
 
 def _remove(metric: Gauge | Counter | Histogram, *labels: str) -> None:
-    try:
+    with contextlib.suppress(KeyError):  # never observed for this rollout
         metric.remove(*labels)
-    except KeyError:
-        pass  # never observed for this rollout

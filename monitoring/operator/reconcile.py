@@ -171,7 +171,9 @@ class Reconciler:
             provider = self.providers.metrics(rollout=ref.key, spec=spec)
             measurements = measure_checks(provider, spec=spec, rollout=ref.key)
             now = self.clock()  # the analysis is as of when its numbers came back
-        decision = decide(spec=spec, status=stored, measurements=measurements, now=now, action=action)
+        decision = decide(
+            spec=spec, status=stored, measurements=measurements, now=now, action=action
+        )
 
         try:
             self._apply_traffic(ref, spec, decision)
@@ -188,7 +190,8 @@ class Reconciler:
         if raw_action is not None:
             self.store.clear_action(ref, raw_action)
         self._announce(ref, decision, action, now)
-        self._observe(ref, decision, seconds=time.perf_counter() - started if measurements else None)
+        took = time.perf_counter() - started if measurements else None
+        self._observe(ref, decision, seconds=took)
         return ReconcileResult(spec=spec, decision=decision, status_patch=patch or None)
 
     def _apply_traffic(self, ref: RolloutRef, spec: RolloutSpec, decision: Decision) -> None:

@@ -4,8 +4,8 @@ Serve it from the repository root::
 
     bentoml serve services.classic.service:ClassicService --port 3000
 
-It serves the latest ``churn-classifier`` in the BentoML store, or the tag in
-``CANARIA_CLASSIC_MODEL_TAG``. Requests and answers are described in ``http_specs.py``;
+It serves the ``churn-classifier`` tagged ``CANARIA_CLASSIC_MODEL_TAG``; without it, the
+version a built bento was built with, or the latest in the BentoML store. Requests and answers are described in ``http_specs.py``;
 settings (batch limits, the sample sink, never-logged fields) in ``settings.py``. Besides
 BentoML's own endpoints (``/metrics``, ``/livez``, ``/readyz``) it exports the canaria
 metrics of ``metrics.py`` and writes one JSON log line per answer.
@@ -17,8 +17,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import bentoml
+import yaml
 
 from canaria.logs import JsonFormatter, get_logger
 from services.classic.http_specs import (
@@ -28,8 +30,27 @@ from services.classic.http_specs import (
     SingleRecordOutput,
 )
 from services.classic.jobs import Accepted, Job, Refused, Result, Scored
-from services.classic.settings import ClassicSettings, ServingSettings
+from services.classic.settings import (
+    ENV_MODEL_TAG,
+    ClassicSettings,
+    ServingSettings,
+    bento_model_tag,
+)
 from services.classic.validation import primary_reason
+
+# A built bento keeps its source in <bento>/src, next to <bento>/bento.yaml.
+BENTO_INFO_FILE = Path(__file__).resolve().parents[3] / "bento.yaml"
+
+
+def _model_tag() -> str:
+    """CANARIA_CLASSIC_MODEL_TAG; else, in a built bento, the version it was built with
+    (``bentoml serve <bento>`` reads the shared store, where "latest" may be newer); else
+    the latest churn-classifier."""
+    if os.environ.get(ENV_MODEL_TAG, "").strip() or not BENTO_INFO_FILE.is_file():
+        return ClassicSettings.from_env(os.environ).model_tag
+    recorded = bento_model_tag(yaml.safe_load(BENTO_INFO_FILE.read_text()) or {})
+    return recorded or ClassicSettings.from_env(os.environ).model_tag
+
 
 # Read at import: the decorators below and the class-scope model take them.
 SERVING = ServingSettings.from_env(os.environ)
@@ -38,7 +59,7 @@ CPUS_PER_WORKER = 1
 # a thread per machine core, OpenMP threads spinning on shared cores made one small
 # gradient-boosting prediction take 65-220 ms instead of 5 ms (measured on 2 cores).
 os.environ.setdefault("OMP_NUM_THREADS", str(CPUS_PER_WORKER))
-MODEL_TAG = ClassicSettings.from_env(os.environ).model_tag
+MODEL_TAG = _model_tag()
 
 logger = get_logger("classic.service")
 

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from training.metadata import CLASSIC_MODEL_NAME
 
@@ -91,6 +92,16 @@ class ClassicSettings:
                 else frozenset(name.strip() for name in never_log.split(",") if name.strip())
             ),
         )
+
+
+def bento_model_tag(bento_info: Mapping[str, Any]) -> str | None:
+    """The churn-classifier tag a built bento's ``bento.yaml`` records, if any (pure)."""
+    for service in bento_info.get("services") or ():
+        for model in service.get("models") or ():
+            tag = str(model.get("tag", ""))
+            if tag.startswith(f"{CLASSIC_MODEL_NAME}:"):
+                return tag
+    return None
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:

@@ -62,22 +62,30 @@ class _Failed:
 class StopMatcher:
     """Finds stop sequences in growing text and holds back what might start one.
 
-    Text that could be the beginning of a stop sequence is not released until the next
-    tokens show it is not one, so a client never sees part of a stop sequence.
+    A tail of the text that could be the beginning of a stop sequence is not released
+    until later tokens show it is not one, so a client never sees part of a stop sequence.
     """
 
     def __init__(self, stops: Sequence[str]) -> None:
         self._stops = tuple(stops)
-        self._hold = max((len(stop) for stop in self._stops), default=1) - 1
+        self._longest = max((len(stop) for stop in self._stops), default=0)
+
+    def _held_back(self, text: str) -> int:
+        """Length of the longest tail of ``text`` that begins some stop sequence."""
+        for size in range(min(len(text), self._longest - 1), 0, -1):
+            tail = text[-size:]
+            if any(stop.startswith(tail) for stop in self._stops):
+                return size
+        return 0
 
     def split(self, text: str, *, final: bool) -> tuple[str, bool]:
         """The releasable prefix of ``text`` and whether a stop sequence ended it (pure)."""
         cut = min((index for stop in self._stops if (index := text.find(stop)) >= 0), default=-1)
         if cut >= 0:
             return text[:cut], True
-        if final or not self._hold:
+        if final:
             return text, False
-        return text[: max(0, len(text) - self._hold)], False
+        return text[: len(text) - self._held_back(text)], False
 
 
 class _QueueStreamer:

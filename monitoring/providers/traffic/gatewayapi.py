@@ -2,7 +2,8 @@
 
 Route settings (``RouteTarget.settings``, camelCase as in the CR or snake_case):
 ``name`` (the HTTPRoute; default: the target's name), ``namespace`` (default: the
-target's), ``stableBackend`` and ``canaryBackend`` (Service names), ``port`` (default: the
+target's), ``stableBackend`` and ``canaryBackend`` (backendRef names; default: the two
+backendRefs of the route's last two-backend rule, stable first), ``port`` (default: the
 port the route already uses). The rule shapes are in ``httproute`` (pure builders); this
 module only reads the route and sends one JSON merge patch. A concurrent change to the route
 makes the API server answer 409 (the patch carries the resourceVersion read); the patch is
@@ -12,6 +13,7 @@ then rebuilt from a fresh read, a few times at most.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from monitoring.providers.base import (
@@ -29,13 +31,18 @@ from monitoring.providers.traffic.httproute import (
     build_patch,
     read_routes,
 )
-from monitoring.providers.traffic.kube import MERGE_PATCH, api_error, load_api_client
+from monitoring.providers.traffic.kube import (
+    CONFLICT,
+    CONFLICT_RETRIES,
+    MERGE_PATCH,
+    KubeApiError,
+    call,
+    load_api_client,
+)
 from monitoring.providers.traffic.matching import validate_routes
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient, CustomObjectsApi
-
-CONFLICT_RETRIES = 3
 
 
 @traffic_routers.register("gatewayapi")
@@ -67,39 +74,46 @@ class GatewayApiRouter:
 
     def get_routes(self, target: RouteTarget) -> Routes:
         settings = snake_case_keys(target.settings)
-        return read_routes(self._read(target, settings), Backends.from_settings(settings))
+        route = self._read(target, settings)
+        return read_routes(route, Backends.from_settings(settings, route))
 
     def set_routes(self, target: RouteTarget, routes: Routes) -> None:
-        from kubernetes.client.exceptions import ApiException
-
         try:
             validate_routes(routes)
         except ValueError as error:
             raise TrafficRouterError(str(error)) from None
         settings = snake_case_keys(target.settings)
-        backends = Backends.from_settings(settings)
         namespace, name = _location(target, settings)
         for attempt in range(CONFLICT_RETRIES):
-            patch = build_patch(self._read(target, settings), backends, routes)
+            route = self._read(target, settings)
+            patch = build_patch(route, Backends.from_settings(settings, route), routes)
             try:
-                self._api().patch_namespaced_custom_object(
-                    GROUP, VERSION, namespace, PLURAL, name, patch, _content_type=MERGE_PATCH
+                call(
+                    f"patching HTTPRoute {namespace}/{name}",
+                    partial(
+                        self._api().patch_namespaced_custom_object,
+                        GROUP,
+                        VERSION,
+                        namespace,
+                        PLURAL,
+                        name,
+                        patch,
+                        _content_type=MERGE_PATCH,
+                    ),
                 )
                 return
-            except ApiException as error:
-                if error.status != 409 or attempt == CONFLICT_RETRIES - 1:
-                    raise api_error(f"patching HTTPRoute {namespace}/{name}", error) from error
+            except KubeApiError as error:
+                if error.status != CONFLICT or attempt == CONFLICT_RETRIES - 1:
+                    raise
 
     def _read(self, target: RouteTarget, settings: Mapping[str, Any]) -> dict[str, Any]:
-        from kubernetes.client.exceptions import ApiException
-
         namespace, name = _location(target, settings)
-        try:
-            route = self._api().get_namespaced_custom_object(
+        route = call(
+            f"reading HTTPRoute {namespace}/{name}",
+            lambda: self._api().get_namespaced_custom_object(
                 GROUP, VERSION, namespace, PLURAL, name
-            )
-        except ApiException as error:
-            raise api_error(f"reading HTTPRoute {namespace}/{name}", error) from error
+            ),
+        )
         if not isinstance(route, dict):
             raise TrafficRouterError(f"HTTPRoute {namespace}/{name}: unexpected answer {route!r}")
         return route

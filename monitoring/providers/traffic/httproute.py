@@ -43,15 +43,26 @@ class Backends:
     port: int | None = None
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> Backends:
-        missing = [key for key in ("stable_backend", "canary_backend") if not settings.get(key)]
-        if missing:
-            raise TrafficRouterError(f"gatewayapi settings need {' and '.join(missing)}")
+    def from_settings(cls, settings: Mapping[str, Any], route: Mapping[str, Any]) -> Backends:
+        """``stable_backend``/``canary_backend`` from the settings; when not given, the
+        route's last rule with exactly two backendRefs names them, stable first (the order
+        ``build_rules`` writes)."""
         port = settings.get("port")
+        stable, canary = settings.get("stable_backend"), settings.get("canary_backend")
+        if not (stable and canary):
+            pairs = [
+                [ref.get("name") for ref in rule.get("backendRefs") or ()]
+                for rule in route.get("spec", {}).get("rules") or ()
+            ]
+            pairs = [names for names in pairs if len(names) == 2 and all(names)]
+            if not pairs:
+                raise TrafficRouterError(
+                    "gatewayapi settings need stableBackend and canaryBackend: no HTTPRoute "
+                    "rule has exactly two backendRefs to take them from"
+                )
+            stable, canary = stable or pairs[-1][0], canary or pairs[-1][1]
         return cls(
-            stable=str(settings["stable_backend"]),
-            canary=str(settings["canary_backend"]),
-            port=int(port) if port is not None else None,
+            stable=str(stable), canary=str(canary), port=int(port) if port is not None else None
         )
 
 

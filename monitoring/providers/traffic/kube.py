@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from monitoring.providers.base import TrafficRouterError
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
-    from kubernetes.client.exceptions import ApiException
 
 MERGE_PATCH = "application/merge-patch+json"
 """Patches are RFC 7386 merge patches: lists (HTTPRoute rules) are replaced whole, which is
 what we want, and the same content type works for custom and built-in objects."""
+CONFLICT = 409
+CONFLICT_RETRIES = 3
+"""A patch carries the resourceVersion it was built from; on 409 it is rebuilt from a fresh
+read this many times at most."""
+
+ResultT = TypeVar("ResultT")
+
+
+class KubeApiError(TrafficRouterError):
+    """The API server refused a request (``status`` is its HTTP status, 0 if unreachable)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def load_api_client(*, kubeconfig: str | None = None, context: str | None = None) -> ApiClient:
@@ -31,9 +45,18 @@ def load_api_client(*, kubeconfig: str | None = None, context: str | None = None
     return client.ApiClient(configuration)
 
 
-def api_error(action: str, error: ApiException) -> TrafficRouterError:
-    """A readable error from the API server's ``Status`` answer."""
-    message = error.reason or ""
-    with contextlib.suppress(ValueError, AttributeError):
-        message = json.loads(error.body or "{}").get("message") or message
-    return TrafficRouterError(f"{action} failed: {error.status} {message}".rstrip())
+def call(action: str, request: Callable[[], ResultT]) -> ResultT:
+    """Run one API request; failures become a ``KubeApiError`` saying what failed."""
+    import urllib3
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return request()
+    except ApiException as error:
+        message = error.reason or ""
+        with contextlib.suppress(ValueError, AttributeError):
+            message = json.loads(error.body or "{}").get("message") or message
+        status = int(error.status or 0)
+        raise KubeApiError(f"{action} failed: {status} {message}".rstrip(), status) from error
+    except urllib3.exceptions.HTTPError as error:
+        raise KubeApiError(f"{action} failed: API server unreachable ({error!r})", 0) from error

@@ -6,19 +6,21 @@ as in the CR, or snake_case):
 * ``adminUrl``: the router's admin base URL; ``GET``/``PUT /admin/routes``,
   ``POST /admin/promote``, with ``Authorization: Bearer TOKEN``. The token is ``token``,
   or read from the environment variable ``tokenEnv``, or from the Secret
-  ``adminTokenSecretRef: {name, key}`` in the target's namespace.
+  ``adminTokenSecretRef: {name, key}`` (key default ``token``) in the target's namespace.
 * ``configMap`` (used when there is no ``adminUrl``): the ConfigMap holding the router's
   YAML config under ``configMapKey`` (default ``config.yaml``). The provider rewrites
   ``canary_weight``/``mirror``/``match`` in it with one JSON merge patch; the router reloads
-  the file and refuses a bad one, keeping its last good config. The YAML is re-emitted, so
-  comments in it are not kept.
+  the file and refuses a bad one, keeping its last good config. ``promote`` there copies
+  ``upstreams.canary`` to ``upstreams.stable`` as the router's own promote does. The YAML
+  is re-emitted, so comments in it are not kept.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -31,7 +33,14 @@ from monitoring.providers.base import (
     snake_case_keys,
     traffic_routers,
 )
-from monitoring.providers.traffic.kube import MERGE_PATCH, api_error, load_api_client
+from monitoring.providers.traffic.kube import (
+    CONFLICT,
+    CONFLICT_RETRIES,
+    MERGE_PATCH,
+    KubeApiError,
+    call,
+    load_api_client,
+)
 from monitoring.providers.traffic.matching import validate_routes
 
 if TYPE_CHECKING:
@@ -40,6 +49,7 @@ if TYPE_CHECKING:
 ROUTES_PATH = "/admin/routes"
 PROMOTE_PATH = "/admin/promote"
 DEFAULT_CONFIG_MAP_KEY = "config.yaml"
+DEFAULT_SECRET_KEY = "token"
 
 
 def routes_body(routes: Routes) -> dict[str, Any]:
@@ -67,25 +77,47 @@ def routes_from_body(body: Any) -> Routes:
     return routes
 
 
-def config_with_routes(config_text: str, routes: Routes) -> str:
-    """The router's YAML config with ``routes`` written into it (pure)."""
+def parse_config_text(config_text: str) -> dict[str, Any]:
+    """The router's YAML config as a dict (pure); bad YAML is a ``TrafficRouterError``."""
     try:
         config = yaml.safe_load(config_text) or {}
     except yaml.YAMLError as error:
         raise TrafficRouterError(f"router ConfigMap holds invalid YAML: {error}") from None
     if not isinstance(config, Mapping):
         raise TrafficRouterError("router ConfigMap config must be a mapping")
+    return dict(config)
+
+
+def config_with_routes(config_text: str, routes: Routes) -> str:
+    """The router's YAML config with ``routes`` written into it (pure)."""
+    config = parse_config_text(config_text)
     return yaml.safe_dump({**config, **routes_body(routes)}, sort_keys=False)
 
 
-def config_map_patch(config_map: Mapping[str, Any], key: str, routes: Routes) -> dict[str, Any]:
-    """The merge patch setting ``routes`` in a ConfigMap holding the config at ``key``
-    (pure); it carries the resourceVersion read, so a concurrent change is refused."""
+def promoted_config(config_text: str) -> str:
+    """The router's YAML config with the canary upstream as the stable one (pure), as the
+    router's own ``POST /admin/promote`` does: all traffic to it, routes reset."""
+    config = parse_config_text(config_text)
+    upstreams = dict(config.get("upstreams") or {})
+    if not upstreams.get("canary"):
+        raise TrafficRouterError("router config has no upstreams.canary to promote")
+    upstreams["stable"] = upstreams["canary"]
+    return yaml.safe_dump(
+        {**config, "upstreams": upstreams, **routes_body(Routes(canary_weight=0))},
+        sort_keys=False,
+    )
+
+
+def config_map_patch(
+    config_map: Mapping[str, Any], key: str, rewrite: Callable[[str], str]
+) -> dict[str, Any]:
+    """The merge patch that applies ``rewrite`` to the config at ``key`` (pure); it carries
+    the resourceVersion read, so a concurrent change is refused."""
     text = (config_map.get("data") or {}).get(key)
     if text is None:
         name = config_map.get("metadata", {}).get("name", "?")
         raise TrafficRouterError(f"ConfigMap {name} has no key {key!r}")
-    patch: dict[str, Any] = {"data": {key: config_with_routes(text, routes)}}
+    patch: dict[str, Any] = {"data": {key: rewrite(text)}}
     resource_version = config_map.get("metadata", {}).get("resourceVersion")
     if resource_version:
         patch["metadata"] = {"resourceVersion": resource_version}
@@ -132,7 +164,7 @@ class CanariaRouter:
         text = (self._read_config_map(namespace, name).get("data") or {}).get(key)
         if text is None:
             raise TrafficRouterError(f"ConfigMap {namespace}/{name} has no key {key!r}")
-        return routes_from_body(yaml.safe_load(text))
+        return routes_from_body(parse_config_text(text))
 
     def set_routes(self, target: RouteTarget, routes: Routes) -> None:
         try:
@@ -143,14 +175,15 @@ class CanariaRouter:
         if settings.get("admin_url"):
             self._admin(target, settings, "PUT", ROUTES_PATH, routes_body(routes))
             return
-        self._patch_config_map(target, settings, routes)
+        self._patch_config_map(target, settings, partial(config_with_routes, routes=routes))
 
     def promote(self, target: RouteTarget) -> None:
         """The router's canary upstream becomes its stable one, with all traffic."""
         settings = self._settings(target)
-        if not settings.get("admin_url"):
-            raise TrafficRouterError("promote needs the router's adminUrl")
-        self._admin(target, settings, "POST", PROMOTE_PATH)
+        if settings.get("admin_url"):
+            self._admin(target, settings, "POST", PROMOTE_PATH)
+        else:
+            self._patch_config_map(target, settings, promoted_config)
 
     def close(self) -> None:
         self._http.close()
@@ -195,8 +228,9 @@ class CanariaRouter:
                 raise TrafficRouterError(f"environment variable {settings['token_env']} is unset")
             return token
         ref = settings.get("admin_token_secret_ref")
-        if isinstance(ref, Mapping) and ref.get("name") and ref.get("key"):
-            return self._secret_value(target.namespace, str(ref["name"]), str(ref["key"]))
+        if isinstance(ref, Mapping) and ref.get("name"):
+            key = str(ref.get("key") or DEFAULT_SECRET_KEY)
+            return self._secret_value(target.namespace, str(ref["name"]), key)
         raise TrafficRouterError("router admin needs token, tokenEnv or adminTokenSecretRef")
 
     # --- Kubernetes (Secret, ConfigMap) ----------------------------------------------------
@@ -209,12 +243,10 @@ class CanariaRouter:
         return CoreV1Api(self._api_client)
 
     def _secret_value(self, namespace: str, name: str, key: str) -> str:
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            secret = self._core().read_namespaced_secret(name, namespace)
-        except ApiException as error:
-            raise api_error(f"reading Secret {namespace}/{name}", error) from error
+        secret = call(
+            f"reading Secret {namespace}/{name}",
+            lambda: self._core().read_namespaced_secret(name, namespace),
+        )
         encoded = (secret.data or {}).get(key)
         if encoded is None:
             raise TrafficRouterError(f"Secret {namespace}/{name} has no key {key!r}")
@@ -230,30 +262,31 @@ class CanariaRouter:
         return str(settings.get("namespace") or target.namespace), str(name), key
 
     def _read_config_map(self, namespace: str, name: str) -> dict[str, Any]:
-        from kubernetes.client.exceptions import ApiException
-
         api = self._core()
-        try:
-            response = api.api_client.sanitize_for_serialization(
-                api.read_namespaced_config_map(name, namespace)
-            )
-        except ApiException as error:
-            raise api_error(f"reading ConfigMap {namespace}/{name}", error) from error
-        return dict(response)
+        config_map = call(
+            f"reading ConfigMap {namespace}/{name}",
+            lambda: api.read_namespaced_config_map(name, namespace),
+        )
+        return dict(api.api_client.sanitize_for_serialization(config_map))
 
     def _patch_config_map(
-        self, target: RouteTarget, settings: Mapping[str, Any], routes: Routes
+        self, target: RouteTarget, settings: Mapping[str, Any], rewrite: Callable[[str], str]
     ) -> None:
-        from kubernetes.client.exceptions import ApiException
-
         namespace, name, key = self._config_map_location(target, settings)
-        for attempt in range(3):
-            patch = config_map_patch(self._read_config_map(namespace, name), key, routes)
+        for attempt in range(CONFLICT_RETRIES):
+            patch = config_map_patch(self._read_config_map(namespace, name), key, rewrite)
             try:
-                self._core().patch_namespaced_config_map(
-                    name, namespace, patch, _content_type=MERGE_PATCH
+                call(
+                    f"patching ConfigMap {namespace}/{name}",
+                    partial(
+                        self._core().patch_namespaced_config_map,
+                        name,
+                        namespace,
+                        patch,
+                        _content_type=MERGE_PATCH,
+                    ),
                 )
                 return
-            except ApiException as error:
-                if error.status != 409 or attempt == 2:
-                    raise api_error(f"patching ConfigMap {namespace}/{name}", error) from error
+            except KubeApiError as error:
+                if error.status != CONFLICT or attempt == CONFLICT_RETRIES - 1:
+                    raise

@@ -12,6 +12,8 @@ import pytest
 
 from tests.support.processes import RunningProcess, free_port, running
 
+EXPORTER = [sys.executable, "-m", "tests.monitoring.providers.exporter"]
+
 
 @dataclass(frozen=True)
 class Exporters:
@@ -32,8 +34,7 @@ def exporters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exporters]:
             port = free_port()
             processes[role] = stack.enter_context(
                 running(
-                    [sys.executable, "-m", "tests.monitoring.providers.exporter"]
-                    + ["--role", role, "--port", str(port)],
+                    [*EXPORTER, "--role", role, "--port", str(port)],
                     log_path=Path(logs) / f"{role}.log",
                     port=port,
                     timeout=30,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -18,8 +17,9 @@ from monitoring.providers.base import Routes, RouteTarget, TrafficRouterError, t
 from monitoring.providers.traffic.gatewayapi import GatewayApiRouter
 from monitoring.providers.traffic.httproute import Backends, build_rules, read_routes
 from tests.support.kube_stub import KubeStub, StubResponse, status_response
+from tests.support.processes import REPO_ROOT
 
-SCHEMA_PATH = Path("/work/shared/schemas/crds/gateway.networking.k8s.io/httproute_v1.json")
+SCHEMA_PATH = REPO_ROOT.parent / "shared/schemas/crds/gateway.networking.k8s.io/httproute_v1.json"
 ROUTE_PATH = "/apis/gateway.networking.k8s.io/v1/namespaces/ml/httproutes/churn"
 SETTINGS = {"name": "churn", "stableBackend": "churn-stable", "canaryBackend": "churn-canary"}
 TARGET = RouteTarget(namespace="ml", name="churn-rollout", settings=SETTINGS)
@@ -200,9 +200,13 @@ def test_invalid_routes_send_nothing(
     assert kube.requests == []
 
 
-def test_missing_backend_settings_are_named() -> None:
-    with pytest.raises(TrafficRouterError, match="canary_backend"):
-        Backends.from_settings({"stable_backend": "a"})
+def test_backends_default_to_the_two_backend_rule() -> None:
+    assert Backends.from_settings({}, ROUTE) == BACKENDS
+    assert Backends.from_settings({"canary_backend": "c", "port": "80"}, ROUTE) == Backends(
+        stable="churn-stable", canary="c", port=80
+    )
+    with pytest.raises(TrafficRouterError, match="need stableBackend and canaryBackend"):
+        Backends.from_settings({"stable_backend": "a"}, {"spec": {"rules": [DOCS_RULE]}})
 
 
 def test_route_without_the_backends_is_refused() -> None:
@@ -239,3 +243,15 @@ def test_read_routes_inverts_build_rules(
     built = {**ROUTE, "spec": {**ROUTE["spec"], "rules": build_rules(ROUTE, BACKENDS, routes)}}
     assert read_routes(built, BACKENDS) == routes
     assert build_rules(built, BACKENDS, routes) == built["spec"]["rules"]
+
+
+def test_unreachable_api_server_is_a_clear_error() -> None:
+    from kubernetes import client
+
+    from tests.support.processes import free_port
+
+    configuration = client.Configuration(host=f"http://127.0.0.1:{free_port()}")
+    configuration.retries = 0
+    router = GatewayApiRouter(api_client=client.ApiClient(configuration))
+    with pytest.raises(TrafficRouterError, match="API server unreachable"):
+        router.get_routes(TARGET)

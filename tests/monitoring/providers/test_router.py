@@ -84,7 +84,7 @@ def test_router_errors_are_passed_on() -> None:
     with KubeStub() as admin:
         admin.on("PUT", "/admin/routes", StubResponse(400, {"error": "match: needs canary"}))
         router = CanariaRouter(admin_url=admin.url, token=TOKEN)
-        with pytest.raises(TrafficRouterError, match="answered 400: .*needs canary"):
+        with pytest.raises(TrafficRouterError, match=r"answered 400: .*needs canary"):
             router.set_routes(RouteTarget("ml", "churn"), Routes(canary_weight=5))
         put = admin.requests[0]
         assert put.headers["authorization"] == f"Bearer {TOKEN}"
@@ -152,13 +152,17 @@ def test_config_map_round_trip() -> None:
         assert router.get_routes(CM_TARGET) == routes
         config = yaml.safe_load(current()["data"]["config.yaml"])
         assert config["upstreams"]["canary"] == {"url": "http://canary"}
+        router.promote(CM_TARGET)
+        config = yaml.safe_load(current()["data"]["config.yaml"])
+        assert config["upstreams"]["stable"] == {"url": "http://canary"}
+        assert router.get_routes(CM_TARGET) == Routes(canary_weight=0)
 
 
 def test_config_map_without_the_key_is_refused() -> None:
     with KubeStub() as kube:
         kube.on("GET", CONFIG_MAP_PATH, StubResponse(body={**CONFIG_MAP, "data": {}}))
         router = CanariaRouter(api_client=kube.api_client())
-        with pytest.raises(TrafficRouterError, match="no key 'config.yaml'"):
+        with pytest.raises(TrafficRouterError, match=r"no key 'config\.yaml'"):
             router.set_routes(CM_TARGET, Routes(canary_weight=10))
         assert kube.requests_matching("PATCH") == []
 
@@ -176,7 +180,7 @@ def test_admin_token_from_a_secret() -> None:
         router = CanariaRouter(api_client=kube.api_client())
         settings = {
             "adminUrl": admin.url,
-            "adminTokenSecretRef": {"name": "router-admin", "key": "token"},
+            "adminTokenSecretRef": {"name": "router-admin"},  # key defaults to "token"
         }
         assert router.get_routes(RouteTarget("ml", "churn", settings)) == Routes(canary_weight=5)
         assert admin.requests[0].headers["authorization"] == "Bearer from-secret"

@@ -1,0 +1,185 @@
+"""The decisions that move a rollout (pause, resume, promote, complete, manual actions)
+and the ``Decision`` they return (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitoring.analysis.routing import desired_routes
+from monitoring.analysis.schedule import interval_of, interval_text
+from monitoring.analysis.transitions import transition
+from monitoring.providers.base import Routes
+from monitoring.spec import Action, RolloutSpec
+from monitoring.status import (
+    AnalysisRecord,
+    DecisionKind,
+    PauseReason,
+    Phase,
+    RolloutStatus,
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the engine decided and the state to write back.
+
+    ``kind``: the decision (also the Event reason). ``status``: the next status; for
+    ``WAIT`` it is the input status unchanged (no patch needed). ``routes``: the traffic
+    the router should have now (always set; re-applying it is harmless). ``message``:
+    human text with the named limits (``latency-p99 1.84 s > max 0.50 s; failed (3) >
+    failureLimit (2)``). ``analysis``: the analysis this call ran, if it ran one.
+    """
+
+    kind: DecisionKind
+    status: RolloutStatus
+    routes: Routes
+    message: str
+    analysis: AnalysisRecord | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the status changed (everything but ``WAIT``)."""
+        return self.kind is not DecisionKind.WAIT
+
+
+def apply_action(
+    *, spec: RolloutSpec, status: RolloutStatus, action: Action, now: datetime
+) -> Decision:
+    phase = status.phase
+    if action is Action.ROLLBACK:
+        if not phase.active:
+            return wait(spec, status, f"rollback ignored: phase {phase.value} has no candidate")
+        message = f"manual rollback: traffic back to {stable_name(status)}"
+        return finish(
+            spec,
+            transition(
+                status,
+                kind=DecisionKind.ROLLBACK,
+                now=now,
+                message=message,
+                phase=Phase.ROLLED_BACK,
+                canary_weight=0,
+                pause_reason=None,
+                next_analysis_time=None,
+            ),
+        )
+    if action is Action.PROMOTE:
+        if phase not in (Phase.PROGRESSING, Phase.PAUSED):
+            return wait(spec, status, f"promote ignored: phase {phase.value}")
+        return promote(spec, status, now, f"manual promote of {canary_name(status)}")
+    if action is Action.PAUSE:
+        if phase is not Phase.PROGRESSING:
+            return wait(spec, status, f"pause ignored: phase {phase.value}")
+        return pause(spec, status, PauseReason.ACTION, now, "paused by a pause action")
+    if phase is not Phase.PAUSED:
+        return wait(spec, status, f"resume ignored: phase {phase.value} is not paused")
+    if spec.paused:
+        return wait(spec, status, "resume ignored: spec.paused is true; set it to false")
+    if status.pause_reason is PauseReason.MANUAL_GATE:
+        return wait(spec, status, "resume ignored: at the manual gate; promote or roll back")
+    return resume(spec, status, now, "resumed by a resume action")
+
+
+def pause(
+    spec: RolloutSpec, status: RolloutStatus, reason: PauseReason, now: datetime, message: str
+) -> Decision:
+    return finish(
+        spec,
+        transition(
+            status,
+            kind=DecisionKind.PAUSE,
+            now=now,
+            message=message,
+            phase=Phase.PAUSED,
+            pause_reason=reason,
+        ),
+    )
+
+
+def resume(spec: RolloutSpec, status: RolloutStatus, now: datetime, message: str) -> Decision:
+    # The next analysis waits a full interval so it sees traffic from after the pause.
+    return finish(
+        spec,
+        transition(
+            status,
+            kind=DecisionKind.RESUME,
+            now=now,
+            message=f"{message}; next analysis in {interval_text(spec)}",
+            phase=Phase.PROGRESSING,
+            pause_reason=None,
+            next_analysis_time=now + interval_of(spec),
+        ),
+    )
+
+
+def promote(
+    spec: RolloutSpec,
+    status: RolloutStatus,
+    now: datetime,
+    message: str,
+    *,
+    next_time: datetime | None = None,
+) -> Decision:
+    return finish(
+        spec,
+        transition(
+            status,
+            kind=DecisionKind.PROMOTE,
+            now=now,
+            message=f"{message}: all traffic to the candidate while the stable is updated",
+            phase=Phase.PROMOTING,
+            canary_weight=100,
+            pause_reason=None,
+            next_analysis_time=next_time or now + interval_of(spec),
+        ),
+    )
+
+
+def complete(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> Decision:
+    message = f"promoted: {canary_name(status)} is the stable model"
+    return finish(
+        spec,
+        transition(
+            status,
+            kind=DecisionKind.COMPLETE,
+            now=now,
+            message=message,
+            phase=Phase.SUCCEEDED,
+            stable_model=status.canary_model,
+            canary_weight=0,
+            next_analysis_time=None,
+        ),
+    )
+
+
+def wait(spec: RolloutSpec, status: RolloutStatus, message: str) -> Decision:
+    return Decision(
+        kind=DecisionKind.WAIT,
+        status=status,
+        routes=desired_routes(spec=spec, status=status),
+        message=message,
+    )
+
+
+def finish(
+    spec: RolloutSpec, status: RolloutStatus, record: AnalysisRecord | None = None
+) -> Decision:
+    kind = status.history[-1].decision
+    return Decision(
+        kind=kind,
+        status=status,
+        routes=desired_routes(spec=spec, status=status),
+        message=status.message,
+        analysis=record,
+    )
+
+
+def stable_name(status: RolloutStatus) -> str:
+    """The stable model's short name for messages."""
+    return status.stable_model.describe() if status.stable_model else "<none>"
+
+
+def canary_name(status: RolloutStatus) -> str:
+    """The candidate's short name for messages."""
+    return status.canary_model.describe() if status.canary_model else "<none>"

@@ -1,0 +1,55 @@
+"""When the engine acts: the analysis grid, and whether a step is due (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from monitoring.spec import RolloutSpec
+from monitoring.status import Phase, RolloutStatus
+
+ANALYSIS_SLACK = 0.1
+"""Fraction of the interval a call may come early (or late) and keep the analysis grid."""
+
+
+def analysis_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> bool:
+    """Whether ``decide`` would run a timed step now (an analysis, or finishing a
+    promotion), so the caller knows to fetch measurements first (pure)."""
+    if status.phase not in (Phase.PROGRESSING, Phase.PROMOTING):
+        return False
+    if status.phase is Phase.PROGRESSING and spec.paused:
+        return False
+    if status.canary_model != spec.target.canary:
+        return False
+    if status.next_analysis_time is None:
+        return True
+    slack = interval_of(spec) * ANALYSIS_SLACK
+    return now >= status.next_analysis_time - slack
+
+
+def seconds_until_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> float | None:
+    """Seconds until the next timed step (0 when due), ``None`` when none is scheduled."""
+    if status.phase not in (Phase.PROGRESSING, Phase.PROMOTING):
+        return None
+    if analysis_due(spec=spec, status=status, now=now) or status.next_analysis_time is None:
+        return 0.0
+    return (status.next_analysis_time - now).total_seconds()
+
+
+def next_on_grid(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> datetime:
+    """One interval after the step that was due, so timer jitter does not drift the
+    schedule; one interval after ``now`` when the call came much later than due."""
+    interval = interval_of(spec)
+    scheduled = status.next_analysis_time
+    if scheduled is not None and now - scheduled <= interval * ANALYSIS_SLACK:
+        return scheduled + interval
+    return now + interval
+
+
+def interval_of(spec: RolloutSpec) -> timedelta:
+    """The analysis interval as a ``timedelta``."""
+    return timedelta(seconds=spec.analysis.interval_seconds)
+
+
+def interval_text(spec: RolloutSpec) -> str:
+    """``30s``: the interval for messages."""
+    return f"{spec.analysis.interval_seconds:g}s"

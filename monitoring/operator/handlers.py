@@ -1,0 +1,103 @@
+"""kopf handlers: they only fetch, call the engine (through ``Reconciler``) and apply.
+
+kopf timers take one fixed interval when they are declared, but every rollout has its own
+``spec.analysis.interval``. So one short timer (``CANARIA_OPERATOR_TICK_SECONDS``, 1 s by
+default) runs for every rollout, and the engine decides from ``status.nextAnalysisTime``
+whether an analysis is due. That also resumes a restarted operator for free: the schedule
+lives in the status, not in this process.
+
+A new spec (a new canary model, ``spec.paused``) is reconciled at once; a manual action
+(the ``canaria.dev/action`` annotation) at the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import kopf
+
+from monitoring.operator.events import RolloutRef
+from monitoring.operator.reconcile import Reconciler
+from monitoring.spec import GROUP, PLURAL, VERSION
+
+TICK_SECONDS = float(os.environ.get("CANARIA_OPERATOR_TICK_SECONDS", "1"))
+METRICS_PORT_ENV = "CANARIA_OPERATOR_METRICS_PORT"
+PREFIX = "canaria.dev"
+
+
+def configure(settings: kopf.OperatorSettings) -> None:
+    """kopf's own bookkeeping in annotations under our prefix, never in ``.status``: the
+    status belongs to the engine, and the CRD's schema would prune kopf's fields anyway."""
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=PREFIX)
+    settings.persistence.finalizer = f"{PREFIX}/operator"
+    # Our Events explain every decision; kopf's own are left for handler errors.
+    settings.posting.level = logging.WARNING
+    # Only ModelRollouts, in the namespaces given: no RBAC to watch CRDs or namespaces.
+    settings.scanning.disabled = True
+
+
+@kopf.on.startup()
+def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    configure(settings)
+    if memo.get("reconciler") is None:
+        # Started by ``kopf run`` without ``canaria operator``: build it from the environment.
+        from monitoring.operator.kube import cluster_reconciler
+
+        memo["reconciler"] = cluster_reconciler()
+        port = os.environ.get(METRICS_PORT_ENV)
+        if port:
+            memo["reconciler"].metrics.serve(port=int(port))
+
+
+@kopf.on.cleanup()
+def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    reconciler = memo.get("reconciler")
+    if reconciler is not None:
+        reconciler.providers.close()
+
+
+def _reconciler(memo: kopf.Memo) -> Reconciler:
+    reconciler = memo.get("reconciler")
+    if not isinstance(reconciler, Reconciler):
+        raise kopf.PermanentError("the operator has no reconciler (startup did not run)")
+    return reconciler
+
+
+def _ref(name: str | None, namespace: str | None, uid: str | None) -> RolloutRef:
+    return RolloutRef(namespace=namespace or "default", name=name or "", uid=uid or "")
+
+
+@kopf.timer(GROUP, VERSION, PLURAL, interval=TICK_SECONDS, initial_delay=0.0)
+def tick(
+    body: kopf.Body,
+    name: str | None,
+    namespace: str | None,
+    uid: str | None,
+    memo: kopf.Memo,
+    **_: Any,
+) -> None:
+    """Every tick: reconcile when the (cached) body shows something to do. A refused
+    spec or an unreachable router is reported by the reconciler once (an Event), not
+    raised, so kopf does not post the same error every second."""
+    reconciler = _reconciler(memo)
+    if reconciler.needs_reconcile(body):
+        reconciler.reconcile(_ref(name, namespace, uid))
+
+
+@kopf.on.create(GROUP, VERSION, PLURAL)
+@kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
+def spec_changed(
+    name: str | None, namespace: str | None, uid: str | None, memo: kopf.Memo, **_: Any
+) -> None:
+    """A new or changed spec (a new canary restarts the analysis) is handled at once."""
+    _reconciler(memo).reconcile(_ref(name, namespace, uid))
+
+
+@kopf.on.delete(GROUP, VERSION, PLURAL, optional=True)
+def deleted(
+    name: str | None, namespace: str | None, uid: str | None, memo: kopf.Memo, **_: Any
+) -> None:
+    _reconciler(memo).forget(_ref(name, namespace, uid))

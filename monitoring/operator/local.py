@@ -1,0 +1,214 @@
+"""Local mode: the same reconcile code with no cluster, for the local loop and ``make demo``.
+
+Rollouts are ModelRollout YAML files; each one's status, pending action and recent Events
+live in its state file (``monitoring.operator.state``). Traffic goes through the provider
+the spec names (the canaria router's admin API, locally) and metrics through the scrape
+provider, exactly as the spec says; nothing here knows a provider by name.
+
+The loop sleeps until the earliest rollout is due, waking a little early (within the
+engine's ``ANALYSIS_SLACK``) so that analyses are never late, and at least every
+``poll_seconds`` to pick up manual actions and edited files.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from monitoring.analysis import ANALYSIS_SLACK, seconds_until_due
+from monitoring.operator.events import EventReason, EventType, RolloutRef, type_for
+from monitoring.operator.measure import ProviderCache
+from monitoring.operator.metrics import OperatorMetrics
+from monitoring.operator.patches import apply_merge_patch
+from monitoring.operator.reconcile import Clock, Reconciler, ReconcileResult, ref_of, utc_now
+from monitoring.operator.state import (
+    RolloutFileError,
+    StateFile,
+    read_rollout_file,
+    state_path_for,
+)
+from monitoring.spec import ACTION_ANNOTATION
+from monitoring.status import RolloutStatus, format_time
+
+_log = logging.getLogger("canaria.operator.local")
+
+ROUTER_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
+EARLY_WAKE = ANALYSIS_SLACK / 2
+"""Wake this fraction of the interval before an analysis is due (the engine accepts up to
+``ANALYSIS_SLACK`` early), so scheduling delays never make the cadence slower."""
+DEFAULT_POLL_SECONDS = 0.25
+
+
+class FileRolloutStore:
+    """Rollouts from YAML files; their status and action from the state files beside them.
+
+    An edited file that no longer parses is refused and its last good version kept.
+    """
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self._paths: dict[str, Path] = {}
+        self._last_good: dict[str, dict[str, Any]] = {}
+        self._refused: dict[str, str] = {}
+        for path in paths:
+            doc = read_rollout_file(path)
+            ref = ref_of(doc)
+            if ref.key in self._paths:
+                raise RolloutFileError(
+                    f"{path}: rollout {ref.key} is also in {self._paths[ref.key]}"
+                )
+            self._paths[ref.key] = path
+            self._last_good[ref.key] = doc
+
+    @property
+    def refs(self) -> list[RolloutRef]:
+        return [ref_of(doc) for doc in self._last_good.values()]
+
+    def state(self, ref: RolloutRef) -> StateFile:
+        return StateFile(state_path_for(self._paths[ref.key]))
+
+    def fetch(self, ref: RolloutRef) -> Mapping[str, Any] | None:
+        path = self._paths.get(ref.key)
+        if path is None:
+            return None
+        doc = self._read(ref, path)
+        state = self.state(ref).read()
+        obj = copy.deepcopy(doc)
+        meta = obj.setdefault("metadata", {})
+        meta.setdefault("namespace", ref.namespace)
+        if state.get("action"):
+            meta["annotations"] = {
+                **(meta.get("annotations") or {}),
+                ACTION_ANNOTATION: state["action"],
+            }
+        obj["status"] = state.get("status") or {}
+        return obj
+
+    def patch_status(self, ref: RolloutRef, patch: Mapping[str, Any]) -> None:
+        def change(data: dict[str, Any]) -> None:
+            data["status"] = apply_merge_patch(data.get("status") or {}, patch)
+
+        self.state(ref).update(change)
+
+    def clear_action(self, ref: RolloutRef, action: str) -> None:
+        def change(data: dict[str, Any]) -> None:
+            if data.get("action") == action:
+                data["action"] = None
+
+        self.state(ref).update(change)
+
+    def _read(self, ref: RolloutRef, path: Path) -> dict[str, Any]:
+        try:
+            doc = read_rollout_file(path)
+            if ref_of(doc).key != ref.key:
+                raise RolloutFileError(f"{path}: renamed to {ref_of(doc).key}; restart to rename")
+        except RolloutFileError as error:
+            if self._refused.get(ref.key) != str(error):
+                self._refused[ref.key] = str(error)
+                _log.error(f"{error}; keeping the last good version", extra={"rollout": ref.key})
+            return self._last_good[ref.key]
+        self._refused.pop(ref.key, None)
+        self._last_good[ref.key] = doc
+        return doc
+
+
+class FileEventRecorder:
+    """Events go to the log and to the rollout's state file (``kubectl-canaria status``)."""
+
+    def __init__(self, store: FileRolloutStore) -> None:
+        self._store = store
+
+    def record(
+        self, *, rollout: RolloutRef, reason: EventReason, message: str, now: datetime
+    ) -> None:
+        kind = type_for(reason)
+        self._store.state(rollout).add_event(
+            {
+                "time": format_time(now),
+                "reason": reason.value,
+                "type": kind.value,
+                "message": message,
+            }
+        )
+        level = logging.WARNING if kind is EventType.WARNING else logging.INFO
+        _log.log(level, f"{reason.value}: {message}", extra={"rollout": rollout.key})
+
+
+def local_reconciler(
+    paths: Sequence[Path], *, metrics: OperatorMetrics | None = None, clock: Clock = utc_now
+) -> tuple[Reconciler, FileRolloutStore]:
+    store = FileRolloutStore(paths)
+    router_defaults = {"token_env": ROUTER_TOKEN_ENV} if os.environ.get(ROUTER_TOKEN_ENV) else {}
+    reconciler = Reconciler(
+        store=store,
+        events=FileEventRecorder(store),
+        providers=ProviderCache(traffic_settings={"router": router_defaults}),
+        metrics=metrics or OperatorMetrics(),
+        clock=clock,
+    )
+    return reconciler, store
+
+
+def wake_in(result: ReconcileResult, *, now: datetime, poll_seconds: float) -> float:
+    """Seconds to sleep before this rollout needs the loop again (pure)."""
+    if result.spec is None or result.decision is None:
+        return poll_seconds
+    spec, status = result.spec, result.decision.status
+    left = seconds_until_due(spec=spec, status=status, now=now)
+    if left is None:
+        return poll_seconds
+    return max(0.0, min(poll_seconds, left - EARLY_WAKE * spec.analysis.interval_seconds))
+
+
+def run_local(
+    paths: Sequence[Path],
+    *,
+    stop: threading.Event,
+    metrics: OperatorMetrics | None = None,
+    poll_seconds: float = DEFAULT_POLL_SECONDS,
+    clock: Clock = utc_now,
+) -> None:
+    """Reconcile every rollout until ``stop`` is set."""
+    reconciler, store = local_reconciler(paths, metrics=metrics, clock=clock)
+    _log.info("local operator started", extra={"rollouts": [ref.key for ref in store.refs]})
+    try:
+        while not stop.is_set():
+            sleep = poll_seconds
+            for ref in store.refs:
+                try:
+                    result = reconciler.reconcile(ref)
+                except Exception as error:  # one broken rollout must not stop the others
+                    _log.exception(
+                        "reconcile failed", extra={"rollout": ref.key, "error": repr(error)}
+                    )
+                    continue
+                sleep = min(sleep, wake_in(result, now=clock(), poll_seconds=poll_seconds))
+            stop.wait(max(sleep, 0.005))
+    finally:
+        reconciler.providers.close()
+
+
+def request_action(path: Path, action: str) -> str | None:
+    """Ask the local operator for a one-shot action on the rollout in ``path``; returns
+    the action it replaced, if one was still pending."""
+    read_rollout_file(path)  # refuse a path that is not a rollout before writing anything
+    return StateFile(state_path_for(path)).set_action(action)
+
+
+def read_local(path: Path) -> dict[str, Any]:
+    """The rollout in ``path`` with its status and pending action, as the API would show it."""
+    doc = read_rollout_file(path)
+    state = StateFile(state_path_for(path)).read()
+    RolloutStatus.from_dict(state.get("status"))  # refuse a corrupt status early, clearly
+    doc.setdefault("metadata", {}).setdefault("namespace", "default")
+    if state.get("action"):
+        annotations = doc["metadata"].setdefault("annotations", {})
+        annotations[ACTION_ANNOTATION] = state["action"]
+    doc["status"] = state.get("status") or {}
+    doc["events"] = state.get("events") or []
+    return doc

@@ -1,0 +1,191 @@
+"""Control of a running router: admin API, hot reload of the config file, health."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from canaria import metrics_catalog as catalog
+
+from .conftest import ADMIN_TOKEN, Router, admin_headers, wait_until
+
+RELOADS = catalog.ROUTER_CONFIG_RELOADS_TOTAL
+
+
+def _config(upstreams: dict[str, str], **routes: Any) -> dict[str, Any]:
+    return {
+        "upstreams": {
+            "stable": {"url": upstreams["stable"]},
+            "canary": {"url": upstreams["canary"]},
+        },
+        "canary_weight": 10,
+        **routes,
+    }
+
+
+@pytest.fixture(scope="module")
+def routers(
+    upstreams: dict[str, str], start_routers: Callable[..., dict[str, Router]]
+) -> dict[str, Router]:
+    return start_routers(
+        {"control": _config(upstreams), "promote": _config(upstreams, canary_weight=50)}
+    )
+
+
+@pytest.fixture()
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=20) as session:
+        yield session
+
+
+def test_health_and_readiness(client: httpx.Client, routers: dict[str, Router]) -> None:
+    url = routers["control"].url
+    assert client.get(f"{url}/healthz").json() == {"status": "ok"}
+    assert client.get(f"{url}/readyz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/admin/routes"),
+        ("PUT", "/admin/routes"),
+        ("POST", "/admin/promote"),
+        ("GET", "/admin/config"),
+    ],
+)
+def test_admin_refuses_a_missing_or_wrong_token(
+    client: httpx.Client, routers: dict[str, Router], method: str, path: str
+) -> None:
+    url = routers["control"].url + path
+    for headers in ({}, admin_headers("not-the-token"), {"authorization": ADMIN_TOKEN}):
+        response = client.request(method, url, json={"canary_weight": 0}, headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert "token" in response.json()["error"]
+    assert (
+        client.get(f"{routers['control'].url}/admin/routes", headers=admin_headers()).json()[
+            "canary_weight"
+        ]
+        == 10
+    )
+
+
+@pytest.mark.parametrize(
+    ("update", "field"),
+    [
+        ({"canary_weight": 130}, "canary_weight"),
+        ({"canary_weight": -1}, "canary_weight"),
+        ({"canary_weight": "ten"}, "canary_weight"),
+        ({"canary_weight": 12.5}, "canary_weight"),
+        ({"mirror": "yes"}, "mirror"),
+        ({"match": {"x-ab": "b"}}, "match"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_admin_refuses_bad_routes_and_keeps_the_old_ones(
+    client: httpx.Client, routers: dict[str, Router], update: dict[str, Any], field: str
+) -> None:
+    url = f"{routers['control'].url}/admin/routes"
+    response = client.put(url, json=update, headers=admin_headers())
+    assert response.status_code == 400, response.text
+    assert field in response.json()["error"]
+    assert client.get(url, headers=admin_headers()).json()["canary_weight"] == 10
+
+
+def test_admin_refuses_a_body_that_is_not_json(
+    client: httpx.Client, routers: dict[str, Router]
+) -> None:
+    url = f"{routers['control'].url}/admin/routes"
+    response = client.put(url, content=b"canary_weight=20", headers=admin_headers())
+    assert response.status_code == 400
+    assert "JSON" in response.json()["error"]
+
+
+def test_admin_reads_and_sets_routes(client: httpx.Client, routers: dict[str, Router]) -> None:
+    router = routers["control"]
+    url = f"{router.url}/admin/routes"
+    assert client.get(url, headers=admin_headers()).json() == {
+        "canary_weight": 10,
+        "mirror": False,
+        "match": {},
+    }
+    new = {"canary_weight": 40, "match": {"header:x-ab": "b"}}
+    response = client.put(url, json=new, headers=admin_headers())
+    assert response.status_code == 200
+    assert response.json() == {**new, "mirror": False}
+    assert client.get(url, headers=admin_headers()).json() == {**new, "mirror": False}
+    assert router.metric(catalog.ROUTER_WEIGHT, variant="canary") == 40
+    response = client.put(url, json={"canary_weight": 10, "match": {}}, headers=admin_headers())
+    assert response.json()["canary_weight"] == 10
+
+
+def test_admin_config_shows_the_effective_config_without_the_token(
+    client: httpx.Client, routers: dict[str, Router], upstreams: dict[str, str]
+) -> None:
+    response = client.get(f"{routers['control'].url}/admin/config", headers=admin_headers())
+    assert response.status_code == 200
+    config = response.json()
+    assert config["upstreams"]["stable"]["url"] == upstreams["stable"]
+    assert config["admin"]["token_env"] == "CANARIA_ROUTER_ADMIN_TOKEN"
+    assert ADMIN_TOKEN not in response.text
+
+
+def test_promote_makes_the_canary_the_stable_upstream(
+    client: httpx.Client, routers: dict[str, Router], upstreams: dict[str, str]
+) -> None:
+    router = routers["promote"]
+    response = client.post(f"{router.url}/admin/promote", headers=admin_headers())
+    assert response.status_code == 200
+    assert response.json() == {
+        "stable": upstreams["canary"],
+        "canary_weight": 0,
+        "mirror": False,
+        "match": {},
+    }
+    served = {client.post(f"{router.url}/predict", json={}).json()["served_by"] for _ in range(20)}
+    assert served == {"canary"}  # the canary's server now answers as the stable variant
+
+
+def test_a_changed_file_is_reloaded_and_a_broken_one_refused(
+    client: httpx.Client, routers: dict[str, Router], upstreams: dict[str, str]
+) -> None:
+    router = routers["control"]
+    routes_url = f"{router.url}/admin/routes"
+    router.write_config(_config(upstreams, canary_weight=70))
+    wait_until(lambda: router.metric(RELOADS, result="success") == 1, what="a reload")
+    assert client.get(routes_url, headers=admin_headers()).json()["canary_weight"] == 70
+    # An admin change lasts until the file changes again.
+    client.put(routes_url, json={"canary_weight": 25}, headers=admin_headers())
+
+    router.config_path.write_text("upstreams: [unclosed\n")
+    wait_until(lambda: router.metric(RELOADS, result="failure") == 1, what="a refusal")
+    router.write_config(_config(upstreams, canary_weight=130))
+    wait_until(lambda: router.metric(RELOADS, result="failure") == 2, what="a second refusal")
+    assert client.get(routes_url, headers=admin_headers()).json()["canary_weight"] == 25
+    assert "canary_weight" in router.log() and "config refused" in router.log()
+    assert client.post(f"{router.url}/predict", json={}).status_code == 200
+
+    router.write_config(_config(upstreams, canary_weight=10))
+    wait_until(lambda: router.metric(RELOADS, result="success") == 2, what="a second reload")
+    assert client.get(routes_url, headers=admin_headers()).json()["canary_weight"] == 10
+
+
+def test_an_invalid_config_at_start_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "router.yaml"
+    path.write_text(yaml.safe_dump({"upstreams": {"stable": {"url": "ftp://x"}}, "mirror": 1}))
+    result = subprocess.run(
+        [sys.executable, "-m", "canaria.cli", "router", "--config", str(path), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "upstreams.stable.url" in result.stderr
+    assert "mirror" in result.stderr
