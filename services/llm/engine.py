@@ -132,7 +132,7 @@ class LLMEngine:
         return self.loaded.context_length
 
     def decode(self, token_ids: list[int]) -> str:
-        return str(self.decode(token_ids))
+        return str(self.tokenizer.decode(token_ids, skip_special_tokens=True))
 
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])

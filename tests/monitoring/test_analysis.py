@@ -2,109 +2,38 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import pytest
 
 from monitoring.analysis import (
-    Decision,
     Measurement,
     analysis_due,
     decide,
     desired_routes,
-    evaluate_analysis,
-    evaluate_check,
-    format_value,
     seconds_until_due,
     stable_target,
 )
-from monitoring.checks import BuiltinCheck, Unit
 from monitoring.providers.base import Routes
-from monitoring.spec import Action, Check, Comparison, ModelRef, RolloutSpec, parse_spec
+from monitoring.spec import Action, ModelRef
 from monitoring.status import (
     HISTORY_LIMIT,
     DecisionKind,
-    PauseReason,
     Phase,
     RolloutStatus,
     Verdict,
 )
-
-T0 = datetime(2025, 1, 1, tzinfo=UTC)
-V1 = ModelRef(bento_tag="churn:v1")
-V2 = ModelRef(bento_tag="churn:v2")
-GOOD = {"latency": Measurement(canary=0.2)}
-BAD = {"latency": Measurement(canary=1.84)}
-NONE: Mapping[str, Measurement] = {}
-
-
-def make_spec(**analysis: Any) -> RolloutSpec:
-    """A churn rollout: 30s interval, 10% steps up to 50%, one latency check (max 0.5 s)."""
-    raw: dict[str, Any] = {
-        "target": {"stable": {"bentoTag": "churn:v1"}, "canary": {"bentoTag": "churn:v2"}},
-        "trafficProvider": {"name": "noop"},
-        "analysis": {
-            "interval": "30s",
-            "stepWeight": 10,
-            "maxWeight": 50,
-            "checks": [{"name": "latency", "builtin": "latencyP99", "max": 0.5}],
-        },
-    }
-    strategy = analysis.pop("strategy", None)
-    if strategy is not None:
-        raw["strategy"] = strategy
-        if strategy["type"] != "canary":
-            del raw["analysis"]["stepWeight"]
-    raw["analysis"].update(analysis)
-    paused = raw["analysis"].pop("paused", None)
-    if paused is not None:
-        raw["paused"] = paused
-    return parse_spec(raw)
-
-
-def with_canary(spec: RolloutSpec, canary: ModelRef) -> RolloutSpec:
-    spec = copy.deepcopy(spec)
-    object.__setattr__(spec.target, "canary", canary)
-    return spec
-
-
-class Driver:
-    """Calls ``decide`` like the operator does, moving a fake clock forward."""
-
-    def __init__(self, spec: RolloutSpec, status: RolloutStatus | None = None) -> None:
-        self.spec = spec
-        self.status = status or RolloutStatus()
-        self.now = T0
-
-    def call(
-        self,
-        measurements: Mapping[str, Measurement] = NONE,
-        *,
-        after: float = 0.0,
-        action: Action | None = None,
-    ) -> Decision:
-        self.now += timedelta(seconds=after)
-        decision = decide(
-            spec=self.spec,
-            status=self.status,
-            measurements=measurements,
-            now=self.now,
-            action=action,
-        )
-        self.status = decision.status
-        return decision
-
-    def tick(
-        self, measurements: Mapping[str, Measurement] = NONE, action: Action | None = None
-    ) -> Decision:
-        return self.call(measurements, after=self.spec.analysis.interval_seconds, action=action)
-
-    def started(self) -> Driver:
-        self.call()
-        return self
+from tests.monitoring.engine_driver import (
+    BAD,
+    GOOD,
+    NONE,
+    T0,
+    V1,
+    V2,
+    Driver,
+    make_spec,
+    with_canary,
+)
 
 
 def test_first_call_starts_the_canary_at_the_first_step() -> None:
@@ -304,165 +233,6 @@ def test_rollback_comes_within_interval_times_failure_limit_plus_one() -> None:
         assert elapsed <= interval * (2 + 1)
 
 
-def test_manual_gate_pauses_after_the_last_step_until_promoted() -> None:
-    driver = Driver(make_spec(stepWeight=25, maxWeight=50, manualGate=True)).started()
-    assert driver.tick(GOOD).kind is DecisionKind.ADVANCE
-    gate = driver.tick(GOOD)
-    assert gate.kind is DecisionKind.PAUSE
-    assert gate.message == (
-        "all 1 checks passed at step 2/2; waiting for a promote action (manualGate)"
-    )
-    status = gate.status
-    assert (status.phase, status.pause_reason, status.canary_weight) == (
-        Phase.PAUSED,
-        PauseReason.MANUAL_GATE,
-        50,
-    )
-    assert gate.routes == Routes(canary_weight=50)
-    waiting = driver.tick(BAD)
-    assert waiting.kind is DecisionKind.WAIT
-    assert waiting.message == "paused at the manual gate: waiting for a promote action"
-    resumed = driver.call(action=Action.RESUME)
-    assert resumed.kind is DecisionKind.WAIT
-    assert resumed.message == "resume ignored: at the manual gate; promote or roll back"
-    promoted = driver.call(action=Action.PROMOTE)
-    assert promoted.kind is DecisionKind.PROMOTE
-    assert promoted.message.startswith("manual promote of churn:v2")
-    assert promoted.routes == Routes(canary_weight=100)
-
-
-@pytest.mark.parametrize(
-    ("phase", "action", "kind", "next_phase", "message"),
-    [
-        (
-            Phase.PROGRESSING,
-            Action.ROLLBACK,
-            DecisionKind.ROLLBACK,
-            Phase.ROLLED_BACK,
-            "manual rollback: traffic back to churn:v1",
-        ),
-        (
-            Phase.PAUSED,
-            Action.ROLLBACK,
-            DecisionKind.ROLLBACK,
-            Phase.ROLLED_BACK,
-            "manual rollback: traffic back to churn:v1",
-        ),
-        (
-            Phase.PROMOTING,
-            Action.ROLLBACK,
-            DecisionKind.ROLLBACK,
-            Phase.ROLLED_BACK,
-            "manual rollback: traffic back to churn:v1",
-        ),
-        (
-            Phase.SUCCEEDED,
-            Action.ROLLBACK,
-            DecisionKind.WAIT,
-            Phase.SUCCEEDED,
-            "rollback ignored: phase Succeeded has no candidate",
-        ),
-        (
-            Phase.FAILED,
-            Action.PROMOTE,
-            DecisionKind.WAIT,
-            Phase.FAILED,
-            "promote ignored: phase Failed",
-        ),
-        (
-            Phase.PROMOTING,
-            Action.PROMOTE,
-            DecisionKind.WAIT,
-            Phase.PROMOTING,
-            "promote ignored: phase Promoting",
-        ),
-        (
-            Phase.PROGRESSING,
-            Action.PAUSE,
-            DecisionKind.PAUSE,
-            Phase.PAUSED,
-            "paused by a pause action",
-        ),
-        (
-            Phase.PAUSED,
-            Action.PAUSE,
-            DecisionKind.WAIT,
-            Phase.PAUSED,
-            "pause ignored: phase Paused",
-        ),
-        (
-            Phase.PAUSED,
-            Action.RESUME,
-            DecisionKind.RESUME,
-            Phase.PROGRESSING,
-            "resumed by a resume action; next analysis in 30s",
-        ),
-        (
-            Phase.PROGRESSING,
-            Action.RESUME,
-            DecisionKind.WAIT,
-            Phase.PROGRESSING,
-            "resume ignored: phase Progressing is not paused",
-        ),
-    ],
-)
-def test_manual_actions(
-    phase: Phase, action: Action, kind: DecisionKind, next_phase: Phase, message: str
-) -> None:
-    driver = Driver(make_spec()).started()
-    driver.tick(GOOD)
-    reason = PauseReason.ACTION if phase is Phase.PAUSED else None
-    driver.status = RolloutStatus(
-        **{**driver.status.__dict__, "phase": phase, "pause_reason": reason}
-    )
-    decision = driver.call(action=action, after=1)
-    assert decision.kind is kind
-    assert decision.status.phase is next_phase
-    assert decision.message == message
-    if kind is DecisionKind.ROLLBACK:
-        assert decision.routes == Routes(canary_weight=0)
-        assert decision.status.stable_model == V1
-        assert stable_target(decision.status) == V1
-
-
-def test_a_paused_rollout_is_not_analysed_and_resumes_a_full_interval_later() -> None:
-    driver = Driver(make_spec()).started()
-    assert driver.call(action=Action.PAUSE, after=5).kind is DecisionKind.PAUSE
-    assert driver.tick(BAD).kind is DecisionKind.WAIT
-    assert driver.tick(BAD).routes == Routes(canary_weight=10)
-    resumed = driver.call(action=Action.RESUME, after=1)
-    assert resumed.status.next_analysis_time == driver.now + timedelta(seconds=30)
-    assert driver.call(GOOD, after=20).kind is DecisionKind.WAIT
-    assert driver.call(GOOD, after=10).kind is DecisionKind.ADVANCE
-
-
-def test_spec_paused_pauses_and_unpausing_resumes() -> None:
-    spec = make_spec()
-    driver = Driver(spec).started()
-    driver.spec = make_spec(paused=True)
-    paused = driver.call(after=1)
-    assert paused.kind is DecisionKind.PAUSE
-    assert paused.message == "paused: spec.paused is true"
-    assert paused.status.pause_reason is PauseReason.SPEC
-    assert not analysis_due(
-        spec=driver.spec, status=paused.status, now=driver.now + timedelta(hours=1)
-    )
-    assert driver.tick(BAD).kind is DecisionKind.WAIT
-    ignored = driver.call(action=Action.RESUME)
-    assert ignored.message == "resume ignored: spec.paused is true; set it to false"
-    driver.spec = spec
-    resumed = driver.call(after=1)
-    assert resumed.kind is DecisionKind.RESUME
-    assert resumed.status.phase is Phase.PROGRESSING
-
-
-def test_a_pause_action_outlives_spec_unpausing() -> None:
-    driver = Driver(make_spec()).started()
-    driver.call(action=Action.PAUSE)
-    assert driver.tick().kind is DecisionKind.WAIT
-    assert driver.status.phase is Phase.PAUSED
-
-
 def test_a_new_canary_restarts_from_step_zero_and_keeps_the_history() -> None:
     driver = Driver(make_spec(failureLimit=5)).started()
     driver.tick(GOOD)
@@ -578,137 +348,3 @@ def test_conditions_move_their_transition_time_only_on_change() -> None:
 def test_now_must_be_timezone_aware() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         decide(spec=make_spec(), status=RolloutStatus(), measurements={}, now=datetime(2025, 1, 1))
-
-
-def latency(**fields: Any) -> Check:
-    return Check(name="latency-p99", builtin=BuiltinCheck.LATENCY_P99, **fields)
-
-
-@pytest.mark.parametrize(
-    ("check", "measurement", "verdict", "message"),
-    [
-        (latency(max=0.5), Measurement(1.84), Verdict.FAIL, "latency-p99 1.84 s > max 0.50 s"),
-        (latency(max=0.5), Measurement(0.5), Verdict.PASS, "latency-p99 0.50 s <= max 0.50 s"),
-        (
-            latency(min=0.01, max=0.5),
-            Measurement(0.001),
-            Verdict.FAIL,
-            "latency-p99 0.001 s < min 0.01 s",
-        ),
-        (
-            latency(min=0.01, max=0.5),
-            Measurement(0.2),
-            Verdict.PASS,
-            "latency-p99 0.20 s >= min 0.01 s and <= max 0.50 s",
-        ),
-        (
-            latency(max=0.5),
-            Measurement(None, 0.2),
-            Verdict.INCONCLUSIVE,
-            "latency-p99: no data (canary)",
-        ),
-        (
-            latency(max=0.5),
-            Measurement(float("nan")),
-            Verdict.INCONCLUSIVE,
-            "latency-p99: no data (canary)",
-        ),
-        (
-            latency(max=0.5),
-            Measurement(float("inf")),
-            Verdict.FAIL,
-            "latency-p99 inf s > max 0.50 s",
-        ),
-        (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
-            Measurement(0.6, 0.4),
-            Verdict.FAIL,
-            "latency-p99 0.60 s = 1.50× stable 0.40 s > max 1.20×",
-        ),
-        (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
-            Measurement(0.44, 0.4),
-            Verdict.PASS,
-            "latency-p99 0.44 s = 1.10× stable 0.40 s <= max 1.20×",
-        ),
-        (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
-            Measurement(0.44),
-            Verdict.INCONCLUSIVE,
-            "latency-p99: no data (stable)",
-        ),
-        (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
-            Measurement(None, None),
-            Verdict.INCONCLUSIVE,
-            "latency-p99: no data (canary, stable)",
-        ),
-        (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
-            Measurement(0.0, 0.0),
-            Verdict.PASS,
-            "latency-p99 0.00 s = 1.00× stable 0.00 s <= max 1.20×",
-        ),
-        (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
-            Measurement(0.1, 0.0),
-            Verdict.FAIL,
-            "latency-p99 0.10 s = inf× stable 0.00 s > max 1.20×",
-        ),
-        (
-            Check(name="success", builtin=BuiltinCheck.REQUEST_SUCCESS_RATE, min=0.99),
-            Measurement(0.9912),
-            Verdict.PASS,
-            "success 0.9912 >= min 0.99",
-        ),
-        (
-            Check(name="tps", builtin=BuiltinCheck.LLM_TOKENS_PER_SECOND, min=10),
-            Measurement(250.0),
-            Verdict.PASS,
-            "tps 250 tokens/s >= min 10.00 tokens/s",
-        ),
-        (
-            Check(name="errors", query="sum(x)", max=3),
-            Measurement(7.0),
-            Verdict.FAIL,
-            "errors 7.00 > max 3.00",
-        ),
-    ],
-)
-def test_evaluate_check(
-    check: Check, measurement: Measurement, verdict: Verdict, message: str
-) -> None:
-    result = evaluate_check(check, measurement)
-    assert (result.verdict, result.message) == (verdict, message)
-    assert (result.min, result.max, result.comparison) == (check.min, check.max, check.comparison)
-
-
-def test_evaluate_check_keeps_the_evidence() -> None:
-    result = evaluate_check(latency(max=1.2, comparison=Comparison.RELATIVE), Measurement(0.6, 0.4))
-    assert (result.value, result.stable_value, result.unit) == (0.6, 0.4, "s")
-    assert result.compared == pytest.approx(1.5)
-
-
-def test_an_unmeasured_check_is_inconclusive() -> None:
-    record = evaluate_analysis([latency(max=0.5)], {}, now=T0)
-    assert (record.verdict, record.message, record.time) == (
-        Verdict.INCONCLUSIVE,
-        "latency-p99: no data (canary)",
-        T0,
-    )
-
-
-@pytest.mark.parametrize(
-    ("value", "unit", "text"),
-    [
-        (1.84, Unit.SECONDS, "1.84 s"),
-        (0.5, Unit.SECONDS, "0.50 s"),
-        (0.9912, Unit.RATIO, "0.9912"),
-        (1.8432, Unit.SECONDS, "1.843 s"),
-        (250.0, Unit.TOKENS_PER_SECOND, "250 tokens/s"),
-        (250.25, Unit.NONE, "250.2"),
-        (0.000123, Unit.SECONDS, "0.000123 s"),
-    ],
-)
-def test_format_value(value: float, unit: Unit, text: str) -> None:
-    assert format_value(value, unit) == text

@@ -1,0 +1,100 @@
+"""A tiny model server whose errors and latency a test controls, for rollout runs.
+
+Any ``POST``/``GET`` (but ``/control``) answers ``{"prediction": 1, "variant": NAME}``, or
+a 500 with probability ``error_rate``, after sleeping ``delay_seconds``. ``PUT /control``
+with ``{"error_rate": 1.0, "delay_seconds": 0.4}`` changes that; ``GET /control`` returns
+the settings and ``first_bad_at`` (wall-clock seconds of the first bad answer since the last
+change), which is when a rollout's "first bad sample" happened.
+
+Run: ``python -m tests.support.fake_model --port N --name canary``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class FakeModel:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.error_rate = 0.0
+        self.delay_seconds = 0.0
+        self.first_bad_at: float | None = None
+        self.requests = 0
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "error_rate": self.error_rate,
+            "delay_seconds": self.delay_seconds,
+            "first_bad_at": self.first_bad_at,
+            "requests": self.requests,
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if scope["path"] == "/control":
+            if scope["method"] == "PUT":
+                update = json.loads(body or b"{}")
+                self.error_rate = float(update.get("error_rate", self.error_rate))
+                self.delay_seconds = float(update.get("delay_seconds", self.delay_seconds))
+                self.first_bad_at = None
+            await _answer(send, 200, self.settings())
+            return
+        self.requests += 1
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        failed = random.random() < self.error_rate
+        if (failed or self.delay_seconds) and self.first_bad_at is None:
+            # A slow answer is bad from when it started, an error from when it is sent.
+            started = time.time() - self.delay_seconds
+            self.first_bad_at = started if not failed else time.time()
+        if failed:
+            await _answer(send, 500, {"error": "injected failure", "variant": self.name})
+        else:
+            await _answer(send, 200, {"prediction": 1, "variant": self.name})
+
+
+async def _answer(send: Send, status: int, payload: dict[str, Any]) -> None:
+    data = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--name", default="model")
+    args = parser.parse_args()
+    uvicorn.run(FakeModel(args.name), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
