@@ -286,7 +286,11 @@ def _status(args: argparse.Namespace) -> str:
     namespace = args.namespace or cluster.namespace
     if args.name:
         obj = cluster.get(namespace, args.name)
-        return format_details(obj, events=cluster.events(namespace, args.name))
+        try:
+            events = cluster.events(namespace, args.name)
+        except Exception:  # Events are extra: no RBAC to list them must not hide the status
+            events = []
+        return format_details(obj, events=events)
     objs = cluster.list_rollouts(None if args.all_namespaces else namespace)
     return format_summary(objs, with_namespace=args.all_namespaces)
 

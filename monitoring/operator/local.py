@@ -39,7 +39,7 @@ from monitoring.status import RolloutStatus, format_time
 _log = logging.getLogger("canaria.operator.local")
 
 ROUTER_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
-EARLY_WAKE = ANALYSIS_SLACK / 2
+EARLY_WAKE = ANALYSIS_SLACK * 0.9
 """Wake this fraction of the interval before an analysis is due (the engine accepts up to
 ``ANALYSIS_SLACK`` early), so scheduling delays never make the cadence slower."""
 DEFAULT_POLL_SECONDS = 0.25

@@ -81,6 +81,25 @@ def measure_checks(
     return measurements
 
 
+def prime(provider: MetricsProvider, *, rollout: str) -> bool:
+    """Mark the start of an analysis period for a provider that keeps its own samples;
+    ``False`` for one that keeps none (Prometheus), which has nothing to prime.
+
+    The scrape provider measures increases from its scrape a window ago, or its oldest
+    one; after a pause, a new canary or a restart that scrape can be far older than the
+    window, and its errors are not this canary's. A scrape now makes the next window start
+    here.
+    """
+    scrape = getattr(provider, "scrape", None)
+    if not callable(scrape):
+        return False
+    try:
+        scrape()
+    except Exception as error:  # a failed warm-up only means a longer first window
+        _log.warning("could not prime metrics", extra={"rollout": rollout, "error": repr(error)})
+    return True
+
+
 def default_metrics_settings(spec: RolloutSpec) -> dict[str, Any]:
     """The provider settings from the spec, with what the operator knows added (pure).
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from monitoring.analysis import Decision, Measurement, analysis_due, decide
 from monitoring.operator.events import EventReason, EventRecorder, RolloutRef, reason_for
-from monitoring.operator.measure import ProviderCache, measure_checks
+from monitoring.operator.measure import ProviderCache, measure_checks, prime
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import merge_patch_between
 from monitoring.providers.base import (
@@ -161,6 +161,7 @@ class Reconciler:
             return self._refuse(ref, EventReason.INVALID_STATUS, f"status unreadable: {error}", now)
         raw_action = requested_action(obj)
         action = self._parse_action(ref, raw_action, now)
+        first_sight = ref.key not in self._applied
         started = time.perf_counter()
         measurements: dict[str, Measurement] = {}
         if (
@@ -168,8 +169,7 @@ class Reconciler:
             and stored.phase is Phase.PROGRESSING
             and analysis_due(spec=spec, status=stored, now=now)
         ):
-            provider = self.providers.metrics(rollout=ref.key, spec=spec)
-            measurements = measure_checks(provider, spec=spec, rollout=ref.key)
+            measurements = self._measure(ref, spec, first_sight=first_sight)
             now = self.clock()  # the analysis is as of when its numbers came back
         decision = decide(
             spec=spec, status=stored, measurements=measurements, now=now, action=action
@@ -182,27 +182,58 @@ class Reconciler:
                 ref, EventReason.TRAFFIC_ERROR, f"traffic not applied: {error}", now, spec=spec
             )
         self._refusals.pop(ref.key, None)
-        generation = (obj.get("metadata") or {}).get("generation")
-        next_status = replace(decision.status, observed_generation=generation)
-        patch = merge_patch_between(stored.to_dict(), next_status.to_dict())
-        if patch:
-            self.store.patch_status(ref, patch)
+        patch = self._write_status(ref, obj, stored, decision)
         if raw_action is not None:
             self.store.clear_action(ref, raw_action)
+        if decision.kind in (DecisionKind.START, DecisionKind.RESUME) or (
+            first_sight and decision.status.phase is Phase.PROGRESSING
+        ):
+            # A new analysis period: its first window must not reach back before it.
+            prime(self.providers.metrics(rollout=ref.key, spec=spec), rollout=ref.key)
         self._announce(ref, decision, action, now)
         took = time.perf_counter() - started if measurements else None
         self._observe(ref, decision, seconds=took)
         return ReconcileResult(spec=spec, decision=decision, status_patch=patch or None)
 
+    def _measure(
+        self, ref: RolloutRef, spec: RolloutSpec, *, first_sight: bool
+    ) -> dict[str, Measurement]:
+        provider = self.providers.metrics(rollout=ref.key, spec=spec)
+        if first_sight and prime(provider, rollout=ref.key):
+            # A provider keeping its own samples has none from before this process: what it
+            # measured now would span the exporters' whole life. No data is the honest
+            # answer (inconclusive); the next analysis has a proper window.
+            return {}
+        return measure_checks(provider, spec=spec, rollout=ref.key)
+
+    def _write_status(
+        self,
+        ref: RolloutRef,
+        obj: Mapping[str, Any],
+        stored: RolloutStatus,
+        decision: Decision,
+    ) -> dict[str, Any]:
+        """Patch what changed, against what is stored (read back canonically), so that
+        fields the stored status lacks, even at their defaults, are written too."""
+        generation = (obj.get("metadata") or {}).get("generation")
+        next_status = replace(decision.status, observed_generation=generation)
+        raw_status = obj.get("status") or {}
+        before = {k: v for k, v in stored.to_dict().items() if k in raw_status}
+        patch = merge_patch_between(before, next_status.to_dict())
+        if patch:
+            self.store.patch_status(ref, patch)
+        return patch
+
     def _apply_traffic(self, ref: RolloutRef, spec: RolloutSpec, decision: Decision) -> None:
-        """Set the routes when they changed or this process never set them; on promotion
+        """Set the routes when they differ from the last this process set (or it set none
+        yet: a restarted operator re-applies the status's traffic once); on promotion
         completing, let a router that can swap its upstreams make the canary the stable."""
         router: TrafficRouter = self.providers.traffic(spec.traffic_provider.name.value)
         target = route_target(ref, spec)
         if decision.kind is DecisionKind.COMPLETE and isinstance(router, PromotingRouter):
             router.promote(target)
             self._applied.pop(ref.key, None)  # promote resets the router's routes
-        if decision.changed or self._applied.get(ref.key) != decision.routes:
+        if self._applied.get(ref.key) != decision.routes:
             router.set_routes(target, decision.routes)
             self._applied[ref.key] = decision.routes
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Protocol
@@ -95,10 +96,12 @@ class _JobsInput(bentoml.IODescriptor):
 
     @classmethod
     async def from_http_request(cls, request: Request, serde: Any) -> _JobsInput:
+        received_at = time.monotonic()
         body = await request.body()
-        service = _current()
         jobs: list[Job] = to_jobs(
-            cls.parse(body, service), request_id=request_id_from(request.headers)
+            cls.parse(body, _current()),
+            request_id=request_id_from(request.headers),
+            received_at=received_at,
         )
         return cls.model_construct(jobs=jobs)
 
@@ -195,14 +198,16 @@ def _json_response(body: dict[str, Any], *, status: int, request_id: str) -> Res
     )
 
 
-def _log_response(route: str, results: Sequence[Result], response: Response) -> None:
-    """One line per answer: ids, outcome and problem fields, never values or customer ids."""
+def log_response(route: str, results: Sequence[Result], response: Response) -> None:
+    """One line per answer (BentoML's own access log is off): ids, outcome, latency from
+    the body read to the answer, and problem fields; never values or customer ids."""
     first = results[0]
     fields: dict[str, Any] = {
         "route": route,
         "request_id": first.request_id,
         "status": response.status_code,
         "records": len(results),
+        "latency_ms": round((time.monotonic() - first.received_at) * 1000, 2),
     }
     if isinstance(first, Refused):
         fields["problems"] = [f"{p.field}:{p.reason.value}" for p in first.problems[:10]]
@@ -227,7 +232,7 @@ class _ResultsOutput(bentoml.IODescriptor):
     async def to_http_response(cls, obj: Any, serde: Any) -> Response:
         results: Sequence[Result] = obj
         response = cls.render(results)
-        _log_response(cls.route, results, response)
+        log_response(cls.route, results, response)
         return response
 
 

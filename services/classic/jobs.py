@@ -23,6 +23,7 @@ class Accepted:
 
     request_id: str
     record: ValidRecord
+    received_at: float = 0.0  # time.monotonic() when the request was parsed
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Refused:
 
     request_id: str
     problems: tuple[Problem, ...]
+    received_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,15 @@ class Scored:
     prediction: Prediction
     model_tag: str
     customer_id: str | int | None = None
+    received_at: float = 0.0
 
 
 Job = Accepted | Refused
 Result = Scored | Refused
 
 
-def to_jobs(parsed: ParsedRequest, *, request_id: str) -> list[Job]:
+def to_jobs(parsed: ParsedRequest, *, request_id: str, received_at: float = 0.0) -> list[Job]:
     """The jobs for one parsed request (pure): a single ``Refused``, or one per record."""
     if parsed.problems:
-        return [Refused(request_id=request_id, problems=parsed.problems)]
-    return [Accepted(request_id=request_id, record=record) for record in parsed.records]
+        return [Refused(request_id, parsed.problems, received_at)]
+    return [Accepted(request_id, record, received_at) for record in parsed.records]

@@ -5,8 +5,9 @@ Serve it from the repository root::
     bentoml serve services.classic.service:ClassicService --port 3000
 
 It serves the ``churn-classifier`` tagged ``CANARIA_CLASSIC_MODEL_TAG``; without it, the
-version a built bento was built with, or the latest in the BentoML store. Requests and answers are described in ``http_specs.py``;
-settings (batch limits, the sample sink, never-logged fields) in ``settings.py``. Besides
+version a built bento was built with, or the latest in the BentoML store. Requests and
+answers are described in ``http_specs.py``; settings (batch limits, the sample sink,
+never-logged fields) in ``settings.py``. Besides
 BentoML's own endpoints (``/metrics``, ``/livez``, ``/readyz``) it exports the canaria
 metrics of ``metrics.py`` and writes one JSON log line per answer.
 """
@@ -54,17 +55,14 @@ def _model_tag() -> str:
 
 # Read at import: the decorators below and the class-scope model take them.
 SERVING = ServingSettings.from_env(os.environ)
+# Each worker predicts with this many OpenMP threads (see ChurnScorer).
 CPUS_PER_WORKER = 1
-# Before scikit-learn loads OpenMP (in __init__): one OpenMP thread per granted CPU. With
-# a thread per machine core, OpenMP threads spinning on shared cores made one small
-# gradient-boosting prediction take 65-220 ms instead of 5 ms (measured on 2 cores).
-os.environ.setdefault("OMP_NUM_THREADS", str(CPUS_PER_WORKER))
 MODEL_TAG = _model_tag()
 
 logger = get_logger("classic.service")
 
 
-def _configure_json_logging() -> None:
+def configure_json_logging() -> None:
     """JSON lines on stderr for the ``canaria`` loggers, apart from BentoML's text logs."""
     root = logging.getLogger("canaria")
     if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
@@ -79,6 +77,9 @@ def _configure_json_logging() -> None:
     resources={"cpu": str(CPUS_PER_WORKER), "memory": "1Gi"},
     workers=SERVING.workers,
     traffic={"timeout": 30},
+    # http_specs logs one JSON line per answer, with the request id; BentoML's text line
+    # would only repeat it.
+    logging={"access": {"enabled": False}},
 )
 class ClassicService:
     """Validates churn records against the model's feature schema and scores them."""
@@ -86,14 +87,13 @@ class ClassicService:
     model = bentoml.models.BentoModel(MODEL_TAG)
 
     def __init__(self) -> None:
-        from training.metadata import ModelMetadata
-
         from services.classic.metrics import ClassicMetrics
         from services.classic.samples import SampleSink
         from services.classic.scoring import ChurnScorer
         from services.classic.validation import RecordValidator
+        from training.metadata import ModelMetadata
 
-        _configure_json_logging()
+        configure_json_logging()
         settings = ClassicSettings.from_env(os.environ)
         stored = self.model
         metadata = ModelMetadata.from_bentoml(stored.info.metadata)
@@ -104,7 +104,9 @@ class ClassicService:
         self.never_log = settings.never_log
         self.validator = RecordValidator(metadata.feature_schema)
         self.scorer = ChurnScorer(
-            pipeline=bentoml.sklearn.load_model(stored), schema=metadata.feature_schema
+            pipeline=bentoml.sklearn.load_model(stored),
+            schema=metadata.feature_schema,
+            threads=CPUS_PER_WORKER,
         )
         self.metrics = ClassicMetrics(
             model=stored.tag.name,
@@ -174,6 +176,7 @@ class ClassicService:
                     prediction=prediction,
                     model_tag=self.model_tag,
                     customer_id=job.record.customer_id,
+                    received_at=job.received_at,
                 )
             )
             if self.sink is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
@@ -30,7 +30,7 @@ MAX_PROBLEMS = 100
 _MAX_QUOTED = 40
 
 
-class InvalidReason(str, Enum):
+class InvalidReason(StrEnum):
     """Why a request was refused; the ``reason`` label of INVALID_REQUESTS_TOTAL."""
 
     BODY = "body"  # not JSON, or not a JSON object
@@ -71,11 +71,11 @@ class ParsedRequest:
 
 
 def _annotation(feature: Feature) -> Any:
-    bounds = {"ge": feature.minimum, "le": feature.maximum}
+    low, high = feature.minimum, feature.maximum
     if feature.type is FeatureType.INTEGER:
-        return Annotated[int, Field(**bounds)]
+        return Annotated[int, Field(ge=low, le=high)]
     if feature.type is FeatureType.NUMBER:
-        return Annotated[float, Field(allow_inf_nan=False, **bounds)]
+        return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)]
     if feature.categories:
         return Literal[feature.categories]
     return str
@@ -93,15 +93,14 @@ class RecordValidator:
     def __init__(self, schema: FeatureSchema) -> None:
         self.schema = schema
         self._features = {feature.name: feature for feature in schema.features}
-        fields: dict[str, Any] = {
-            feature.name: _annotation(feature) for feature in schema.features
-        }
+        fields: dict[str, Any] = {feature.name: _annotation(feature) for feature in schema.features}
         if ID_FIELD not in fields:
             fields[ID_FIELD] = NotRequired[
                 Annotated[str, StringConstraints(max_length=ID_MAX_LENGTH)] | int | None
             ]
-        # Functional TypedDict: feature names may be any string, even a BaseModel attribute.
-        record_type: Any = TypedDict("Record", fields)  # type: ignore[operator]
+        # A TypedDict, not a BaseModel: feature names may be any string, even "model_config".
+        make_typed_dict: Any = TypedDict
+        record_type = make_typed_dict("Record", fields)
         record_type.__pydantic_config__ = ConfigDict(extra="ignore", strict=True)
         self._adapter: TypeAdapter[dict[str, Any]] = TypeAdapter(record_type)
 

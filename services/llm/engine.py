@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ class SamplingParams:
     temperature: float = 1.0
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
+    ignore_eos: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,8 @@ class LLMEngine:
             "pad_token_id": self.tokenizer.pad_token_id,
             "eos_token_id": self.tokenizer.eos_token_id,
         }
+        if params.ignore_eos:
+            kwargs["min_new_tokens"] = params.max_tokens  # suppresses end-of-text until then
         if params.temperature == 0.0:
             kwargs["do_sample"] = False
         else:
@@ -190,11 +193,17 @@ class LLMEngine:
             )
 
     async def stream(
-        self, prompt_ids: list[int], params: SamplingParams
-    ) -> AsyncIterator[TextDelta | Finished]:
+        self,
+        prompt_ids: list[int],
+        params: SamplingParams,
+        *,
+        on_done: Callable[[GenerationStats], None] | None = None,
+    ) -> AsyncGenerator[TextDelta | Finished, None]:
         """Yield text deltas as tokens arrive, then one ``Finished``.
 
         Leaving the iteration early (client disconnect) stops the worker thread.
+        ``on_done`` gets the measurements however the generation ended, abandoned or
+        failed ones included, since they used the accelerator too.
         """
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -245,6 +254,8 @@ class LLMEngine:
             yield Finished(finish, self._stats(prompt_ids, token_ids, started, first_token_at))
         finally:
             cancel.set()
+            if on_done is not None:
+                on_done(self._stats(prompt_ids, token_ids, started, first_token_at))
 
     @staticmethod
     def _stats(

@@ -13,8 +13,10 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,7 +26,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from services.llm.engine import Finished, LLMEngine, SamplingParams, TextDelta
-from services.llm.metrics import LLMMetrics
+from services.llm.metrics import GenerationStats, LLMMetrics
 from services.llm.protocol import (
     DEFAULT_CHAT_MAX_TOKENS,
     DEFAULT_COMPLETION_MAX_TOKENS,
@@ -145,6 +147,7 @@ def _prepare(backend: OpenAIBackend, endpoint: Endpoint, body: Any) -> _Prepared
             temperature=request.temperature,
             top_p=request.top_p,
             stop=request.stop_sequences,
+            ignore_eos=request.ignore_eos,
         ),
         stream=request.stream,
         include_usage=request.include_usage,
@@ -155,13 +158,16 @@ async def _complete(backend: OpenAIBackend, endpoint: Endpoint, prepared: _Prepa
     """Generate the whole answer, then send it as one JSON body."""
     parts: list[str] = []
     finished: Finished | None = None
-    async for event in backend.engine.stream(prepared.prompt_ids, prepared.params):
-        if isinstance(event, TextDelta):
-            parts.append(event.text)
-        else:
-            finished = event
+    events = backend.engine.stream(
+        prepared.prompt_ids, prepared.params, on_done=partial(_observe, backend)
+    )
+    async with aclosing(events):
+        async for event in events:
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            else:
+                finished = event
     assert finished is not None  # stream always ends with Finished
-    _observe(backend, finished)
     build = completion_response if endpoint is Endpoint.COMPLETIONS else chat_response
     stats = finished.stats
     body = build(
@@ -182,25 +188,28 @@ async def _events(
     try:
         if chat:
             yield sse(chat_chunk(identity, delta={"role": "assistant", "content": ""}))
-        async for event in backend.engine.stream(prepared.prompt_ids, prepared.params):
-            if isinstance(event, TextDelta):
+        events = backend.engine.stream(
+            prepared.prompt_ids, prepared.params, on_done=partial(_observe, backend)
+        )
+        async with aclosing(events):
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    yield sse(
+                        chat_chunk(identity, delta={"content": event.text})
+                        if chat
+                        else completion_chunk(identity, text=event.text)
+                    )
+                    continue
+                reason = event.finish_reason.value
                 yield sse(
-                    chat_chunk(identity, delta={"content": event.text})
+                    chat_chunk(identity, delta={}, finish_reason=reason)
                     if chat
-                    else completion_chunk(identity, text=event.text)
+                    else completion_chunk(identity, text="", finish_reason=reason)
                 )
-                continue
-            _observe(backend, event)
-            reason = event.finish_reason.value
-            yield sse(
-                chat_chunk(identity, delta={}, finish_reason=reason)
-                if chat
-                else completion_chunk(identity, text="", finish_reason=reason)
-            )
-            if prepared.include_usage:
-                obj = "chat.completion.chunk" if chat else "text_completion"
-                tokens = usage(event.stats.prompt_tokens, event.stats.completion_tokens)
-                yield sse(usage_chunk(identity, obj=obj, usage_=tokens))
+                if prepared.include_usage:
+                    obj = "chat.completion.chunk" if chat else "text_completion"
+                    tokens = usage(event.stats.prompt_tokens, event.stats.completion_tokens)
+                    yield sse(usage_chunk(identity, obj=obj, usage_=tokens))
         yield SSE_DONE
     except (asyncio.CancelledError, GeneratorExit):
         status = CLIENT_CLOSED_STATUS
@@ -215,9 +224,9 @@ async def _events(
         backend.count(endpoint, status)
 
 
-def _observe(backend: OpenAIBackend, finished: Finished) -> None:
+def _observe(backend: OpenAIBackend, stats: GenerationStats) -> None:
     engine = backend.engine
-    backend.metrics.observe(finished.stats, model=engine.name, version=engine.version)
+    backend.metrics.observe(stats, model=engine.name, version=engine.version)
 
 
 def _server_error() -> OpenAIError:

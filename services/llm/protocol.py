@@ -89,6 +89,8 @@ class _SamplingRequest(BaseModel):
     stream: bool = False
     stream_options: StreamOptions | None = None
     stop: str | list[str] | None = None
+    # vLLM's extension: generate exactly max_tokens (benchmarks want fixed lengths).
+    ignore_eos: bool = False
 
     @field_validator("n")
     @classmethod

@@ -1,22 +1,19 @@
 """The canaria router: traffic split between stable and canary, and the shadow sidecar.
 
-Stack, chosen by measurement (wrk, 16 connections, trivial JSON upstream, one 2-core
-machine shared with the load generator and the upstream; see bench/bench_router.py):
+Stack, chosen by measurement: the same minimal proxy written on each stack, in front of a
+trivial JSON upstream, driven by wrk on one 2-core machine shared with the upstream and
+with other work (so: one-off numbers, read the ratios):
 
-=====================================  ===========  ============
-proxy stack                            requests/s   p50 at c=1
-=====================================  ===========  ============
-uvicorn (httptools, uvloop) + raw ASGI  ~7,100      ~0.4 ms
-  + pooled aiohttp client
-aiohttp server + aiohttp client         ~5,700      ~0.4 ms
-  (uvloop)
-uvicorn + raw ASGI + httpx.AsyncClient    ~590      ~23 ms (c=16)
-=====================================  ===========  ============
+- uvicorn (httptools, uvloop) + raw ASGI + pooled aiohttp client: 7,100 req/s at 16
+  connections; p50 0.37-0.41 ms at 1 connection;
+- aiohttp server + aiohttp client (uvloop): 5,700 req/s; p50 0.34-0.46 ms;
+- uvicorn + raw ASGI + httpx.AsyncClient: 590 req/s (p50 23 ms at 16 connections).
 
-So: uvicorn with httptools and uvloop serves a raw ASGI app (no framework between the
-socket and the proxy code), and a pooled ``aiohttp.ClientSession`` talks to the
-upstreams; httpx's async pool was ten times slower here. A second session with its own
-connections carries shadow traffic, so shadow requests never queue behind primary ones.
+So uvicorn with httptools and uvloop serves a raw ASGI app (no framework between the
+socket and the proxy code), and a pooled ``aiohttp.ClientSession`` talks to the upstreams;
+httpx's async pool was ten times slower. A second session with its own connections
+carries the shadow copies, so they never queue behind primary requests. The router's own
+costs are measured by ``bench/bench_router.py`` (results in the README).
 
 Modules: ``config`` (YAML schema), ``routing`` (pure variant choice), ``proxy``
 (forwarding, streaming), ``shadow`` + ``compare`` + ``answers`` + ``embedding`` (the

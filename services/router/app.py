@@ -9,6 +9,7 @@ to the requests that arrive after it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
 import time
@@ -167,7 +168,12 @@ class RouterApp:
             elif path in ("/healthz", "/readyz", "/metrics"):
                 await self._own_endpoint(path, send)
             else:
-                await self._proxy(scope, receive, send)
+                try:
+                    await self._proxy(scope, receive, send)
+                except Exception as error:  # a bug: answer JSON, log the type, keep serving
+                    log.error("router error", extra={"error_type": type(error).__name__})
+                    with contextlib.suppress(Exception):  # the answer may have started
+                        await send_json(send, 500, {"error": "internal router error"})
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 

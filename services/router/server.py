@@ -36,6 +36,9 @@ def serve(*, config_path: Path, host: str, port: int, log_level: str = "INFO") -
         http="httptools",
         lifespan="on",
         access_log=False,
+        # The client address stays the TCP peer's; key the rate limit on a header (e.g.
+        # header:x-forwarded-for) to trust what a gateway in front says.
+        proxy_headers=False,
         log_config=None,  # uvicorn's loggers propagate to our JSON handler
         log_level=log_level.lower(),
         # The upstream's own Date and Server headers are relayed instead.

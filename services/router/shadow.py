@@ -67,10 +67,6 @@ class ShadowMirror:
         self._draw = draw
         self._tasks: set[asyncio.Task[None]] = set()
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._tasks)
-
     def offer(self, request: ShadowRequest, plan: ShadowPlan) -> None:
         """Start the shadow request in the background, or drop it if too many are running."""
         if len(self._tasks) >= plan.settings.max_in_flight:

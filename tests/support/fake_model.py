@@ -70,9 +70,7 @@ class FakeModel:
             await asyncio.sleep(self.delay_seconds)
         failed = random.random() < self.error_rate
         if (failed or self.delay_seconds) and self.first_bad_at is None:
-            # A slow answer is bad from when it started, an error from when it is sent.
-            started = time.time() - self.delay_seconds
-            self.first_bad_at = started if not failed else time.time()
+            self.first_bad_at = time.time()  # the first bad answer: the first bad sample
         if failed:
             await _answer(send, 500, {"error": "injected failure", "variant": self.name})
         else:
@@ -84,6 +82,24 @@ async def _answer(send: Send, status: int, payload: dict[str, Any]) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+def set_behaviour(url: str, **settings: float) -> dict[str, Any]:
+    """Change a running fake model's ``error_rate`` / ``delay_seconds``."""
+    import httpx
+
+    response = httpx.put(f"{url}/control", json=settings, timeout=5)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def behaviour(url: str) -> dict[str, Any]:
+    """A running fake model's settings, ``first_bad_at`` and request count."""
+    import httpx
+
+    response = httpx.get(f"{url}/control", timeout=5)
+    response.raise_for_status()
+    return dict(response.json())
 
 
 def main() -> None:

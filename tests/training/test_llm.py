@@ -72,7 +72,9 @@ def test_tokenizer_round_trips_any_text(text: str) -> None:
 
 
 def test_chat_template_ends_where_the_agent_answers() -> None:
-    tokenizer = train_tokenizer(list(build_corpus(n_dialogues=100).train), vocab_size=300, max_length=64)
+    tokenizer = train_tokenizer(
+        list(build_corpus(n_dialogues=100).train), vocab_size=300, max_length=64
+    )
     prompt = tokenizer.apply_chat_template(
         [
             {"role": "system", "content": "Be brief."},
@@ -132,7 +134,9 @@ def test_trained_model_beats_an_untrained_one_on_held_out_text(llm_model_tag: st
 
     trained = perplexity(loaded.model, held_out, block_size=params.block_size)
     torch.manual_seed(params.seed)
-    untrained = perplexity(build_model(params, loaded.tokenizer), held_out, block_size=params.block_size)
+    untrained = perplexity(
+        build_model(params, loaded.tokenizer), held_out, block_size=params.block_size
+    )
 
     assert trained == pytest.approx(metadata.metrics["perplexity"], rel=1e-4)
     assert trained < untrained / 10

@@ -120,7 +120,6 @@ def _json_patch(target: dict[str, Any], operations: list[dict[str, Any]]) -> dic
     for op in operations:
         parts = op["path"][1:].split("/")
         *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in parts]
-        ]
         holder = result
         for part in parents:
             holder = holder[part]

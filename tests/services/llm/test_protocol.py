@@ -36,20 +36,32 @@ from services.llm.protocol import (
         (CompletionRequest, {"prompt": "x", "stop": 5}, "stop"),
         (CompletionRequest, {"prompt": "x", "stop": ["a"] * 5}, "stop"),
         (CompletionRequest, {"prompt": "x", "n": 2}, "n"),
-        (CompletionRequest, {"prompt": "x", "stream_options": {"include_usage": 1}},
-         "stream_options.include_usage"),
+        (
+            CompletionRequest,
+            {"prompt": "x", "stream_options": {"include_usage": 1}},
+            "stream_options.include_usage",
+        ),
         (ChatCompletionRequest, {"messages": []}, "messages"),
         (ChatCompletionRequest, {"messages": "hi"}, "messages"),
         (ChatCompletionRequest, {"messages": ["hi"]}, "messages[0]"),
-        (ChatCompletionRequest, {"messages": [{"role": "bot", "content": "x"}]}, "messages[0].role"),
+        (
+            ChatCompletionRequest,
+            {"messages": [{"role": "bot", "content": "x"}]},
+            "messages[0].role",
+        ),
         (ChatCompletionRequest, {"messages": [{"role": "user"}]}, "messages[0].content"),
-        (ChatCompletionRequest, {"messages": [{"role": "user", "content": 5}]},
-         "messages[0].content"),
-        (ChatCompletionRequest,
-         {"messages": [{"role": "user", "content": [{"type": "image_url", "text": "x"}]}]},
-         "messages[0].content[0].type"),
+        (
+            ChatCompletionRequest,
+            {"messages": [{"role": "user", "content": 5}]},
+            "messages[0].content",
+        ),
+        (
+            ChatCompletionRequest,
+            {"messages": [{"role": "user", "content": [{"type": "image_url", "text": "x"}]}]},
+            "messages[0].content[0].type",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_requests_name_the_parameter(model: Any, body: dict[str, Any], param: str) -> None:
     with pytest.raises(OpenAIError) as caught:
         parse_request(model, body)
@@ -67,13 +79,16 @@ def test_valid_requests_keep_openai_defaults_and_ignore_unknown_fields() -> None
         {
             "messages": [
                 {"role": "system", "content": "Be brief."},
-                {"role": "user", "content": [{"type": "text", "text": "Hi "}, {"type": "text", "text": "there"}]},
+                {
+                    "role": "user",
+                    "content": [{"type": "text", "text": "Hi "}, {"type": "text", "text": "there"}],
+                },
             ],
             "temperature": 0,
             "stop": "\n",
             "presence_penalty": 0.5,
         },
-    )  # fmt: skip
+    )
     assert request.temperature == 0.0 and request.top_p == 1.0 and request.stream is False
     assert request.stop_sequences == ("\n",)
     assert request.plain_messages()[1] == {"role": "user", "content": "Hi there"}

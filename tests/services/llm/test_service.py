@@ -7,6 +7,7 @@ to it over HTTP, as an OpenAI client would.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ QUESTION = [{"role": "user", "content": "How do I cancel my Basic 5 plan?"}]
 
 
 @pytest.fixture(scope="module")
-def server(llm_model_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProcess]:
+def server(
+    llm_model_tag: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningProcess]:
     port = free_port()
     log_path = tmp_path_factory.mktemp("llm-serve") / "serve.log"
     command = ["bentoml", "serve", "services.llm.service:LLMService", "--host", "127.0.0.1"]
@@ -76,7 +79,9 @@ def metric_samples(client: httpx.Client) -> dict[tuple[str, frozenset[tuple[str,
     }
 
 
-def metric_value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
+def metric_value(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
     return sum(
         value
         for (sample_name, sample_labels), value in samples.items()
@@ -147,7 +152,11 @@ def test_completion_stream_ends_with_finish_reason_and_done(client: httpx.Client
 
 
 def test_stop_sequence_ends_the_answer_before_it(client: httpx.Client) -> None:
-    request = {"prompt": "Customer: Can I pay by credit card?\nAgent:", "max_tokens": 30, "temperature": 0}
+    request = {
+        "prompt": "Customer: Can I pay by credit card?\nAgent:",
+        "max_tokens": 30,
+        "temperature": 0,
+    }
     text = client.post(COMPLETIONS, json=request).json()["choices"][0]["text"]
     stop = text[len(text) // 2 : len(text) // 2 + 3]
     assert stop.strip(), f"greedy answer too short to pick a stop sequence: {text!r}"
@@ -196,7 +205,9 @@ def test_bad_input_is_a_4xx_naming_the_parameter(
 
 @pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b""])
 def test_a_body_that_is_not_a_json_object_is_a_400(client: httpx.Client, content: bytes) -> None:
-    response = client.post(COMPLETIONS, content=content, headers={"content-type": "application/json"})
+    response = client.post(
+        COMPLETIONS, content=content, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_request_error"
 
@@ -214,13 +225,17 @@ def test_metrics_move_after_serving(client: httpx.Client, llm_model_tag: str) ->
     labels = {"model": name, "version": version}
     before = metric_samples(client)
 
-    usage = client.post(COMPLETIONS, json={"prompt": "Customer: Hi", "max_tokens": 6}).json()["usage"]
+    usage = client.post(COMPLETIONS, json={"prompt": "Customer: Hi", "max_tokens": 6}).json()[
+        "usage"
+    ]
     sse_payloads(client, CHAT, {"messages": QUESTION, "max_tokens": 4})
     client.post(COMPLETIONS, json={"prompt": "hi", "max_tokens": 0})
     after = metric_samples(client)
 
     def moved(name: str, **extra: str) -> float:
-        return metric_value(after, name, **labels, **extra) - metric_value(before, name, **labels, **extra)
+        return metric_value(after, name, **labels, **extra) - metric_value(
+            before, name, **labels, **extra
+        )
 
     assert moved(LLM_PROMPT_TOKENS_TOTAL) >= usage["prompt_tokens"] + 1
     assert moved(LLM_COMPLETION_TOKENS_TOTAL) >= usage["completion_tokens"] + 1
@@ -231,6 +246,37 @@ def test_metrics_move_after_serving(client: httpx.Client, llm_model_tag: str) ->
     assert moved(LLM_REQUESTS_TOTAL, endpoint="chat_completions", status="200") == 1
     assert moved(LLM_REQUESTS_TOTAL, endpoint="completions", status="400") == 1
     assert metric_value(after, f"{LLM_TIME_TO_FIRST_TOKEN}_sum", **labels) > 0
+
+
+def test_ignore_eos_generates_exactly_max_tokens(client: httpx.Client) -> None:
+    body = {"prompt": "Customer: Thanks!\nAgent:", "max_tokens": 40, "ignore_eos": True}
+    response = client.post(COMPLETIONS, json=body).json()
+    assert response["usage"]["completion_tokens"] == 40
+    assert response["choices"][0]["finish_reason"] == "length"
+
+
+def test_an_abandoned_stream_stops_generating(client: httpx.Client, llm_model_tag: str) -> None:
+    name, version = llm_model_tag.split(":")
+    labels = {"model": name, "version": version}
+    before = metric_samples(client)
+    body = {"prompt": "Customer: Hi", "max_tokens": 250, "ignore_eos": True, "stream": True}
+
+    with client.stream("POST", COMPLETIONS, json=body) as response:
+        next(line for line in response.iter_lines() if line.startswith("data: "))
+    # The server notices the closed connection, counts it and stops the worker thread.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        after = metric_samples(client)
+        abandoned = metric_value(after, LLM_REQUESTS_TOTAL, **labels, status="499")
+        if abandoned > metric_value(before, LLM_REQUESTS_TOTAL, **labels, status="499"):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the abandoned stream was not counted with status 499")
+    generated = metric_value(after, LLM_COMPLETION_TOKENS_TOTAL, **labels) - metric_value(
+        before, LLM_COMPLETION_TOKENS_TOTAL, **labels
+    )
+    assert 1 <= generated < 250
 
 
 def test_server_log_has_no_prompt_text(server: RunningProcess) -> None:

@@ -1,0 +1,348 @@
+"""How fast a bad canary loses its traffic, and how often a healthy one is rolled back.
+
+The real local loop: ``canaria router``, two model servers whose errors the benchmark
+switches on (``tests.support.fake_model``), steady traffic, and ``canaria operator
+--local`` scraping the router's ``/metrics``. Each run gives the rollout a new canary
+version (the operator restarts the analysis), so one operator process serves every run.
+
+* bad runs: a random while after the canary gets traffic, it starts answering 500s; the
+  time from its first bad answer to 0 % canary traffic at the router, divided by
+  interval × (failureLimit + 1) (goal: <= 1.0);
+* healthy runs: the canary is never bad; the share rolled back by mistake (goal: 0).
+
+Flagger rolls back after ``threshold`` failed checks, each ``interval`` apart: at most
+interval × threshold (60 s × threshold with its default interval). canaria's bound is the
+same formula with threshold = failureLimit + 1; the ratio above says how much of it we use.
+
+Run: ``python -m bench rollback`` (or ``make bench``); writes bench/results/rollback.json.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_PATH = REPO_ROOT / "bench" / "results" / "rollback.json"
+TOKEN = "bench-rollback-admin-token"
+ENV = {"CANARIA_ROUTER_ADMIN_TOKEN": TOKEN}
+INTERVAL_S = 0.5
+FAILURE_LIMIT = 2
+BOUND_S = INTERVAL_S * (FAILURE_LIMIT + 1)
+RUNS = 20
+BAD_STEPS = [10, 20, 30, 40, 50, 60, 70, 80, 90]  # long enough to still run when it fails
+HEALTHY_STEPS = [25, 50, 75]
+TRAFFIC_WORKERS = 4
+GOAL_RATIO = 1.0
+FLAGGER_DEFAULT_INTERVAL_S = 60.0
+
+
+def rollout(router_url: str, canary_version: int, steps: list[int]) -> dict[str, Any]:
+    window = f"{int(INTERVAL_S * 800)}ms"  # just under the interval: one analysis' samples
+    return {
+        "apiVersion": "canaria.dev/v1alpha1",
+        "kind": "ModelRollout",
+        "metadata": {"name": "bench", "namespace": "default"},
+        "spec": {
+            "target": {
+                "stable": {"bentoTag": "churn-classifier:v1"},
+                "canary": {"bentoTag": f"churn-classifier:v{canary_version}"},
+            },
+            "trafficProvider": {
+                "name": "router",
+                "router": {"adminUrl": router_url, "tokenEnv": "CANARIA_ROUTER_ADMIN_TOKEN"},
+            },
+            "metricsProvider": {"name": "scrape", "targets": {"router": [f"{router_url}/metrics"]}},
+            "analysis": {
+                "interval": f"{int(INTERVAL_S * 1000)}ms",
+                "stepWeights": steps,
+                "failureLimit": FAILURE_LIMIT,
+                "inconclusiveLimit": 2,
+                "checks": [
+                    {
+                        "name": "success-rate",
+                        "builtin": "requestSuccessRate",
+                        "min": 0.99,
+                        "window": window,
+                    },
+                    {"name": "latency-p99", "builtin": "latencyP99", "max": 1.0, "window": window},
+                ],
+            },
+        },
+    }
+
+
+def router_config(stable_url: str, canary_url: str) -> dict[str, Any]:
+    return {
+        "upstreams": {"stable": {"url": stable_url}, "canary": {"url": canary_url}},
+        "canary_weight": 0,
+        "reload_interval_seconds": 0.1,
+    }
+
+
+class Bench:
+    def __init__(self, work: Path, router_url: str, stable_url: str, canary_url: str) -> None:
+        self.work = work
+        self.router_url = router_url
+        self.stable_url = stable_url
+        self.canary_url = canary_url
+        self.rollout_path = work / "bench.yaml"
+        self.state_path = work / "bench.state.json"
+        self.router_config_path = work / "router.yaml"
+        self.version = 1
+        self.http = httpx.Client(timeout=5, headers={"Authorization": f"Bearer {TOKEN}"})
+
+    def admin(self, path: str) -> dict[str, Any]:
+        response = self.http.get(f"{self.router_url}{path}")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def status(self) -> dict[str, Any]:
+        with contextlib.suppress(OSError, ValueError):
+            return dict(json.loads(self.state_path.read_text()).get("status") or {})
+        return {}
+
+    def canary(self, **settings: float) -> dict[str, Any]:
+        response = self.http.put(f"{self.canary_url}/control", json=settings)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def first_bad_at(self) -> float:
+        response = self.http.get(f"{self.canary_url}/control")
+        response.raise_for_status()
+        return float(response.json()["first_bad_at"])
+
+    def reset_router(self) -> None:
+        """A promotion made the canary the router's stable; put the two back. The router
+        reloads a changed file, so each run's file differs (a harmless timeout tweak)."""
+        config = router_config(self.stable_url, self.canary_url)
+        config["upstreams"]["stable"]["timeout_seconds"] = 10.0 + self.version / 1000
+        self.router_config_path.write_text(yaml.safe_dump(config))
+
+        def reset() -> bool:
+            upstreams = self.admin("/admin/config")["upstreams"]
+            return bool(upstreams["stable"]["timeout_seconds"] == 10.0 + self.version / 1000)
+
+        wait("router reset", reset)
+
+    def new_canary(self, steps: list[int]) -> None:
+        self.version += 1
+        doc = rollout(self.router_url, self.version, steps)
+        self.rollout_path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        tag = f"churn-classifier:v{self.version}"
+        wait(
+            "start",
+            lambda: (
+                (self.status().get("canaryModel") or {}).get("bentoTag") == tag
+                and self.status().get("phase") == "Progressing"
+            ),
+        )
+
+    def bad_run(self, rng: random.Random) -> dict[str, Any]:
+        self.reset_router()
+        self.new_canary(BAD_STEPS)
+        wait("canary traffic", lambda: self.admin("/admin/routes")["canary_weight"] > 0)
+        time.sleep(rng.uniform(0.0, 2 * INTERVAL_S))  # fail at a random point of the grid
+        weight = self.status().get("canaryWeight")
+        self.canary(error_rate=1.0)
+        zero_at = wait(
+            "rollback", lambda: self.admin("/admin/routes")["canary_weight"] == 0, poll=0.005
+        )
+        first_bad = self.first_bad_at()
+        self.canary(error_rate=0.0)
+        wait("status", lambda: self.status().get("phase") in ("Failed", "RolledBack"))
+        seconds = zero_at - first_bad
+        return {
+            "seconds_to_zero": round(seconds, 4),
+            "ratio": round(seconds / BOUND_S, 4),
+            "phase": self.status().get("phase"),
+            "weight_when_bad": weight,
+            "message": self.status().get("message"),
+        }
+
+    def healthy_run(self) -> dict[str, Any]:
+        self.reset_router()
+        self.new_canary(HEALTHY_STEPS)
+        wait("end", lambda: self.status().get("phase") in ("Succeeded", "Failed"), timeout=60)
+        status = self.status()
+        return {"phase": status["phase"], "message": status.get("message")}
+
+
+def wait(
+    what: str, condition: Callable[[], bool], *, timeout: float = 30.0, poll: float = 0.02
+) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError, KeyError):
+            if condition():
+                return time.time()
+        time.sleep(poll)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def traffic(url: str) -> Iterator[None]:
+    stop = threading.Event()
+
+    def send() -> None:
+        with httpx.Client(timeout=5) as client:
+            while not stop.is_set():
+                with contextlib.suppress(httpx.HTTPError):
+                    client.post(f"{url}/predict", json={"x": 1})
+                time.sleep(0.005)
+
+    threads = [threading.Thread(target=send, daemon=True) for _ in range(TRAFFIC_WORKERS)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+def summarise(bad: list[dict[str, Any]], healthy: list[dict[str, Any]]) -> dict[str, Any]:
+    ratios = [run["ratio"] for run in bad]
+    mistaken = sum(1 for run in healthy if run["phase"] != "Succeeded")
+    return {
+        "rollback_ratio": {
+            "mean": round(statistics.mean(ratios), 4),
+            "p50": round(statistics.median(ratios), 4),
+            "max": round(max(ratios), 4),
+            "min": round(min(ratios), 4),
+        },
+        "seconds_to_zero": {
+            "mean": round(statistics.mean(r["seconds_to_zero"] for r in bad), 4),
+            "max": round(max(r["seconds_to_zero"] for r in bad), 4),
+        },
+        "bad_runs_rolled_back": sum(1 for run in bad if run["phase"] == "Failed"),
+        "healthy_rolled_back_share": mistaken / len(healthy),
+        "goals": {
+            "rollback_ratio_max_le_1": max(ratios) <= GOAL_RATIO,
+            "no_healthy_rollback": mistaken == 0,
+        },
+        "flagger_comparison": {
+            "formula": "interval x threshold (Flagger) = interval x (failureLimit + 1) (canaria)",
+            "at_60s_interval_failure_limit_2": {
+                "bound_seconds": FLAGGER_DEFAULT_INTERVAL_S * 3,
+                "canaria_expected_seconds": round(
+                    statistics.mean(ratios) * FLAGGER_DEFAULT_INTERVAL_S * 3, 1
+                ),
+                "canaria_worst_measured_seconds": round(
+                    max(ratios) * FLAGGER_DEFAULT_INTERVAL_S * 3, 1
+                ),
+            },
+        },
+    }
+
+
+def main() -> int:
+    from tests.support.processes import free_port, running
+
+    rng = random.Random(7)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-rollback-") as tmp:
+        work = Path(tmp)
+
+        def model(name: str) -> Any:
+            port = free_port()
+            args = [sys.executable, "-m", "tests.support.fake_model", "--port", str(port)]
+            return running(
+                [*args, "--name", name],
+                log_path=work / f"{name}.log",
+                port=port,
+                ready_path="/control",
+            )
+
+        with model("stable") as stable, model("canary") as canary:
+            router_port = free_port()
+            config_path = work / "router.yaml"
+            config_path.write_text(yaml.safe_dump(router_config(stable.base_url, canary.base_url)))
+            router_args = [
+                sys.executable,
+                "-m",
+                "canaria.cli",
+                "router",
+                "--config",
+                str(config_path),
+                "--port",
+                str(router_port),
+                "--log-level",
+                "WARNING",
+            ]
+            with running(
+                router_args,
+                log_path=work / "router.log",
+                port=router_port,
+                ready_path="/readyz",
+                env=ENV,
+            ) as router:
+                bench = Bench(work, router.base_url, stable.base_url, canary.base_url)
+                bench.rollout_path.write_text(
+                    yaml.safe_dump(rollout(router.base_url, 1, HEALTHY_STEPS), sort_keys=False)
+                )
+                operator_args = [
+                    sys.executable,
+                    "-m",
+                    "canaria.cli",
+                    "operator",
+                    "--local",
+                    str(bench.rollout_path),
+                    "--log-level",
+                    "WARNING",
+                ]
+                with (
+                    traffic(router.base_url),
+                    running(
+                        operator_args, log_path=work / "operator.log", ready_path=None, env=ENV
+                    ),
+                ):
+                    bad = [bench.bad_run(rng) for _ in range(RUNS)]
+                    healthy = [bench.healthy_run() for _ in range(RUNS)]
+    report = {
+        "benchmark": "rollback",
+        "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        "settings": {
+            "interval_seconds": INTERVAL_S,
+            "failure_limit": FAILURE_LIMIT,
+            "bound_seconds": BOUND_S,
+            "runs_each": RUNS,
+            "bad_steps": BAD_STEPS,
+            "healthy_steps": HEALTHY_STEPS,
+            "traffic_workers": TRAFFIC_WORKERS,
+        },
+        **summarise(bad, healthy),
+        "bad_runs": bad,
+        "healthy_runs": healthy,
+        "wall_seconds": round(time.monotonic() - started, 1),
+    }
+    RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_PATH.write_text(json.dumps(report, indent=2) + "\n")
+    print(
+        json.dumps(
+            {
+                k: report[k]
+                for k in ("rollback_ratio", "healthy_rolled_back_share", "goals", "wall_seconds")
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""``canaria build [classic|llm|all]``: build the services' bentos and print their tags.
+
+Each target is one ``bentoml build`` run in a subprocess, from the project root (the
+bentofiles' ``include`` paths are relative to it): ``bentofile.yaml`` for the classic CPU
+service, ``services/llm/bentofile.yaml`` for the CUDA LLM service. The model each bento
+packs is the one its service declares: set ``CANARIA_CLASSIC_MODEL_TAG`` or
+``CANARIA_LLM_MODEL`` to choose another than the latest. Building writes the bento and
+its Dockerfile (``env/docker/Dockerfile``); it needs no Docker engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TAG_PREFIX = "__tag__:"
+
+
+class Target(StrEnum):
+    """Which bento to build."""
+
+    CLASSIC = "classic"
+    LLM = "llm"
+    ALL = "all"
+
+
+BENTOFILES: dict[Target, str] = {
+    Target.CLASSIC: "bentofile.yaml",
+    Target.LLM: "services/llm/bentofile.yaml",
+}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The outcome of one ``bentoml build``: the bento tag, or the error output."""
+
+    target: Target
+    tag: str | None
+    error: str = ""
+
+
+def targets_for(choice: Target) -> list[Target]:
+    """The bentos a choice builds, in build order (pure)."""
+    return [Target.CLASSIC, Target.LLM] if choice is Target.ALL else [choice]
+
+
+def parse_tag(output: str) -> str | None:
+    """The bento tag in ``bentoml build -o tag`` output (pure)."""
+    for line in reversed(output.splitlines()):
+        if line.strip().startswith(TAG_PREFIX):
+            return line.strip()[len(TAG_PREFIX) :]
+    return None
+
+
+def build_bento(target: Target, *, project_root: Path) -> BuildResult:
+    """Run ``bentoml build`` for one target from ``project_root``."""
+    bentofile = project_root / BENTOFILES[target]
+    if not bentofile.is_file():
+        return BuildResult(target, None, f"{bentofile} does not exist")
+    bentoml = Path(sys.executable).parent / "bentoml"
+    command = [str(bentoml) if bentoml.exists() else "bentoml"]
+    command += ["build", "-f", str(bentofile), "-o", "tag", str(project_root)]
+    completed = subprocess.run(
+        command, cwd=project_root, capture_output=True, text=True, check=False, env=os.environ
+    )
+    tag = parse_tag(completed.stdout) if completed.returncode == 0 else None
+    if tag is None:
+        output = (completed.stderr or completed.stdout).strip()
+        return BuildResult(target, None, "\n".join(output.splitlines()[-20:]))
+    return BuildResult(target, tag)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "build",
+        help="build the classic (CPU) and LLM (CUDA) bentos",
+        description="Run bentoml build for the classic and/or LLM service; print the tags.",
+    )
+    parser.add_argument(
+        "target",
+        nargs="?",
+        default=Target.ALL.value,
+        choices=[target.value for target in Target],
+        help="which bento to build (default: all)",
+    )
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=PROJECT_ROOT,
+        help="the project root holding the bentofiles (default: this checkout)",
+    )
+    parser.add_argument("--json", action="store_true", help="print {target: tag} as JSON")
+    parser.set_defaults(handler=_build)
+
+
+def _build(args: argparse.Namespace) -> int:
+    results = [
+        build_bento(target, project_root=args.project_dir.resolve())
+        for target in targets_for(Target(args.target))
+    ]
+    failed = [result for result in results if result.tag is None]
+    for result in failed:
+        print(f"canaria build {result.target.value}: failed\n{result.error}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({result.target.value: result.tag for result in results}))
+    else:
+        for result in results:
+            if result.tag is not None:
+                print(f"{result.target.value}: {result.tag}")
+    return 1 if failed else 0

@@ -1,0 +1,13 @@
+"""``make demo`` / ``python -m canaria.demo``: the whole local loop, scripted and bounded.
+
+It trains the models into a demo-private BentoML store, serves them with ``bentoml serve``,
+runs two canary rollouts through the canaria router and the local-mode operator (a healthy
+candidate that is promoted, a concept-drifted one that the shadow comparison rolls back),
+queries Prometheus where it is installed, and writes a self-contained HTML report.
+
+Modules, one job each: ``settings`` (what a full or ``--quick`` run uses), ``stack``
+(processes on loopback ports, stopped by PID), ``models`` (training), ``showcase`` (one
+prediction, one chat, one stream), ``traffic`` (the bounded traffic generator),
+``rollout`` (router + operator + live lines), ``prometheus``, ``report`` (HTML), ``script``
+(the scenario, step by step) and ``results`` (the plain data the report is made of).
+"""

@@ -1,0 +1,122 @@
+"""What the demo measured and decided, as plain frozen dataclasses (the report's input)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ModelRole(StrEnum):
+    """Why the demo trained a model."""
+
+    STABLE = "stable"
+    CANDIDATE = "healthy candidate"
+    DRIFTED = "drifted candidate"
+    LLM = "support LLM"
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """One trained model: its tag in the store, how it was trained, its held-out metrics."""
+
+    role: ModelRole
+    tag: str
+    trained_on: str
+    metrics: dict[str, float]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CheckSample:
+    """One check's value in one analysis (``None``: no data) and its verdict."""
+
+    name: str
+    value: float | None
+    verdict: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    """The rollout as the demo saw it at ``seconds`` after the operator started."""
+
+    seconds: float
+    phase: str
+    weight: int
+    checks: tuple[CheckSample, ...] = ()
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One entry of the rollout's status history (what the operator decided and why)."""
+
+    time: str
+    decision: str
+    phase: str
+    weight: int
+    message: str
+
+
+@dataclass(frozen=True)
+class TrafficStats:
+    """What the traffic generator sent and got back."""
+
+    sent: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_variant: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RolloutResult:
+    """One rollout from start to its final phase, with the evidence."""
+
+    name: str
+    title: str
+    stable_tag: str
+    canary_tag: str
+    expected_phase: str
+    final_phase: str
+    final_weight: int
+    message: str
+    seconds: float
+    timeline: tuple[TimelinePoint, ...]
+    decisions: tuple[DecisionRecord, ...]
+    traffic: TrafficStats
+    check_limits: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def as_expected(self) -> bool:
+        return self.final_phase == self.expected_phase
+
+
+@dataclass(frozen=True)
+class PrometheusAnswer:
+    """One PromQL query and its answer, or why there is none."""
+
+    query: str
+    result: str
+
+
+@dataclass(frozen=True)
+class PrometheusOutcome:
+    """Whether Prometheus ran; its answers when it did, the reason when it did not."""
+
+    ran: bool
+    detail: str
+    answers: tuple[PrometheusAnswer, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """Everything the HTML report shows."""
+
+    started: str
+    mode: str
+    bentoml_home: str
+    models: tuple[ModelSummary, ...]
+    rollouts: tuple[RolloutResult, ...]
+    prometheus: PrometheusOutcome | None
+    showcase: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0

@@ -1,0 +1,341 @@
+"""Steps 3 and 4: a canary rollout through the canaria router, run by the local operator.
+
+For each rollout the demo writes two files: the router's YAML config (stable and canary
+upstreams, and the candidate again as the shadow, compared with the classic comparator)
+and a ModelRollout for ``canaria operator --local`` (router traffic provider, scrape
+metrics provider, the checks from ``RolloutLimits``). It then starts a fresh router, so
+the operator's counters hold this rollout's traffic only, and the operator, and watches
+the rollout's state file (``watch.py``) until its final phase.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from canaria.demo.console import say
+from canaria.demo.results import ModelSummary, RolloutResult, TrafficStats
+from canaria.demo.settings import DemoSettings, RolloutLimits
+from canaria.demo.stack import ComponentError, Process, Stack, free_port, repo_root
+from canaria.demo.traffic import TrafficGenerator
+from canaria.demo.watch import RolloutWatcher, decisions
+
+ROUTER_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
+API_VERSION = "canaria.dev/v1alpha1"
+KIND = "ModelRollout"
+# Phases after which the operator leaves a rollout alone.
+FINAL_PHASES = frozenset({"Succeeded", "Failed", "RolledBack"})
+
+
+@dataclass(frozen=True)
+class RolloutPlan:
+    """One rollout the demo runs: which model replaces which, and what should happen."""
+
+    name: str
+    title: str
+    stable: ModelSummary
+    canary: ModelSummary
+    expected_phase: str
+    failure_limit: int | None = None
+
+
+def router_config(
+    *, stable_url: str, canary_url: str, limits: RolloutLimits, timeout: float
+) -> dict[str, Any]:
+    """The router's config: weight 0 to start (the operator moves it), and every answer
+    the candidate did not give itself compared with the candidate's (pure)."""
+    return {
+        "upstreams": {
+            "stable": {"url": stable_url, "timeout_seconds": timeout},
+            "canary": {"url": canary_url, "timeout_seconds": timeout},
+            "shadow": {"url": canary_url, "timeout_seconds": timeout},
+        },
+        "canary_weight": 0,
+        "shadow": {
+            "sample_rate": 1.0,
+            "comparator": "classic",
+            "classic": {"probability_tolerance": limits.probability_tolerance},
+        },
+        "never_log": ["customer_id"],
+        "admin": {"token_env": ROUTER_TOKEN_ENV},
+    }
+
+
+def check_specs(limits: RolloutLimits) -> list[dict[str, Any]]:
+    """The rollout's checks: success rate, latency p99 and shadow agreement, each over
+    one interval (pure)."""
+    window = limits.interval
+    return [
+        {
+            "name": "success-rate",
+            "builtin": "requestSuccessRate",
+            "min": limits.min_success_rate,
+            "window": window,
+        },
+        {
+            "name": "latency-p99",
+            "builtin": "latencyP99",
+            "max": limits.max_latency_p99_seconds,
+            "window": window,
+        },
+        {
+            "name": "shadow-agreement",
+            "builtin": "shadowAgreement",
+            "min": limits.min_shadow_agreement,
+            "window": window,
+        },
+    ]
+
+
+def check_limits(limits: RolloutLimits) -> dict[str, str]:
+    """``{"latency-p99": "max 1.5"}``: each check's threshold, for the report (pure)."""
+    shown: dict[str, str] = {}
+    for check in check_specs(limits):
+        bound = "min" if "min" in check else "max"
+        shown[str(check["name"])] = f"{bound} {check[bound]:g}"
+    return shown
+
+
+def model_rollout(
+    *, plan: RolloutPlan, router_url: str, limits: RolloutLimits, namespace: str = "demo"
+) -> dict[str, Any]:
+    """The ModelRollout the local operator reads (pure)."""
+    failure_limit = limits.failure_limit if plan.failure_limit is None else plan.failure_limit
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {"name": plan.name, "namespace": namespace},
+        "spec": {
+            "target": {
+                "stable": {"bentoTag": plan.stable.tag},
+                "canary": {"bentoTag": plan.canary.tag},
+            },
+            "trafficProvider": {
+                "name": "router",
+                "router": {"adminUrl": router_url, "tokenEnv": ROUTER_TOKEN_ENV},
+            },
+            "metricsProvider": {"name": "scrape", "targets": {"router": [f"{router_url}/metrics"]}},
+            "strategy": {"type": "canary"},
+            "analysis": {
+                "interval": limits.interval,
+                "stepWeights": list(limits.step_weights),
+                "failureLimit": failure_limit,
+                "inconclusiveLimit": 2,
+                "checks": check_specs(limits),
+            },
+        },
+    }
+
+
+def canaria_args(*args: str) -> list[str]:
+    """``canaria ...`` run with this interpreter (no reliance on the console script)."""
+    return [sys.executable, "-m", "canaria.cli", *args]
+
+
+def start_router(
+    stack: Stack,
+    settings: DemoSettings,
+    *,
+    name: str,
+    stable: Process,
+    canary: Process,
+    token: str,
+) -> Process:
+    """A fresh router in front of ``stable`` and ``canary``; returns once it is ready."""
+    workdir = settings.output_dir / "rollouts"
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = router_config(
+        stable_url=stable.url,
+        canary_url=canary.url,
+        limits=settings.limits,
+        timeout=settings.request_timeout,
+    )
+    config_path = workdir / f"{name}-router.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    port = free_port()
+    args = canaria_args(
+        "router", "--config", str(config_path), "--host", "127.0.0.1", "--port", str(port)
+    )
+    process = stack.start(f"router-{name}", args, port=port, env={ROUTER_TOKEN_ENV: token})
+    stack.wait_ready(process, "/readyz", timeout=settings.startup_timeout)
+    return process
+
+
+def write_rollout(settings: DemoSettings, plan: RolloutPlan, *, router: Process) -> Path:
+    """Write the ModelRollout file (and forget any state a previous run left beside it)."""
+    workdir = settings.output_dir / "rollouts"
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / f"{plan.name}.yaml"
+    document = model_rollout(plan=plan, router_url=router.url, limits=settings.limits)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    from monitoring.operator.state import state_path_for
+
+    state_path_for(path).unlink(missing_ok=True)
+    return path
+
+
+def start_operator(stack: Stack, *, name: str, rollout_path: Path, token: str) -> Process:
+    """``canaria operator --local FILE``; the watcher decides when it has started."""
+    args = canaria_args("operator", "--local", str(rollout_path))
+    process = stack.start(f"operator-{name}", args, env={ROUTER_TOKEN_ENV: token})
+    if not process.running():
+        raise ComponentError(process.name, "exited at once", process.log_tail())
+    return process
+
+
+def run_rollout(
+    stack: Stack,
+    settings: DemoSettings,
+    plan: RolloutPlan,
+    *,
+    router: Process,
+    token: str,
+    records: list[dict[str, Any]],
+) -> RolloutResult:
+    """Run ``plan`` to its final phase under steady traffic; the operator is stopped after,
+    the router is left to the caller."""
+    path = write_rollout(settings, plan, router=router)
+    say(f"router {router.url} (log {router.log_path}), rollout {path}")
+    say(f"checks every {settings.limits.interval}: {_limits_text(settings.limits)}")
+    traffic = _traffic(settings, router, records).start()
+    operator: Process | None = None
+    try:
+        operator = start_operator(stack, name=plan.name, rollout_path=path, token=token)
+        watcher = RolloutWatcher(rollout_path=path, operator=operator)
+        status = watcher.wait_until(
+            lambda status: status.get("phase") in FINAL_PHASES,
+            timeout=settings.rollout_timeout,
+            waiting_for="finished",
+        )
+    finally:
+        stats = traffic.stop()
+        if operator is not None:
+            stack.stop(operator)
+    result = _result(plan, settings, watcher, status, stats)
+    _say_outcome(result)
+    return result
+
+
+def run_manual_rollback(
+    stack: Stack,
+    settings: DemoSettings,
+    plan: RolloutPlan,
+    *,
+    router: Process,
+    token: str,
+    records: list[dict[str, Any]],
+) -> RolloutResult:
+    """Start ``plan``, and once the canary has traffic ask for a rollback with
+    ``canaria rollout rollback --local``, as a person would; then show ``status``."""
+    path = write_rollout(settings, plan, router=router)
+    traffic = _traffic(settings, router, records).start()
+    operator: Process | None = None
+    try:
+        operator = start_operator(stack, name=plan.name, rollout_path=path, token=token)
+        watcher = RolloutWatcher(rollout_path=path, operator=operator)
+        watcher.wait_until(
+            lambda status: (
+                status.get("phase") == "Progressing" and int(status.get("canaryWeight", 0)) > 0
+            ),
+            timeout=settings.startup_timeout,
+            waiting_for="giving the canary traffic",
+        )
+        asked = time.monotonic()
+        _run_cli(settings, "rollout", "rollback", "--local", str(path))
+        status = watcher.wait_until(
+            lambda status: status.get("phase") in FINAL_PHASES,
+            timeout=settings.limits.interval_seconds * 2 + 30.0,
+            waiting_for="rolled back by hand",
+        )
+        say(
+            f"canary at {status.get('canaryWeight', '?')}% {time.monotonic() - asked:.1f}s "
+            f"after the command (one interval is {settings.limits.interval})"
+        )
+        _run_cli(settings, "rollout", "status", "--local", str(path))
+    finally:
+        stats = traffic.stop()
+        if operator is not None:
+            stack.stop(operator)
+    result = _result(plan, settings, watcher, status, stats)
+    _say_outcome(result)
+    return result
+
+
+def _traffic(
+    settings: DemoSettings, router: Process, records: list[dict[str, Any]]
+) -> TrafficGenerator:
+    return TrafficGenerator(
+        url=router.url,
+        records=records,
+        rate=settings.traffic_rate,
+        workers=settings.traffic_workers,
+        max_seconds=settings.traffic_max_seconds,
+        timeout=settings.request_timeout,
+    )
+
+
+def _run_cli(settings: DemoSettings, *args: str) -> None:
+    """Run ``canaria ARGS`` and print what it printed; a failure names the command."""
+    command = canaria_args(*args)
+    shown = "canaria " + " ".join(args)
+    say(f"$ {shown}")
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=settings.request_timeout * 2,
+            cwd=str(repo_root()),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ComponentError(shown, "did not finish in time") from None
+    say((done.stdout + done.stderr).rstrip(), indent=2)
+    if done.returncode != 0:
+        raise ComponentError(shown, f"exited with code {done.returncode}")
+
+
+def _limits_text(limits: RolloutLimits) -> str:
+    steps = "/".join(str(weight) for weight in limits.step_weights)
+    checks = ", ".join(f"{name} {bound}" for name, bound in check_limits(limits).items())
+    return f"weights {steps}%, {checks}, failureLimit {limits.failure_limit}"
+
+
+def _result(
+    plan: RolloutPlan,
+    settings: DemoSettings,
+    watcher: RolloutWatcher,
+    status: dict[str, Any],
+    stats: TrafficStats,
+) -> RolloutResult:
+    return RolloutResult(
+        name=plan.name,
+        title=plan.title,
+        stable_tag=plan.stable.tag,
+        canary_tag=plan.canary.tag,
+        expected_phase=plan.expected_phase,
+        final_phase=str(status.get("phase", "")),
+        final_weight=int(status.get("canaryWeight", 0)),
+        message=str(status.get("message", "")),
+        seconds=round(time.monotonic() - watcher.started, 2),
+        timeline=tuple(watcher.timeline),
+        decisions=decisions(status),
+        traffic=stats,
+        check_limits=check_limits(settings.limits),
+    )
+
+
+def _say_outcome(result: RolloutResult) -> None:
+    traffic = result.traffic
+    statuses = ", ".join(f"{code}: {count}" for code, count in traffic.by_status.items())
+    variants = ", ".join(f"{name} {count}" for name, count in traffic.by_variant.items())
+    say(f"traffic: {traffic.sent} requests in {traffic.seconds:.0f}s ({statuses}; {variants})")
+    verdict = "as expected" if result.as_expected else f"EXPECTED {result.expected_phase}"
+    say(f"result: {result.final_phase} after {result.seconds:.1f}s ({verdict})")
+    say(f"evidence: {result.message}")

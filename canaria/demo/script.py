@@ -1,0 +1,344 @@
+"""The demo's scenario, one small function per step, in the order a user sees them.
+
+``run_demo`` owns the ``Stack``: whatever happens (an error, Ctrl-C, SIGTERM), every
+process it started is stopped by PID before it returns or raises, and the report is
+written with whatever was reached.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from canaria.demo.console import heading, say
+from canaria.demo.models import TrainedModels, train_models
+from canaria.demo.prometheus import PrometheusServer, ScrapeTarget, prometheus_binary
+from canaria.demo.report import write_report
+from canaria.demo.results import (
+    DemoReport,
+    ModelSummary,
+    PrometheusAnswer,
+    PrometheusOutcome,
+    RolloutResult,
+)
+from canaria.demo.rollout import RolloutPlan, run_manual_rollback, run_rollout, start_router
+from canaria.demo.serving import Servers, start_servers
+from canaria.demo.settings import DemoSettings
+from canaria.demo.showcase import show_chat, show_prediction, show_stream
+from canaria.demo.stack import ComponentError, Process, Stack, stop_on_signals
+from canaria.demo.traffic import churn_records
+
+TRAFFIC_SEED = 4242
+TRAFFIC_ROWS = 2000
+REPORT_NAME = "report.html"
+# Every process the run started, with its PID (all stopped by the time it is written).
+PROCESSES_NAME = "processes.json"
+
+
+@dataclass
+class Progress:
+    """What the run has reached so far: the report is made of it, even after an error."""
+
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    clock: float = field(default_factory=time.monotonic)
+    models: list[ModelSummary] = field(default_factory=list)
+    showcase: list[tuple[str, str]] = field(default_factory=list)
+    rollouts: list[RolloutResult] = field(default_factory=list)
+    prometheus: PrometheusOutcome | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def report(self, settings: DemoSettings) -> DemoReport:
+        return DemoReport(
+            started=self.started.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            mode="quick" if settings.quick else "full",
+            bentoml_home=str(settings.bentoml_home),
+            models=tuple(self.models),
+            rollouts=tuple(self.rollouts),
+            prometheus=self.prometheus,
+            showcase=tuple(self.showcase),
+            notes=tuple(self.notes),
+            seconds=time.monotonic() - self.clock,
+        )
+
+
+def step_train(settings: DemoSettings, progress: Progress) -> TrainedModels:
+    heading(1, "Train the models")
+    origin = (
+        "from BENTOML_HOME"
+        if settings.bentoml_home_from_env
+        else "private to the demo; set BENTOML_HOME to use another"
+    )
+    say(f"BentoML store: {settings.bentoml_home} ({origin})")
+    models = train_models(settings)
+    progress.models.extend(models.all())
+    return models
+
+
+def step_serve(
+    stack: Stack, settings: DemoSettings, models: TrainedModels, progress: Progress
+) -> Servers:
+    heading(2, "Serve them with bentoml serve")
+    started = time.monotonic()
+    servers = start_servers(
+        stack,
+        settings,
+        stable=models.stable,
+        candidate=models.candidate,
+        drifted=models.drifted,
+        llm=models.llm,
+    )
+    for role, process in (
+        ("stable", servers.stable),
+        ("healthy candidate", servers.candidate),
+        ("drifted candidate", servers.drifted),
+        ("LLM", servers.llm),
+    ):
+        say(f"{role:<18} {process.url}  pid {process.pid}  log {process.log_path}")
+    say(f"all ready after {time.monotonic() - started:.1f}s")
+    record = churn_records(n_rows=1, seed=TRAFFIC_SEED + 1)[0]
+    timeout = settings.request_timeout
+    tokens = settings.llm_tokens
+    progress.showcase.append(
+        ("classic", show_prediction(servers.stable.url, record, timeout=timeout))
+    )
+    progress.showcase.append(
+        ("llm", show_chat(servers.llm.url, max_tokens=tokens, timeout=timeout))
+    )
+    progress.showcase.append(
+        ("llm", show_stream(servers.llm.url, max_tokens=tokens, timeout=timeout))
+    )
+    return servers
+
+
+def start_prometheus(
+    stack: Stack, settings: DemoSettings, servers: Servers, progress: Progress
+) -> PrometheusServer | None:
+    """Prometheus where installed, scraping the model servers (routers are added later)."""
+    binary = prometheus_binary()
+    if binary is None:
+        reason = "skipped: no `prometheus` binary on PATH (Debian: apt-get install prometheus)"
+        progress.prometheus = PrometheusOutcome(ran=False, detail=reason)
+        say(f"Prometheus {reason}")
+        return None
+    try:
+        server = PrometheusServer(
+            stack,
+            workdir=settings.output_dir / "prometheus",
+            binary=binary,
+            timeout=settings.startup_timeout,
+        )
+    except ComponentError as error:
+        progress.prometheus = PrometheusOutcome(ran=False, detail=f"skipped: {error}")
+        say(f"Prometheus could not start, skipped: {error}")
+        return None
+    targets = model_targets(servers)
+    up = server.set_targets(targets)
+    say(f"Prometheus {server.url}: {up}/{len(targets)} model servers scraped every second")
+    return server
+
+
+def model_targets(servers: Servers) -> list[ScrapeTarget]:
+    """The model servers' ``/metrics``, labelled with the role of what they serve (pure)."""
+    return [
+        ScrapeTarget(job=f"model-{role}", url=f"{process.url}/metrics", labels={"model_role": role})
+        for role, process in (
+            ("stable", servers.stable),
+            ("candidate", servers.candidate),
+            ("drifted", servers.drifted),
+            ("llm", servers.llm),
+        )
+    ]
+
+
+def router_target(plan: RolloutPlan, router: Process) -> ScrapeTarget:
+    return ScrapeTarget(
+        job=f"router-{plan.name}", url=f"{router.url}/metrics", labels={"rollout": plan.name}
+    )
+
+
+@dataclass(frozen=True)
+class RolloutContext:
+    """What every rollout step shares."""
+
+    stack: Stack
+    settings: DemoSettings
+    servers: Servers
+    token: str
+    records: list[dict[str, Any]]
+    prometheus: PrometheusServer | None
+
+    def router_for(self, plan: RolloutPlan, stable: Process, canary: Process) -> Process:
+        router = start_router(
+            self.stack,
+            self.settings,
+            name=plan.name,
+            stable=stable,
+            canary=canary,
+            token=self.token,
+        )
+        if self.prometheus is not None:
+            # The previous router is gone: its series stay queryable, it is not scraped.
+            self.prometheus.set_targets([*model_targets(self.servers), router_target(plan, router)])
+        return router
+
+
+def step_healthy_rollout(
+    context: RolloutContext, models: TrainedModels, progress: Progress
+) -> None:
+    heading(3, "Rollout 1: the healthy candidate, step by step")
+    plan = RolloutPlan(
+        name="churn-healthy",
+        title="Rollout 1: healthy candidate",
+        stable=models.stable,
+        canary=models.candidate,
+        expected_phase="Succeeded",
+    )
+    servers = context.servers
+    router = context.router_for(plan, servers.stable, servers.candidate)
+    result = run_rollout(
+        context.stack,
+        context.settings,
+        plan,
+        router=router,
+        token=context.token,
+        records=context.records,
+    )
+    progress.rollouts.append(result)
+    context.stack.stop(router)
+
+
+def step_drifted_rollout(
+    context: RolloutContext, models: TrainedModels, progress: Progress
+) -> Process:
+    """Rollout 2, then a manual rollback by CLI on the same router (returned, still up)."""
+    heading(4, "Rollout 2: the concept-drifted candidate")
+    plan = RolloutPlan(
+        name="churn-drifted",
+        title="Rollout 2: concept-drifted candidate",
+        stable=models.candidate,
+        canary=models.drifted,
+        expected_phase="Failed",
+    )
+    servers = context.servers
+    router = context.router_for(plan, servers.candidate, servers.drifted)
+    progress.rollouts.append(
+        run_rollout(
+            context.stack,
+            context.settings,
+            plan,
+            router=router,
+            token=context.token,
+            records=context.records,
+        )
+    )
+    say("")
+    say("Manual control: the same candidate again, rolled back by hand through the CLI")
+    manual = RolloutPlan(
+        name="churn-manual",
+        title="Rollout 3: manual rollback through the CLI",
+        stable=models.candidate,
+        canary=models.drifted,
+        expected_phase="RolledBack",
+        # Let the person decide, not the failure limit.
+        failure_limit=50,
+    )
+    progress.rollouts.append(
+        run_manual_rollback(
+            context.stack,
+            context.settings,
+            manual,
+            router=router,
+            token=context.token,
+            records=context.records,
+        )
+    )
+    return router
+
+
+def step_prometheus(prometheus: PrometheusServer | None, progress: Progress) -> None:
+    heading(5, "Prometheus")
+    if prometheus is None:
+        detail = progress.prometheus.detail if progress.prometheus else "skipped"
+        say(detail)
+        return
+    from canaria.metrics_catalog import ROUTER_REQUESTS_TOTAL, Variant
+    from monitoring.providers.base import MetricQuery
+    from monitoring.providers.metrics.promql import promql_for
+
+    agreement = promql_for(
+        MetricQuery(
+            check="shadowAgreement",
+            variant=Variant.CANARY,
+            window_seconds=60.0,
+            selector={"rollout": "churn-drifted"},
+        )
+    )
+    queries = [
+        # Each router's last count: exact totals, where increase() would extrapolate.
+        f"sum by (rollout, variant) (last_over_time({ROUTER_REQUESTS_TOTAL}[10m]))",
+        agreement,
+    ]
+    answers: list[PrometheusAnswer] = []
+    for query in queries:
+        answer = prometheus.query(query)
+        answers.append(answer)
+        say(f"PromQL: {query}")
+        say(answer.result, indent=2)
+    progress.prometheus = PrometheusOutcome(
+        ran=True,
+        detail=f"Prometheus at {prometheus.url}, scraping every second",
+        answers=tuple(answers),
+    )
+
+
+def run_demo(settings: DemoSettings) -> int:
+    """Run every step; returns the exit code (0: every rollout ended as expected)."""
+    progress = Progress()
+    code = 0
+    stack = Stack(log_dir=settings.output_dir / "logs")
+    try:
+        with stop_on_signals(), stack:
+            models = step_train(settings, progress)
+            servers = step_serve(stack, settings, models, progress)
+            prometheus = start_prometheus(stack, settings, servers, progress)
+            context = RolloutContext(
+                stack=stack,
+                settings=settings,
+                servers=servers,
+                token=secrets.token_urlsafe(24),
+                records=churn_records(n_rows=TRAFFIC_ROWS, seed=TRAFFIC_SEED),
+                prometheus=prometheus,
+            )
+            step_healthy_rollout(context, models, progress)
+            step_drifted_rollout(context, models, progress)
+            step_prometheus(prometheus, progress)
+            say(f"\nstopping {len(stack.processes)} processes by PID")
+    except ComponentError as error:
+        code = 1
+        progress.notes.append(f"the demo stopped early: {error.component} failed")
+        say(f"\nERROR: {error}", indent=0)
+    except KeyboardInterrupt:
+        code = 130
+        progress.notes.append("the demo was interrupted")
+        say("\ninterrupted: every process the demo started has been stopped", indent=0)
+    record = settings.output_dir / PROCESSES_NAME
+    record.write_text(json.dumps(stack.record(), indent=2) + "\n")
+    unexpected = [r.title for r in progress.rollouts if not r.as_expected]
+    if unexpected:
+        code = code or 1
+        progress.notes.append(f"not as expected: {', '.join(unexpected)}")
+    step_report(settings, progress)
+    return code
+
+
+def step_report(settings: DemoSettings, progress: Progress) -> None:
+    heading(6, "Report")
+    path = write_report(settings.output_dir / REPORT_NAME, progress.report(settings))
+    for rollout in progress.rollouts:
+        mark = "ok" if rollout.as_expected else "UNEXPECTED"
+        say(f"{rollout.title}: {rollout.final_phase} ({mark})")
+    say(f"HTML report: {path}")

@@ -1,0 +1,290 @@
+"""Local mode end to end: router + two real model servers + ``canaria operator --local``.
+
+The model servers are small ASGI apps (``tests.support.fake_model``) whose errors and
+latency the test sets; the router and the operator are the real commands, and the
+operator's metrics come from scraping the router's ``/metrics``, as in ``make demo``.
+Timing assertions carry a slack for this shared 2-core machine; the benchmark
+(``bench/bench_rollback.py``) measures the real numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.support.fake_model import behaviour, set_behaviour
+from tests.support.processes import RunningProcess, free_port, running
+
+pytestmark = pytest.mark.slow
+
+TOKEN = "integration-admin-token"
+ENV = {"CANARIA_ROUTER_ADMIN_TOKEN": TOKEN}
+INTERVAL = 1.0
+SLACK = 1.0  # seconds of scheduling noise allowed on a busy 2-core machine
+
+
+@dataclass
+class Loop:
+    router: RunningProcess
+    stable: RunningProcess
+    canary: RunningProcess
+    rollout_path: Path
+    tmp: Path
+
+    def admin(self, method: str, path: str) -> Any:
+        response = httpx.request(
+            method,
+            f"{self.router.base_url}{path}",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=5,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def canary_weight(self) -> int:
+        return int(self.admin("GET", "/admin/routes")["canary_weight"])
+
+    def state(self) -> dict[str, Any]:
+        path = self.rollout_path.with_name(self.rollout_path.stem + ".state.json")
+        if not path.exists():
+            return {}
+        with contextlib.suppress(ValueError):
+            import json
+
+            return dict(json.loads(path.read_text()))
+        return {}
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.state().get("status") or {})
+
+    def wait_for(self, what: str, condition: Any, timeout: float = 30.0) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return time.time()
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what}; status: {self.status()}")
+
+
+def write_rollout(path: Path, router_url: str, **analysis: Any) -> Path:
+    doc = {
+        "apiVersion": "canaria.dev/v1alpha1",
+        "kind": "ModelRollout",
+        "metadata": {"name": "churn-local", "namespace": "default"},
+        "spec": {
+            "target": {
+                "stable": {"bentoTag": "churn-classifier:v1"},
+                "canary": {"bentoTag": "churn-classifier:v2"},
+            },
+            "trafficProvider": {
+                "name": "router",
+                "router": {"adminUrl": router_url, "tokenEnv": "CANARIA_ROUTER_ADMIN_TOKEN"},
+            },
+            "metricsProvider": {"name": "scrape", "targets": {"router": [f"{router_url}/metrics"]}},
+            "analysis": {
+                "interval": f"{INTERVAL:g}s",
+                "failureLimit": 1,
+                "inconclusiveLimit": 3,
+                "checks": [
+                    {
+                        "name": "success-rate",
+                        "builtin": "requestSuccessRate",
+                        "min": 0.99,
+                        "window": "800ms",
+                    },
+                    {
+                        "name": "latency-p99",
+                        "builtin": "latencyP99",
+                        "max": 0.4,
+                        "window": "800ms",
+                    },
+                ],
+                **analysis,
+            },
+        },
+    }
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def start_model(name: str, tmp: Path) -> Any:
+    port = free_port()
+    return running(
+        [sys.executable, "-m", "tests.support.fake_model", "--port", str(port), "--name", name],
+        log_path=tmp / f"{name}.log",
+        port=port,
+        ready_path="/control",
+    )
+
+
+@contextlib.contextmanager
+def traffic(url: str, *, workers: int = 3) -> Iterator[None]:
+    """Steady requests through the router, so every analysis window has samples."""
+    stop = threading.Event()
+
+    def send() -> None:
+        with httpx.Client(timeout=5) as client:
+            while not stop.is_set():
+                with contextlib.suppress(httpx.HTTPError):
+                    client.post(f"{url}/predict", json={"x": 1})
+                time.sleep(0.01)
+
+    threads = [threading.Thread(target=send, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def local_loop(tmp: Path, **analysis: Any) -> Iterator[Loop]:
+    with start_model("stable", tmp) as stable, start_model("canary", tmp) as canary:
+        router_port = free_port()
+        config = tmp / "router.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "upstreams": {
+                        "stable": {"url": stable.base_url},
+                        "canary": {"url": canary.base_url},
+                    },
+                    "canary_weight": 0,
+                }
+            )
+        )
+        router_args = ["canaria", "router", "--config", str(config), "--port", str(router_port)]
+        with running(
+            router_args,
+            log_path=tmp / "router.log",
+            port=router_port,
+            ready_path="/healthz",
+            env=ENV,
+        ) as router:
+            path = write_rollout(tmp / "churn.yaml", router.base_url, **analysis)
+            loop = Loop(router=router, stable=stable, canary=canary, rollout_path=path, tmp=tmp)
+            with traffic(router.base_url):
+                yield loop
+
+
+@contextlib.contextmanager
+def operator(loop: Loop, name: str = "operator") -> Iterator[RunningProcess]:
+    with running(
+        ["canaria", "operator", "--local", str(loop.rollout_path)],
+        log_path=loop.tmp / f"{name}.log",
+        ready_path=None,
+        env=ENV,
+    ) as process:
+        yield process
+
+
+def decisions(loop: Loop) -> list[tuple[str, int]]:
+    return [(h["decision"], h["canaryWeight"]) for h in loop.status().get("history", [])]
+
+
+def test_healthy_canary_is_promoted_step_by_step_across_a_restart(tmp_path: Path) -> None:
+    with local_loop(tmp_path, stepWeights=[20, 50, 80]) as loop:
+        seen: set[int] = set()
+        with operator(loop, "operator-1"):
+            loop.wait_for("step 2", lambda: loop.status().get("canaryWeight") == 50)
+        # The operator is gone (stopped by PID) in the middle of the analysis at 50%.
+        with operator(loop, "operator-2"):
+            loop.wait_for(
+                "promotion",
+                lambda: seen.add(loop.canary_weight()) or loop.status().get("phase") == "Succeeded",
+            )
+        # The restarted operator had no samples of its own: at most one analysis without
+        # data (a hold), and no step lost or repeated.
+        moves = [d for d in decisions(loop) if d[0] != "hold"]
+        assert moves == [
+            ("start", 20),
+            ("advance", 50),
+            ("advance", 80),
+            ("promote", 100),
+            ("complete", 0),
+        ]
+        assert len(decisions(loop)) - len(moves) <= 1
+        assert {80, 100} <= seen
+        status = loop.status()
+        assert status["stableModel"] == {"bentoTag": "churn-classifier:v2"}
+        # The router made its canary upstream the stable one: all traffic goes there now.
+        config = loop.admin("GET", "/admin/config")
+        assert config["upstreams"]["stable"]["url"] == loop.canary.base_url
+        assert loop.canary_weight() == 0
+        reasons = [e["reason"] for e in loop.state()["events"]]
+        assert [r for r in reasons if r != "AnalysisInconclusive"] == [
+            "AnalysisStarted",
+            "StepAdvanced",
+            "StepAdvanced",
+            "Promoting",
+            "Promoted",
+        ]
+
+
+@pytest.mark.parametrize(
+    ("bad", "failing_check"),
+    [({"error_rate": 1.0}, "success-rate"), ({"delay_seconds": 0.6}, "latency-p99")],
+    ids=["errors", "slow"],
+)
+def test_bad_canary_is_rolled_back_within_the_bound(
+    tmp_path: Path, bad: dict[str, float], failing_check: str
+) -> None:
+    failure_limit = 1
+    bound = INTERVAL * (failure_limit + 1)
+    with local_loop(tmp_path, stepWeights=[10, 20, 30, 40, 50, 60, 70, 80, 90]) as loop:
+        with operator(loop):
+            loop.wait_for("step 2", lambda: loop.status().get("canaryWeight", 0) >= 20)
+            set_behaviour(loop.canary.base_url, **bad)
+            rolled_back_at = loop.wait_for("rollback", lambda: loop.canary_weight() == 0)
+            first_bad = behaviour(loop.canary.base_url)["first_bad_at"]
+        assert first_bad is not None
+        print(f"rollback took {rolled_back_at - first_bad:.2f}s (bound {bound}s)")
+        assert rolled_back_at - first_bad <= bound + SLACK
+        status = loop.status()
+        assert status["phase"] == "Failed"
+        assert f"failed (2) > failureLimit ({failure_limit})" in status["message"]
+        assert failing_check in status["message"]
+        assert status["history"][-1]["decision"] == "rollback"
+        assert [e["reason"] for e in loop.state()["events"]][-1] == "RolledBack"
+
+
+def test_manual_rollback_through_the_cli_takes_effect_within_one_interval(
+    tmp_path: Path,
+) -> None:
+    with local_loop(tmp_path, interval="2s", stepWeights=[10, 20, 30, 40, 50]) as loop:
+        with operator(loop):
+            loop.wait_for("step 1", lambda: loop.canary_weight() == 10)
+            command = ["canaria", "rollout", "rollback", "--local", str(loop.rollout_path)]
+            with running(command, log_path=tmp_path / "cli.log", ready_path=None) as cli:
+                assert cli.popen.wait(timeout=60) == 0
+            requested = time.time()
+            applied = loop.wait_for("rollback", lambda: loop.canary_weight() == 0)
+        assert applied - requested <= 2.0  # one interval
+        assert loop.status()["phase"] == "RolledBack"
+        assert loop.state()["action"] is None
+        status = subprocess_output(
+            ["canaria", "rollout", "status", "--local", str(loop.rollout_path)]
+        )
+        assert "RolledBack" in status and "manual rollback" in status
+
+
+def subprocess_output(args: list[str]) -> str:
+    import subprocess
+
+    from tests.support.processes import VENV_BIN
+
+    command = [str(VENV_BIN / args[0]), *args[1:]]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout

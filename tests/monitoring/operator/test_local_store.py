@@ -1,0 +1,211 @@
+"""Local mode's files: the rollout YAML, its state file, actions from the CLI, restarts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from monitoring import kubectl_plugin
+from monitoring.operator.events import RolloutRef
+from monitoring.operator.local import (
+    FileEventRecorder,
+    FileRolloutStore,
+    read_local,
+    request_action,
+    wake_in,
+)
+from monitoring.operator.measure import ProviderCache
+from monitoring.operator.metrics import OperatorMetrics
+from monitoring.operator.reconcile import Reconciler, ReconcileResult
+from monitoring.operator.state import RolloutFileError, StateFile, state_path_for
+from monitoring.providers.metrics.static import StaticProvider
+from tests.monitoring.operator.conftest import HEALTHY, START, FakeClock
+
+REF = RolloutRef(namespace="default", name="churn-local")
+
+
+def write_rollout(path: Path, **analysis: Any) -> Path:
+    doc = {
+        "apiVersion": "canaria.dev/v1alpha1",
+        "kind": "ModelRollout",
+        "metadata": {"name": "churn-local"},
+        "spec": {
+            "target": {
+                "stable": {"bentoTag": "churn-classifier:v1"},
+                "canary": {"bentoTag": "churn-classifier:v2"},
+            },
+            "trafficProvider": {"name": "noop"},
+            "metricsProvider": {"name": "scrape", "targets": ["http://127.0.0.1:9/metrics"]},
+            "analysis": {
+                "interval": "1s",
+                "stepWeights": [20, 40, 60],
+                "failureLimit": 1,
+                "checks": [{"name": "success-rate", "builtin": "requestSuccessRate", "min": 0.99}],
+                **analysis,
+            },
+        },
+    }
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+class ScrapingProvider(StaticProvider):
+    """Keeps its own samples, like the scrape provider: the operator primes it."""
+
+    def __init__(self) -> None:
+        super().__init__(values=HEALTHY)
+        self.scrapes = 0
+
+    def scrape(self) -> None:
+        self.scrapes += 1
+
+
+def local_reconciler(
+    path: Path, clock: FakeClock, provider: StaticProvider | None = None
+) -> tuple[Reconciler, FileRolloutStore]:
+    store = FileRolloutStore([path])
+    provider = provider or StaticProvider(values=HEALTHY)
+    reconciler = Reconciler(
+        store=store,
+        events=FileEventRecorder(store),
+        providers=ProviderCache(metrics_factory=lambda name, settings: provider),
+        metrics=OperatorMetrics(),
+        clock=clock,
+    )
+    return reconciler, store
+
+
+def decisions(path: Path) -> list[str]:
+    status = json.loads(state_path_for(path).read_text())["status"]
+    return [h["decision"] for h in status["history"]]
+
+
+def test_status_is_kept_next_to_the_rollout_and_a_restart_resumes(tmp_path: Path) -> None:
+    path = write_rollout(tmp_path / "churn.yaml")
+    clock = FakeClock()
+    reconciler, _ = local_reconciler(path, clock)
+    reconciler.reconcile(REF)
+    clock.advance(1)
+    reconciler.reconcile(REF)
+    assert state_path_for(path) == tmp_path / "churn.state.json"
+    assert decisions(path) == ["start", "advance"]
+
+    reconciler, _ = local_reconciler(path, clock)  # a restarted operator
+    reconciler.reconcile(REF)  # not due yet: nothing new
+    clock.advance(1)
+    reconciler.reconcile(REF)
+    assert decisions(path) == ["start", "advance", "advance"]
+    state = json.loads(state_path_for(path).read_text())
+    assert state["status"]["canaryWeight"] == 60
+    assert [e["reason"] for e in state["events"]] == [
+        "AnalysisStarted",
+        "StepAdvanced",
+        "StepAdvanced",
+    ]
+
+
+def test_cli_rollback_is_applied_at_the_next_reconcile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_rollout(tmp_path / "churn.yaml")
+    clock = FakeClock()
+    reconciler, store = local_reconciler(path, clock)
+    reconciler.reconcile(REF)
+
+    assert kubectl_plugin.main(["rollback", "--local", str(path)]) == 0
+    assert "rollback requested" in capsys.readouterr().out
+    assert store.fetch(REF)["metadata"]["annotations"] == {"canaria.dev/action": "rollback"}
+    result = reconciler.reconcile(REF)
+
+    assert result.decision is not None and result.decision.kind.value == "rollback"
+    state = StateFile(state_path_for(path)).read()
+    assert state["action"] is None
+    assert state["status"]["phase"] == "RolledBack"
+    assert state["events"][-1]["reason"] == "RolledBack"
+
+    assert kubectl_plugin.main(["status", "--local", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "NAME" in out and "RolledBack" in out and "churn-classifier:v2" in out
+    assert "RolledBack" in out.split("Events:")[1]
+
+
+def test_an_action_set_meanwhile_is_not_cleared(tmp_path: Path) -> None:
+    path = write_rollout(tmp_path / "churn.yaml")
+    store = FileRolloutStore([path])
+    request_action(path, "pause")
+    assert request_action(path, "rollback") == "pause"  # the newer request wins
+    store.clear_action(REF, "pause")  # the operator handled the older one
+    assert StateFile(state_path_for(path)).read()["action"] == "rollback"
+
+
+def test_broken_edit_keeps_the_last_good_rollout(tmp_path: Path) -> None:
+    path = write_rollout(tmp_path / "churn.yaml")
+    store = FileRolloutStore([path])
+    path.write_text("kind: ModelRollout\nspec: [unclosed\n")
+    obj = store.fetch(REF)
+    assert obj is not None and obj["spec"]["analysis"]["interval"] == "1s"
+    write_rollout(path, interval="2s")
+    obj = store.fetch(REF)
+    assert obj is not None and obj["spec"]["analysis"]["interval"] == "2s"
+
+
+def test_unreadable_state_is_refused_not_overwritten(tmp_path: Path) -> None:
+    path = write_rollout(tmp_path / "churn.yaml")
+    state_path_for(path).write_text("{not json")
+    with pytest.raises(RolloutFileError, match="unreadable state"):
+        request_action(path, "pause")
+    assert state_path_for(path).read_text() == "{not json"
+    with pytest.raises(RolloutFileError):
+        read_local(path)
+
+
+def test_files_that_are_not_one_rollout_are_refused(tmp_path: Path) -> None:
+    two = tmp_path / "two.yaml"
+    two.write_text("kind: ModelRollout\nmetadata: {name: a}\n---\nkind: ModelRollout\n")
+    with pytest.raises(RolloutFileError, match="exactly one ModelRollout"):
+        FileRolloutStore([two])
+    other = tmp_path / "other.yaml"
+    other.write_text("kind: Deployment\nmetadata: {name: a}\n")
+    with pytest.raises(RolloutFileError, match="kind must be ModelRollout"):
+        request_action(other, "pause")
+
+
+def test_the_loop_wakes_just_before_the_next_analysis(tmp_path: Path) -> None:
+    path = write_rollout(tmp_path / "churn.yaml", interval="2s")
+    clock = FakeClock()
+    reconciler, _ = local_reconciler(path, clock)
+    result = reconciler.reconcile(REF)
+    assert result.decision is not None
+    assert wake_in(result, now=START, poll_seconds=10.0) == pytest.approx(2 - 2 * 0.09)
+    assert wake_in(result, now=START, poll_seconds=0.25) == 0.25
+    assert wake_in(ReconcileResult(error="gone"), now=START, poll_seconds=0.25) == 0.25
+
+
+def test_sample_keeping_providers_start_each_window_with_the_analysis(tmp_path: Path) -> None:
+    path = write_rollout(tmp_path / "churn.yaml")
+    clock = FakeClock()
+    provider = ScrapingProvider()
+    reconciler, _ = local_reconciler(path, clock, provider)
+    reconciler.reconcile(REF)  # start: the first window begins now
+    assert provider.scrapes == 1
+    clock.advance(1)
+    reconciler.reconcile(REF)
+    assert decisions(path) == ["start", "advance"]
+    assert provider.scrapes == 1  # an analysis scrapes by measuring, not by priming
+
+    clock.advance(5)  # the operator was down; its samples are gone with it
+    provider = ScrapingProvider()
+    reconciler, _ = local_reconciler(path, clock, provider)
+    reconciler.reconcile(REF)
+    # Measuring now would span the exporters' whole life: no data instead, and a new window.
+    assert decisions(path) == ["start", "advance", "hold"]
+    assert provider.queries == [] and provider.scrapes >= 1
+    state = json.loads(state_path_for(path).read_text())["status"]
+    assert state["lastAnalysis"]["verdict"] == "inconclusive"
+    clock.advance(1)
+    reconciler.reconcile(REF)
+    assert decisions(path) == ["start", "advance", "hold", "advance"]

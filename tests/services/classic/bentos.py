@@ -1,0 +1,35 @@
+"""Building bentos with ``canaria build`` once per session and model, for the tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.processes import REPO_ROOT
+
+_BUILT: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
+
+
+def canaria_build(target: str, *, env: dict[str, str]) -> dict[str, str]:
+    """``canaria build <target> --json`` in a subprocess: {target: bento tag}.
+
+    Cached per target and environment, so two test modules share one build.
+    """
+    key = (target, tuple(sorted(env.items())))
+    if key not in _BUILT:
+        command = [str(Path(sys.executable).parent / "canaria"), "build", target, "--json"]
+        completed = subprocess.run(
+            command,
+            cwd=REPO_ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        _BUILT[key] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return _BUILT[key]
