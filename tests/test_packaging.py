@@ -9,6 +9,7 @@ from pathlib import Path
 import bentoml
 import pytest
 
+from canaria.commands.build import Target, parse_tag, targets_for
 from tests.services.classic.bentos import canaria_build
 
 
@@ -61,3 +62,10 @@ def test_classic_requirements_are_pinned(bentos: dict[str, bentoml.Bento]) -> No
     lines = [line for line in requirements.splitlines() if line and not line.startswith("#")]
     assert lines and all("==" in line for line in lines), lines
     assert any(line.startswith("scikit-learn==") for line in lines)
+
+
+def test_build_targets_and_tag_parsing() -> None:
+    assert targets_for(Target.ALL) == [Target.CLASSIC, Target.LLM]
+    assert targets_for(Target.LLM) == [Target.LLM]
+    assert parse_tag("Building...\n__tag__:canaria-classic:abc123\n") == "canaria-classic:abc123"
+    assert parse_tag("Error: no model") is None

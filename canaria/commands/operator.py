@@ -99,13 +99,15 @@ def _run_local(paths: list[Path], metrics: Any) -> int:
 
 
 def _run_kopf(args: argparse.Namespace, metrics: Any) -> int:
+    if args.kubeconfig:
+        # Before kopf is imported: it imports the kubernetes client, which reads the
+        # variable once, and kopf logs in through that client.
+        os.environ["KUBECONFIG"] = args.kubeconfig
     import kopf
 
     import monitoring.operator.handlers  # noqa: F401  (registers the kopf handlers)
     from monitoring.operator.kube import cluster_reconciler
 
-    if args.kubeconfig:
-        os.environ["KUBECONFIG"] = args.kubeconfig  # kopf's own login reads it too
     reconciler = cluster_reconciler(metrics=metrics, kubeconfig=args.kubeconfig)
     kopf.run(
         standalone=True,  # one replica (Deployment strategy Recreate): no peering objects

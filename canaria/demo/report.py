@@ -86,7 +86,7 @@ def check_charts(rollout: RolloutResult) -> list[Chart]:
 
 def _rollout_section(rollout: RolloutResult) -> str:
     css = "ok" if rollout.as_expected else "bad"
-    expectation = "as expected" if rollout.as_expected else f"expected {rollout.expected_phase}"
+    expectation = "as expected" if rollout.as_expected else f"expected {rollout.expectation}"
     charts = [weight_chart(rollout), *check_charts(rollout)]
     decision_rows = [
         "<tr>"
@@ -152,7 +152,7 @@ def render_report(report: DemoReport) -> str:
         "<tr>"
         + _cell(rollout.title)
         + f'<td class="{"ok" if rollout.as_expected else "bad"}">{escape(rollout.final_phase)}</td>'
-        + _cell(rollout.expected_phase)
+        + _cell(rollout.expectation)
         + _cell(f"{rollout.seconds:.1f}s", numeric=True)
         + "</tr>"
         for rollout in report.rollouts

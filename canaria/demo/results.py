@@ -84,10 +84,33 @@ class RolloutResult:
     decisions: tuple[DecisionRecord, ...]
     traffic: TrafficStats
     check_limits: dict[str, str] = field(default_factory=dict)
+    expected_failed_check: str | None = None
+
+    @property
+    def expectation(self) -> str:
+        """``Failed on a failed shadow-agreement check``: what should happen, in words."""
+        if self.expected_failed_check is None:
+            return self.expected_phase
+        return f"{self.expected_phase} on a failed {self.expected_failed_check} check"
+
+    @property
+    def last_checks(self) -> tuple[CheckSample, ...]:
+        """The checks of the last analysis (empty when none ran)."""
+        analysed = [point.checks for point in self.timeline if point.checks]
+        return analysed[-1] if analysed else ()
 
     @property
     def as_expected(self) -> bool:
-        return self.final_phase == self.expected_phase
+        """The expected final phase, and, where a check should have caused it, that check
+        failed on a measured value (a rollback for missing data is not the point)."""
+        if self.final_phase != self.expected_phase:
+            return False
+        if self.expected_failed_check is None:
+            return True
+        return any(
+            sample.name == self.expected_failed_check and sample.verdict == "fail"
+            for sample in self.last_checks
+        )
 
 
 @dataclass(frozen=True)

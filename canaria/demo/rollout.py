@@ -42,6 +42,7 @@ class RolloutPlan:
     stable: ModelSummary
     canary: ModelSummary
     expected_phase: str
+    expected_failed_check: str | None = None
     failure_limit: int | None = None
 
 
@@ -211,7 +212,7 @@ def run_rollout(
         status = watcher.wait_until(
             lambda status: status.get("phase") in FINAL_PHASES,
             timeout=settings.rollout_timeout,
-            waiting_for="finished",
+            waiting_for="the rollout to finish",
         )
     finally:
         stats = traffic.stop()
@@ -244,14 +245,14 @@ def run_manual_rollback(
                 status.get("phase") == "Progressing" and int(status.get("canaryWeight", 0)) > 0
             ),
             timeout=settings.startup_timeout,
-            waiting_for="giving the canary traffic",
+            waiting_for="the canary to get traffic",
         )
         asked = time.monotonic()
         _run_cli(settings, "rollout", "rollback", "--local", str(path))
         status = watcher.wait_until(
             lambda status: status.get("phase") in FINAL_PHASES,
             timeout=settings.limits.interval_seconds * 2 + 30.0,
-            waiting_for="rolled back by hand",
+            waiting_for="the manual rollback",
         )
         say(
             f"canary at {status.get('canaryWeight', '?')}% {time.monotonic() - asked:.1f}s "
@@ -328,14 +329,15 @@ def _result(
         decisions=decisions(status),
         traffic=stats,
         check_limits=check_limits(settings.limits),
+        expected_failed_check=plan.expected_failed_check,
     )
 
 
 def _say_outcome(result: RolloutResult) -> None:
     traffic = result.traffic
-    statuses = ", ".join(f"{code}: {count}" for code, count in traffic.by_status.items())
-    variants = ", ".join(f"{name} {count}" for name, count in traffic.by_variant.items())
-    say(f"traffic: {traffic.sent} requests in {traffic.seconds:.0f}s ({statuses}; {variants})")
-    verdict = "as expected" if result.as_expected else f"EXPECTED {result.expected_phase}"
+    answers = [f"HTTP {code}: {count}" for code, count in traffic.by_status.items()]
+    answers += [f"{name} {count}" for name, count in traffic.by_variant.items()]
+    say(f"traffic: {traffic.sent} requests in {traffic.seconds:.0f}s ({', '.join(answers)})")
+    verdict = "as expected" if result.as_expected else f"EXPECTED {result.expectation}"
     say(f"result: {result.final_phase} after {result.seconds:.1f}s ({verdict})")
     say(f"evidence: {result.message}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -222,6 +223,7 @@ def step_drifted_rollout(
         stable=models.candidate,
         canary=models.drifted,
         expected_phase="Failed",
+        expected_failed_check="shadow-agreement",
     )
     servers = context.servers
     router = context.router_for(plan, servers.candidate, servers.drifted)
@@ -321,6 +323,15 @@ def run_demo(settings: DemoSettings) -> int:
         code = 1
         progress.notes.append(f"the demo stopped early: {error.component} failed")
         say(f"\nERROR: {error}", indent=0)
+    except ModuleNotFoundError as error:
+        code = 1
+        progress.notes.append(f"the demo stopped early: module {error.name} is missing")
+        say(f"\nERROR: module {error.name} is missing ({error}); run `make install`", indent=0)
+    except Exception as error:  # a bug: say so, but still stop everything and report
+        code = 1
+        progress.notes.append(f"the demo stopped early: {type(error).__name__}: {error}")
+        say(f"\nERROR: unexpected {type(error).__name__}: {error}", indent=0)
+        traceback.print_exc()
     except KeyboardInterrupt:
         code = 130
         progress.notes.append("the demo was interrupted")

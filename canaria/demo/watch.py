@@ -133,14 +133,15 @@ class RolloutWatcher:
             if not self.operator.running():
                 raise ComponentError(
                     self.operator.name,
-                    f"exited with code {self.operator.popen.returncode} while {waiting_for}",
+                    f"exited with code {self.operator.popen.returncode} while the demo "
+                    f"waited for {waiting_for}",
                     self.operator.log_tail(),
                 )
             if time.monotonic() >= deadline:
                 last = status.get("message") or "no status written yet"
                 raise ComponentError(
                     self.operator.name,
-                    f"not {waiting_for} after {timeout:.0f}s (last status: {last})",
+                    f"waited {timeout:.0f}s for {waiting_for} (last status: {last})",
                     self.operator.log_tail(),
                 )
             time.sleep(POLL_SECONDS)

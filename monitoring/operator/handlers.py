@@ -37,6 +37,9 @@ def configure(settings: kopf.OperatorSettings) -> None:
     settings.posting.level = logging.WARNING
     # Only ModelRollouts, in the namespaces given: no RBAC to watch CRDs or namespaces.
     settings.scanning.disabled = True
+    # kopf logs every timer run ("Timer 'tick' succeeded") each second per rollout; our
+    # own log lines say what was decided.
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
 
 
 @kopf.on.startup()

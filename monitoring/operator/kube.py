@@ -108,9 +108,8 @@ def cluster_reconciler(
     from kubernetes.client import CoreV1Api
 
     client = api_client or load_api_client(kubeconfig=kubeconfig, context=context)
-    providers = ProviderCache(
-        traffic_settings={"gatewayapi": {"api_client": client}, "router": {"api_client": client}}
-    )
+    traffic = {"gatewayapi": {"api_client": client}, "router": {"api_client": client}}
+    providers = ProviderCache(traffic_settings=traffic)
     return Reconciler(
         store=KubeRolloutStore(client),
         events=KubeEventRecorder(CoreV1Api(client), instance=instance_name()),

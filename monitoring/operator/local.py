@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -38,7 +37,6 @@ from monitoring.status import RolloutStatus, format_time
 
 _log = logging.getLogger("canaria.operator.local")
 
-ROUTER_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
 EARLY_WAKE = ANALYSIS_SLACK * 0.9
 """Wake this fraction of the interval before an analysis is due (the engine accepts up to
 ``ANALYSIS_SLACK`` early), so scheduling delays never make the cadence slower."""
@@ -143,11 +141,10 @@ def local_reconciler(
     paths: Sequence[Path], *, metrics: OperatorMetrics | None = None, clock: Clock = utc_now
 ) -> tuple[Reconciler, FileRolloutStore]:
     store = FileRolloutStore(paths)
-    router_defaults = {"token_env": ROUTER_TOKEN_ENV} if os.environ.get(ROUTER_TOKEN_ENV) else {}
     reconciler = Reconciler(
         store=store,
         events=FileEventRecorder(store),
-        providers=ProviderCache(traffic_settings={"router": router_defaults}),
+        providers=ProviderCache(),
         metrics=metrics or OperatorMetrics(),
         clock=clock,
     )

@@ -42,7 +42,6 @@ from typing import Any, ClassVar, Protocol
 
 import bentoml
 from bentoml.exceptions import BentoMLException
-from pydantic import ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -85,7 +84,6 @@ def _current() -> ParsingService:
 class _JobsInput(bentoml.IODescriptor):
     """An input spec whose one field, ``jobs``, is the list BentoML batches."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
     fallback_schema: ClassVar[dict[str, Any]] = {"type": "object"}
 
     jobs: list[Any]

@@ -101,7 +101,6 @@ class ClassicService:
             raise ValueError(f"model {stored.tag} has no feature_schema in its metadata")
         self.model_tag = str(stored.tag)
         self.max_batch = settings.max_batch
-        self.never_log = settings.never_log
         self.validator = RecordValidator(metadata.feature_schema)
         self.scorer = ChurnScorer(
             pipeline=bentoml.sklearn.load_model(stored),

@@ -26,6 +26,7 @@ ID_MAX_LENGTH = 256
 RECORDS_FIELD = "records"
 # A batch full of bad records answers with this many problems at most.
 MAX_PROBLEMS = 100
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # How much of an offending value a problem message quotes.
 _MAX_QUOTED = 40
 
@@ -70,8 +71,16 @@ class ParsedRequest:
     problems: tuple[Problem, ...] = ()
 
 
-def _annotation(feature: Feature) -> Any:
+def _limits(feature: Feature) -> tuple[float | None, float | None]:
+    """A feature's bounds; unbounded integers must still fit the pipeline's int64 column."""
     low, high = feature.minimum, feature.maximum
+    if feature.type is FeatureType.INTEGER:
+        return (INT64_MIN if low is None else low, INT64_MAX if high is None else high)
+    return low, high
+
+
+def _annotation(feature: Feature) -> Any:
+    low, high = _limits(feature)
     if feature.type is FeatureType.INTEGER:
         return Annotated[int, Field(ge=low, le=high)]
     if feature.type is FeatureType.NUMBER:
@@ -269,7 +278,7 @@ def _quote(value: object) -> str:
 
 
 def _bounds(feature: Feature) -> str:
-    low, high = feature.minimum, feature.maximum
+    low, high = _limits(feature)
     if low is not None and high is not None:
         return f"between {_number(low)} and {_number(high)}"
     if low is not None:

@@ -89,6 +89,46 @@ class StopMatcher:
         return text[: len(text) - self._held_back(text)], False
 
 
+class _IncrementalText:
+    """Turns a growing list of token ids into text deltas safe to send.
+
+    Decoding the whole list each time (rather than token by token) keeps multi-byte
+    characters and tokenizer-specific spacing right; a trailing incomplete UTF-8 sequence
+    and a possible stop-sequence start are held back until the next tokens settle them.
+    """
+
+    def __init__(self, decode: Callable[[list[int]], str], stops: Sequence[str]) -> None:
+        self._decode = decode
+        self._matcher = StopMatcher(stops)
+        self.token_ids: list[int] = []
+        self.sent = ""  # text released so far
+        self.stopped = False  # a stop sequence appeared
+
+    def add(self, token_id: int) -> str:
+        """Record one token; returns the newly releasable text (maybe empty)."""
+        self.token_ids.append(token_id)
+        text = self._decode(self.token_ids)
+        if text.endswith("\ufffd"):
+            return ""
+        released, self.stopped = self._matcher.split(text, final=False)
+        return self._release(released)
+
+    def flush(self) -> str:
+        """What was held back, once no more tokens will come."""
+        if self.stopped:
+            return ""
+        # A completion cut off inside a UTF-8 sequence drops the partial character.
+        text = self._decode(self.token_ids).rstrip("\ufffd")
+        released, _ = self._matcher.split(text, final=True)
+        return self._release(released)
+
+    def _release(self, released: str) -> str:
+        if len(released) <= len(self.sent):
+            return ""
+        delta, self.sent = released[len(self.sent) :], released
+        return delta
+
+
 class _QueueStreamer:
     """A transformers streamer: skips the prompt, forwards token ids to the event loop."""
 
@@ -119,6 +159,13 @@ class LLMEngine:
     def __init__(self, loaded: LoadedLM) -> None:
         self.loaded = loaded
         self.tokenizer = loaded.tokenizer
+        generation_config = loaded.model.generation_config
+        configured = generation_config.eos_token_id if generation_config is not None else None
+        # Chat models often end turns with a token other than the tokenizer's eos.
+        eos_ids = configured if isinstance(configured, list) else [configured]
+        self.eos_token_ids = frozenset(
+            int(token) for token in [*eos_ids, self.tokenizer.eos_token_id] if token is not None
+        )
 
     @property
     def name(self) -> str:
@@ -146,10 +193,10 @@ class LLMEngine:
         return str(rendered)
 
     def _generate_kwargs(self, params: SamplingParams) -> dict[str, Any]:
+        # The model's generation config keeps its own end-of-text tokens.
         kwargs: dict[str, Any] = {
             "max_new_tokens": params.max_tokens,
             "pad_token_id": self.tokenizer.pad_token_id,
-            "eos_token_id": self.tokenizer.eos_token_id,
         }
         if params.ignore_eos:
             kwargs["min_new_tokens"] = params.max_tokens  # suppresses end-of-text until then
@@ -220,42 +267,34 @@ class LLMEngine:
 
         started = time.perf_counter()
         first_token_at: float | None = None
-        token_ids: list[int] = []
-        sent = ""  # text released to the client so far
-        matcher = StopMatcher(params.stop)
-        stopped = False
+        text = _IncrementalText(self.decode, params.stop)
         threading.Thread(target=work, name="llm-generate", daemon=True).start()
         try:
-            while not stopped:
+            while not text.stopped:
                 item = await queue.get()
                 if isinstance(item, _End):
                     break
                 if isinstance(item, _Failed):
                     raise item.error
                 first_token_at = first_token_at or time.perf_counter()
-                token_ids.append(int(item))
-                text = self.decode(token_ids)
-                if text.endswith("\ufffd"):
-                    continue  # an incomplete UTF-8 sequence: wait for its next byte
-                released, stopped = matcher.split(text, final=False)
-                if len(released) > len(sent):
-                    yield TextDelta(released[len(sent) :])
-                    sent = released
-            if not stopped:  # release what was held back for a possible stop sequence
-                text = self.decode(token_ids)
-                # A completion cut off inside a UTF-8 sequence drops the partial character.
-                released, _ = matcher.split(text.rstrip("\ufffd"), final=True)
-                if len(released) > len(sent):
-                    yield TextDelta(released[len(sent) :])
-            # generate ends early only at an end-of-text token (or the model's own stop).
-            ended_on_eos = bool(token_ids) and token_ids[-1] == self.tokenizer.eos_token_id
-            at_length = not stopped and not ended_on_eos and len(token_ids) >= params.max_tokens
-            finish = FinishReason.LENGTH if at_length else FinishReason.STOP
-            yield Finished(finish, self._stats(prompt_ids, token_ids, started, first_token_at))
+                if delta := text.add(int(item)):
+                    yield TextDelta(delta)
+            if delta := text.flush():
+                yield TextDelta(delta)
+            stats = self._stats(prompt_ids, text.token_ids, started, first_token_at)
+            yield Finished(self._finish_reason(text, params), stats)
         finally:
             cancel.set()
             if on_done is not None:
-                on_done(self._stats(prompt_ids, token_ids, started, first_token_at))
+                on_done(self._stats(prompt_ids, text.token_ids, started, first_token_at))
+
+    def _finish_reason(self, text: _IncrementalText, params: SamplingParams) -> FinishReason:
+        """``length`` only when max_tokens ran out; an eos or stop sequence is ``stop``."""
+        ids = text.token_ids
+        ended_on_eos = bool(ids) and ids[-1] in self.eos_token_ids
+        if text.stopped or ended_on_eos or len(ids) < params.max_tokens:
+            return FinishReason.STOP
+        return FinishReason.LENGTH
 
     @staticmethod
     def _stats(

@@ -98,11 +98,17 @@ def pick_device(device: Device, *, cuda_available: bool) -> str:
 
 
 def pick_dtype(dtype: DType, *, device: str) -> torch.dtype:
-    """The torch dtype for ``dtype`` on ``device``: half precision only on a GPU by default."""
+    """The torch dtype for ``dtype`` on ``device``: half precision only on a GPU by default.
+
+    ``auto`` on CUDA prefers bfloat16, which most current checkpoints are trained in and
+    which does not overflow where float16 can; float16 on GPUs without it.
+    """
     import torch
 
     if dtype is DType.AUTO:
-        return torch.float16 if device.startswith("cuda") else torch.float32
+        if not device.startswith("cuda"):
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return {
         DType.FLOAT32: torch.float32,
         DType.FLOAT16: torch.float16,

@@ -155,7 +155,11 @@ def _prepare(backend: OpenAIBackend, endpoint: Endpoint, body: Any) -> _Prepared
 
 
 async def _complete(backend: OpenAIBackend, endpoint: Endpoint, prepared: _Prepared) -> Response:
-    """Generate the whole answer, then send it as one JSON body."""
+    """Generate the whole answer, then send it as one JSON body.
+
+    A chat answer loses its leading whitespace: prompts rendered in the dialogue format end
+    with "Agent:", and byte-level BPE puts the space before the answer's first word.
+    """
     parts: list[str] = []
     finished: Finished | None = None
     events = backend.engine.stream(
@@ -169,10 +173,11 @@ async def _complete(backend: OpenAIBackend, endpoint: Endpoint, prepared: _Prepa
                 finished = event
     assert finished is not None  # stream always ends with Finished
     build = completion_response if endpoint is Endpoint.COMPLETIONS else chat_response
+    text = "".join(parts)
     stats = finished.stats
     body = build(
         prepared.identity,
-        text="".join(parts),
+        text=text.lstrip() if endpoint is Endpoint.CHAT else text,
         finish_reason=finished.finish_reason.value,
         usage_=usage(stats.prompt_tokens, stats.completion_tokens),
     )
@@ -184,6 +189,7 @@ async def _events(
 ) -> AsyncIterator[bytes]:
     """The server-sent events of one streamed answer, one chunk per text delta."""
     identity, chat = prepared.identity, endpoint is Endpoint.CHAT
+    answer_started = not chat  # chat answers drop leading whitespace, as in _complete
     status = 200
     try:
         if chat:
@@ -194,11 +200,14 @@ async def _events(
         async with aclosing(events):
             async for event in events:
                 if isinstance(event, TextDelta):
-                    yield sse(
-                        chat_chunk(identity, delta={"content": event.text})
-                        if chat
-                        else completion_chunk(identity, text=event.text)
-                    )
+                    text = event.text if answer_started else event.text.lstrip()
+                    if text:
+                        answer_started = True
+                        yield sse(
+                            chat_chunk(identity, delta={"content": text})
+                            if chat
+                            else completion_chunk(identity, text=text)
+                        )
                     continue
                 reason = event.finish_reason.value
                 yield sse(

@@ -6,8 +6,9 @@ Run from the repository root::
 
 What it serves comes from the environment (services/llm/config.py): ``CANARIA_LLM_MODEL``
 (a BentoML tag, default ``support-lm:latest``; a local directory; or a Hugging Face id),
-``CANARIA_LLM_DEVICE`` (auto|cpu|cuda), ``CANARIA_LLM_DTYPE`` and ``CANARIA_LLM_GPU=1``,
-which makes the service request a GPU. A BentoML tag is declared at class scope, so
+``CANARIA_LLM_DEVICE`` (auto|cpu|cuda), ``CANARIA_LLM_DTYPE``, ``CANARIA_LLM_MAX_TOKENS``,
+``CANARIA_LLM_TORCH_THREADS`` and ``CANARIA_LLM_GPU=1``, which makes the service request
+a GPU. A BentoML tag is declared at class scope, so
 ``bentoml build`` packs that model into the bento.
 """
 
@@ -62,6 +63,10 @@ class LLMService:
         from services.llm.loader import load_causal_lm, load_stored_model
         from services.llm.metrics import create_metrics
 
+        if CONFIG.torch_threads:
+            import torch
+
+            torch.set_num_threads(CONFIG.torch_threads)
         if self.bento_model is not None:
             loaded = load_stored_model(self.bento_model, device=CONFIG.device, dtype=CONFIG.dtype)
         else:

@@ -18,14 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from canaria.logs import get_logger
 from canaria.metrics_catalog import Variant
 
 from .admin import handle_admin
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
-from .config import ConfigError, RouterConfig
+from .config import ConfigError, RouterConfig, UpstreamSettings
 from .metrics import CONTENT_TYPE, RouterMetrics
 from .proxy import (
     ERROR_STATUS,
@@ -34,7 +32,6 @@ from .proxy import (
     Receive,
     Send,
     error_message,
-    error_reason,
     forward,
     send_json,
 )
@@ -42,14 +39,12 @@ from .ratelimit import RateLimiter
 from .reload import ConfigWatcher
 from .routing import RoutingError, choose_variant
 from .shadow import ShadowMirror, ShadowPlan, ShadowRequest
+from .upstream import UpstreamError, UpstreamPool
 
 log = get_logger("router")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 _SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for"}
-# Shorter than the usual upstream keep-alive (uvicorn: 5 s), so that we never send a
-# non-idempotent request on a connection the upstream is about to close.
-_UPSTREAM_KEEPALIVE_SECONDS = 3.0
 VARIANT_HEADER = b"x-canaria-variant"
 
 
@@ -98,9 +93,10 @@ class RouterApp:
         self.metrics = RouterMetrics()
         self.ready = False
         self._draw = draw
-        self._session: aiohttp.ClientSession | None = None
-        self._shadow_session: aiohttp.ClientSession | None = None
-        self.shadow = ShadowMirror(metrics=self.metrics, session=self._shadow_client, draw=draw)
+        self._pool = UpstreamPool()
+        # Shadow copies have their own connections: they never queue behind primary ones.
+        self._shadow_pool = UpstreamPool()
+        self.shadow = ShadowMirror(metrics=self.metrics, pool=self._shadow_pool, draw=draw)
         self._limiter: RateLimiter | None = None
         self._comparator: ClassicComparator | TextComparator | None = None
         self._comparator_key: tuple[Any, ...] = ()
@@ -206,19 +202,6 @@ class RouterApp:
                 return
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
-                limit=0, keepalive_timeout=_UPSTREAM_KEEPALIVE_SECONDS, ttl_dns_cache=60
-            ),
-            cookie_jar=aiohttp.DummyCookieJar(),  # a proxy must not keep anyone's cookies
-            auto_decompress=False,  # relay the bytes the upstream sent, as they are
-            skip_auto_headers=("User-Agent", "Accept-Encoding"),
-        )
-        self._shadow_session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=_UPSTREAM_KEEPALIVE_SECONDS),
-            cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=("User-Agent",),
-        )
         if self.config_path is not None:
             watcher = ConfigWatcher(
                 self.config_path,
@@ -236,13 +219,8 @@ class RouterApp:
         await self.shadow.close()
         if isinstance(self._comparator, TextComparator):
             self._comparator.close()
-        for session in (self._session, self._shadow_session):
-            if session is not None:
-                await session.close()
-
-    def _shadow_client(self) -> aiohttp.ClientSession:
-        assert self._shadow_session is not None, "router not started"
-        return self._shadow_session
+        self._pool.close()
+        self._shadow_pool.close()
 
     # --- the proxy ----------------------------------------------------------------------
 
@@ -254,17 +232,10 @@ class RouterApp:
         reply_headers = [(b"x-request-id", rid.encode())]
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        if self._limiter is not None:
-            wait = self._limiter.retry_after(self._limiter.key(headers, address))
-            if wait is not None:
-                self.metrics.rate_limited.inc()
-                await send_json(
-                    send,
-                    429,
-                    {"error": f"rate limit exceeded, retry in {wait}s", "request_id": rid},
-                    headers=[*reply_headers, (b"retry-after", str(wait).encode())],
-                )
-                return
+        if self._limiter is not None and not await self._admitted(
+            self._limiter.key(headers, address), rid, reply_headers, send
+        ):
+            return
         try:
             variant = choose_variant(config=config, headers=headers, draw=self._draw)
             body = await self._body(receive, headers, config.max_request_bytes)
@@ -285,10 +256,9 @@ class RouterApp:
         shadowed = plan is not None and self._draw() < plan.settings.sample_rate
         forwarded = _forwarded_headers(scope, rid, address)
         reply_headers.append((VARIANT_HEADER, variant.value.encode()))
-        assert self._session is not None, "router not started"
         try:
             outcome = await forward(
-                session=self._session,
+                pool=self._pool,
                 upstream=upstream,
                 method=scope["method"],
                 target=_target(scope),
@@ -299,27 +269,16 @@ class RouterApp:
                 extra_headers=reply_headers,
                 capture_limit=plan.settings.max_answer_bytes if shadowed and plan else 0,
             )
-        except (TimeoutError, aiohttp.ClientError) as error:
-            reason = error_reason(error)
-            self.metrics.upstream_error(variant, reason)
+        except UpstreamError as error:
+            self.metrics.upstream_error(variant, error.reason)
             self.metrics.request(variant, None, time.perf_counter() - started)
-            payload = {
-                "error": error_message(variant, upstream, reason),
-                "variant": variant.value,
-                "request_id": rid,
-            }
-            await send_json(send, ERROR_STATUS.get(reason, 502), payload, headers=reply_headers)
+            await _answer_upstream_error(send, error, variant, upstream, rid, reply_headers)
             return
         if outcome.error is not None:
             self.metrics.upstream_error(variant, outcome.error)
         self.metrics.request(variant, outcome.status, time.perf_counter() - started)
-        if (
-            plan is not None
-            and outcome.body is not None
-            and outcome.error is None
-            and outcome.status is not None
-            and 200 <= outcome.status < 300
-        ):
+        if plan is not None and outcome.shadowable:
+            assert outcome.body is not None
             request = ShadowRequest(
                 request_id=rid,
                 method=scope["method"],
@@ -331,6 +290,23 @@ class RouterApp:
             )
             self.shadow.offer(request, plan)
 
+    async def _admitted(
+        self, key: str, rid: str, reply_headers: list[tuple[bytes, bytes]], send: Send
+    ) -> bool:
+        """Spend a rate-limit token; without one, answer 429 and say when to come back."""
+        assert self._limiter is not None
+        wait = self._limiter.retry_after(key)
+        if wait is None:
+            return True
+        self.metrics.rate_limited.inc()
+        await send_json(
+            send,
+            429,
+            {"error": f"rate limit exceeded, retry in {wait}s", "request_id": rid},
+            headers=[*reply_headers, (b"retry-after", str(wait).encode())],
+        )
+        return False
+
     @staticmethod
     async def _body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
         declared = headers.get("content-length")
@@ -339,25 +315,41 @@ class RouterApp:
         return await read_body(receive, limit)
 
 
+async def _answer_upstream_error(
+    send: Send,
+    error: UpstreamError,
+    variant: Variant,
+    upstream: UpstreamSettings,
+    rid: str,
+    reply_headers: list[tuple[bytes, bytes]],
+) -> None:
+    """503 unreachable, 504 timeout, 502 otherwise: JSON naming the variant."""
+    payload = {
+        "error": error_message(variant, upstream, error.reason),
+        "variant": variant.value,
+        "request_id": rid,
+    }
+    await send_json(send, ERROR_STATUS.get(error.reason, 502), payload, headers=reply_headers)
+
+
 def _header_map(scope: Message) -> dict[str, str]:
     """Header names are lower case in ASGI; a repeated header keeps its last value."""
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
 
 
-def _target(scope: Message) -> str:
+def _target(scope: Message) -> bytes:
+    """The path and query as the client sent them."""
     query = scope.get("query_string", b"")
     path = scope.get("raw_path") or scope["path"].encode()
-    return (path + b"?" + query if query else path).decode("latin-1")
+    return path + b"?" + query if query else path
 
 
-def _forwarded_headers(scope: Message, rid: str, address: str) -> list[tuple[str, str]]:
-    headers: list[tuple[str, str]] = []
-    forwarded_for = address
+def _forwarded_headers(scope: Message, rid: str, address: str) -> list[tuple[bytes, bytes]]:
+    headers = [(name, value) for name, value in scope["headers"] if name not in _SKIP_FORWARDED]
+    forwarded_for = address.encode("latin-1")
     for name, value in scope["headers"]:
         if name == b"x-forwarded-for":
-            forwarded_for = f"{value.decode('latin-1')}, {address}"
-        elif name not in _SKIP_FORWARDED:
-            headers.append((name.decode("latin-1"), value.decode("latin-1")))
-    headers.append(("x-request-id", rid))
-    headers.append(("x-forwarded-for", forwarded_for))
+            forwarded_for = value + b", " + forwarded_for
+    headers.append((b"x-request-id", rid.encode("latin-1")))
+    headers.append((b"x-forwarded-for", forwarded_for))
     return headers

@@ -2,24 +2,22 @@
 
 Nothing here retries: a prediction POST may not be idempotent, so an upstream that fails
 is reported to the client (503 unreachable, 502 broken answer, 504 timeout) with the
-variant named. aiohttp itself only re-sends idempotent methods on a keep-alive connection
-the upstream had closed, which is safe.
+variant named. (The client only re-sends an idempotent request whose reused keep-alive
+connection the upstream had closed, which is safe.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from canaria.metrics_catalog import Variant
 
 from .config import UpstreamSettings
+from .upstream import UpstreamError, UpstreamPool, UpstreamResponse
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
@@ -69,22 +67,11 @@ class Outcome:
     body: bytes | None  # the answer as the client got it, when captured for the shadow
     content_type: str = ""
 
-
-@functools.lru_cache(maxsize=64)
-def client_timeout(seconds: float) -> aiohttp.ClientTimeout:
-    """Bounds the connect, the wait for the headers and each gap between chunks."""
-    return aiohttp.ClientTimeout(total=None, sock_connect=seconds, sock_read=seconds)
-
-
-def error_reason(error: BaseException) -> str:
-    """A short label for a client-side failure (pure)."""
-    if isinstance(error, asyncio.TimeoutError):  # aiohttp's timeouts subclass it
-        return "timeout"
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return "connect"
-    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
-        return "disconnect"
-    return "protocol"
+    @property
+    def shadowable(self) -> bool:
+        """A whole, successful, captured answer: something to compare a shadow's with."""
+        ok = self.status is not None and 200 <= self.status < 300
+        return ok and self.error is None and self.body is not None
 
 
 def error_message(variant: Variant, upstream: UpstreamSettings, reason: str) -> str:
@@ -121,11 +108,11 @@ async def _watch_disconnect(receive: Receive) -> None:
 
 async def forward(
     *,
-    session: aiohttp.ClientSession,
+    pool: UpstreamPool,
     upstream: UpstreamSettings,
     method: str,
-    target: str,
-    headers: list[tuple[str, str]],
+    target: bytes,
+    headers: list[tuple[bytes, bytes]],
     body: bytes,
     send: Send,
     receive: Receive,
@@ -134,31 +121,31 @@ async def forward(
 ) -> Outcome:
     """Send the request upstream and relay the answer to ``send``.
 
-    Errors before the answer started become a JSON error the caller sends; errors while
-    streaming can only cut the connection, and are reported in the ``Outcome``.
-    ``capture_limit`` > 0 keeps up to that many bytes of the answer for the shadow.
+    An ``UpstreamError`` before the answer started is raised, for the caller to answer
+    with a JSON error; one while streaming can only cut the connection, and is reported
+    in the ``Outcome``. ``capture_limit`` > 0 keeps up to that many bytes of the answer
+    for the shadow.
     """
-    response = await session.request(
-        method,
-        upstream.url + target,
+    response = await pool.request(
+        upstream.url,
+        method=method,
+        target=target,
         headers=headers,
-        data=body or None,
-        timeout=client_timeout(upstream.timeout_seconds),
-        allow_redirects=False,
+        body=body,
+        timeout=upstream.timeout_seconds,
     )
     async with response:
-        content_type = response.headers.get("content-type", "")
-        relayed = [
-            (name, value)
-            for name, value in response.raw_headers
-            if name.lower() not in RESPONSE_SKIP
-        ]
+        relayed = []
+        for name, value in response.raw_headers:
+            lowered = name.lower()
+            if lowered not in RESPONSE_SKIP:
+                relayed.append((lowered, value))
         start = {
             "type": "http.response.start",
             "status": response.status,
             "headers": relayed + extra_headers,
         }
-        length = response.content_length
+        length, content_type = response.content_length, response.content_type
         if (
             length is not None
             and length <= BUFFERED_ANSWER_BYTES
@@ -170,33 +157,28 @@ async def forward(
             captured = data if capture_limit > 0 and len(data) <= capture_limit else None
             return Outcome(response.status, None, captured, content_type)
         await send(start)
-        return await _stream(response, send, receive, capture_limit, content_type)
+        return await _stream(response, send, receive, capture_limit)
 
 
 async def _stream(
-    response: aiohttp.ClientResponse,
-    send: Send,
-    receive: Receive,
-    capture_limit: int,
-    content_type: str,
+    response: UpstreamResponse, send: Send, receive: Receive, capture_limit: int
 ) -> Outcome:
     """Relay each chunk as it arrives (SSE tokens reach the client one by one)."""
     captured: bytearray | None = bytearray() if capture_limit > 0 else None
+    status, content_type = response.status, response.content_type
     watcher = asyncio.ensure_future(_watch_disconnect(receive))
     try:
-        async for chunk in response.content.iter_any():
+        async for chunk in response.chunks():
             if watcher.done():  # the client left: stop reading a long generation
-                return Outcome(response.status, "client_disconnect", None, content_type)
+                return Outcome(status, "client_disconnect", None, content_type)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             if captured is not None:
                 captured += chunk
                 if len(captured) > capture_limit:
                     captured = None
         await send({"type": "http.response.body", "body": b""})
-    except (TimeoutError, aiohttp.ClientError) as error:
-        return Outcome(response.status, error_reason(error), None, content_type)
+    except UpstreamError as error:
+        return Outcome(status, error.reason, None, content_type)
     finally:
         watcher.cancel()
-    return Outcome(
-        response.status, None, bytes(captured) if captured is not None else None, content_type
-    )
+    return Outcome(status, None, bytes(captured) if captured is not None else None, content_type)

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from canaria.logs import get_logger, redact
 from canaria.metrics_catalog import Variant
 
@@ -24,11 +22,11 @@ from .answers import AnswerError
 from .compare import Answer, Comparator, Comparison
 from .config import ShadowSettings, UpstreamSettings
 from .metrics import RouterMetrics
-from .proxy import error_reason
+from .upstream import UpstreamError, UpstreamPool
 
 log = get_logger("router.shadow")
 
-SHADOW_HEADER = ("x-canaria-shadow", "1")
+SHADOW_HEADER = (b"x-canaria-shadow", b"1")
 
 
 @dataclass(frozen=True)
@@ -37,8 +35,8 @@ class ShadowRequest:
 
     request_id: str
     method: str
-    target: str
-    headers: list[tuple[str, str]]
+    target: bytes
+    headers: list[tuple[bytes, bytes]]
     body: bytes
     primary_variant: Variant
     primary: Answer
@@ -59,11 +57,11 @@ class ShadowMirror:
         self,
         *,
         metrics: RouterMetrics,
-        session: Callable[[], aiohttp.ClientSession],
+        pool: UpstreamPool,
         draw: Callable[[], float] = random.random,
     ) -> None:
         self._metrics = metrics
-        self._session = session
+        self._pool = pool
         self._draw = draw
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -105,31 +103,32 @@ class ShadowMirror:
     async def _ask(self, request: ShadowRequest, plan: ShadowPlan) -> Answer | None:
         """The shadow's answer, or ``None`` after counting why there is none."""
         limit = plan.settings.max_answer_bytes
+        seconds = plan.upstream.timeout_seconds
         try:
-            async with self._session().request(
-                request.method,
-                plan.upstream.url + request.target,
-                headers=[*request.headers, SHADOW_HEADER],
-                data=request.body or None,
-                timeout=aiohttp.ClientTimeout(total=plan.upstream.timeout_seconds),
-                allow_redirects=False,
-            ) as response:
-                if not 200 <= response.status < 300:
-                    self._metrics.shadow_failed("status")
-                    return None
-                body = bytearray()
-                async for chunk in response.content.iter_any():
-                    body += chunk
-                    if len(body) > limit:
-                        break
-                content_type = response.headers.get("content-type", "")
-        except (TimeoutError, aiohttp.ClientError) as error:
-            self._metrics.shadow_failed(error_reason(error))
+            async with asyncio.timeout(seconds):  # the whole exchange, start to end
+                response = await self._pool.request(
+                    plan.upstream.url,
+                    method=request.method,
+                    target=request.target,
+                    headers=[*request.headers, SHADOW_HEADER],
+                    body=request.body,
+                    timeout=seconds,
+                )
+                async with response:
+                    if not 200 <= response.status < 300:
+                        self._metrics.shadow_failed("status")
+                        return None
+                    body = await response.read(limit)
+        except TimeoutError:
+            self._metrics.shadow_failed("timeout")
+            return None
+        except UpstreamError as error:
+            self._metrics.shadow_failed(error.reason)
             return None
         if len(body) > limit:
             self._metrics.shadow_failed("invalid")
             return None
-        return Answer(bytes(body), content_type)
+        return Answer(body, response.content_type)
 
     def _log_disagreement(
         self, request: ShadowRequest, plan: ShadowPlan, comparison: Comparison

@@ -96,6 +96,9 @@ def test_quick_demo_promotes_healthy_and_rolls_back_drifted(
     assert drifted["phase"] == "Failed" and drifted["canaryWeight"] == 0
     evidence = drifted["history"][-1]["message"]
     assert "shadow-agreement" in evidence and "failureLimit" in evidence
+    # Rolled back because its answers differ, while it answered every request fine.
+    verdicts = {c["name"]: c["verdict"] for c in drifted["lastAnalysis"]["checks"]}
+    assert (verdicts["success-rate"], verdicts["shadow-agreement"]) == ("pass", "fail")
     manual = _state(output, "churn-manual")["status"]
     assert manual["phase"] == "RolledBack"
 

@@ -22,8 +22,16 @@ import httpx
 import pytest
 import yaml
 
+from tests.services.classic.cases import record
 from tests.support.fake_model import behaviour, set_behaviour
-from tests.support.processes import RunningProcess, free_port, running
+from tests.support.processes import (
+    RunningProcess,
+    free_port,
+    running,
+    start_process,
+    stop_process,
+    wait_http,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -128,7 +136,7 @@ def start_model(name: str, tmp: Path) -> Any:
 
 
 @contextlib.contextmanager
-def traffic(url: str, *, workers: int = 3) -> Iterator[None]:
+def traffic(url: str, body: dict[str, Any], *, workers: int = 3) -> Iterator[None]:
     """Steady requests through the router, so every analysis window has samples."""
     stop = threading.Event()
 
@@ -136,7 +144,7 @@ def traffic(url: str, *, workers: int = 3) -> Iterator[None]:
         with httpx.Client(timeout=5) as client:
             while not stop.is_set():
                 with contextlib.suppress(httpx.HTTPError):
-                    client.post(f"{url}/predict", json={"x": 1})
+                    client.post(f"{url}/predict", json=body)
                 time.sleep(0.01)
 
     threads = [threading.Thread(target=send, daemon=True) for _ in range(workers)]
@@ -151,33 +159,51 @@ def traffic(url: str, *, workers: int = 3) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def local_loop(tmp: Path, **analysis: Any) -> Iterator[Loop]:
-    with start_model("stable", tmp) as stable, start_model("canary", tmp) as canary:
-        router_port = free_port()
-        config = tmp / "router.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "upstreams": {
-                        "stable": {"url": stable.base_url},
-                        "canary": {"url": canary.base_url},
-                    },
-                    "canary_weight": 0,
-                }
-            )
+def fake_loop(tmp: Path, **analysis: Any) -> Iterator[Loop]:
+    """The loop with two fake model servers."""
+    with (
+        start_model("stable", tmp) as stable,
+        start_model("canary", tmp) as canary,
+        local_loop(tmp, stable, canary, body={"x": 1}, **analysis) as loop,
+    ):
+        yield loop
+
+
+@contextlib.contextmanager
+def local_loop(
+    tmp: Path,
+    stable: RunningProcess,
+    canary: RunningProcess,
+    *,
+    body: dict[str, Any],
+    **analysis: Any,
+) -> Iterator[Loop]:
+    """The router in front of ``stable`` and ``canary``, traffic, and the rollout file."""
+    router_port = free_port()
+    config = tmp / "router.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "upstreams": {
+                    "stable": {"url": stable.base_url},
+                    "canary": {"url": canary.base_url},
+                },
+                "canary_weight": 0,
+            }
         )
-        router_args = ["canaria", "router", "--config", str(config), "--port", str(router_port)]
-        with running(
-            router_args,
-            log_path=tmp / "router.log",
-            port=router_port,
-            ready_path="/healthz",
-            env=ENV,
-        ) as router:
-            path = write_rollout(tmp / "churn.yaml", router.base_url, **analysis)
-            loop = Loop(router=router, stable=stable, canary=canary, rollout_path=path, tmp=tmp)
-            with traffic(router.base_url):
-                yield loop
+    )
+    router_args = ["canaria", "router", "--config", str(config), "--port", str(router_port)]
+    with running(
+        router_args,
+        log_path=tmp / "router.log",
+        port=router_port,
+        ready_path="/healthz",
+        env=ENV,
+    ) as router:
+        path = write_rollout(tmp / "churn.yaml", router.base_url, **analysis)
+        loop = Loop(router=router, stable=stable, canary=canary, rollout_path=path, tmp=tmp)
+        with traffic(router.base_url, body):
+            yield loop
 
 
 @contextlib.contextmanager
@@ -196,7 +222,7 @@ def decisions(loop: Loop) -> list[tuple[str, int]]:
 
 
 def test_healthy_canary_is_promoted_step_by_step_across_a_restart(tmp_path: Path) -> None:
-    with local_loop(tmp_path, stepWeights=[20, 50, 80]) as loop:
+    with fake_loop(tmp_path, stepWeights=[20, 50, 80]) as loop:
         seen: set[int] = set()
         with operator(loop, "operator-1"):
             loop.wait_for("step 2", lambda: loop.status().get("canaryWeight") == 50)
@@ -244,7 +270,7 @@ def test_bad_canary_is_rolled_back_within_the_bound(
 ) -> None:
     failure_limit = 1
     bound = INTERVAL * (failure_limit + 1)
-    with local_loop(tmp_path, stepWeights=[10, 20, 30, 40, 50, 60, 70, 80, 90]) as loop:
+    with fake_loop(tmp_path, stepWeights=[10, 20, 30, 40, 50, 60, 70, 80, 90]) as loop:
         with operator(loop):
             loop.wait_for("step 2", lambda: loop.status().get("canaryWeight", 0) >= 20)
             set_behaviour(loop.canary.base_url, **bad)
@@ -264,7 +290,7 @@ def test_bad_canary_is_rolled_back_within_the_bound(
 def test_manual_rollback_through_the_cli_takes_effect_within_one_interval(
     tmp_path: Path,
 ) -> None:
-    with local_loop(tmp_path, interval="2s", stepWeights=[10, 20, 30, 40, 50]) as loop:
+    with fake_loop(tmp_path, interval="2s", stepWeights=[10, 20, 30, 40, 50]) as loop:
         with operator(loop):
             loop.wait_for("step 1", lambda: loop.canary_weight() == 10)
             command = ["canaria", "rollout", "rollback", "--local", str(loop.rollout_path)]
@@ -288,3 +314,56 @@ def subprocess_output(args: list[str]) -> str:
 
     command = [str(VENV_BIN / args[0]), *args[1:]]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+@contextlib.contextmanager
+def classic_servers(tmp: Path, model_tag: str) -> Iterator[tuple[RunningProcess, RunningProcess]]:
+    """Two ``bentoml serve`` of the real classic service, started side by side."""
+    servers = []
+    try:
+        for name in ("stable", "canary"):
+            port = free_port()
+            args = ["bentoml", "serve", "services.classic.service:ClassicService"]
+            servers.append(
+                start_process(
+                    [*args, "--port", str(port)],
+                    log_path=tmp / f"classic-{name}.log",
+                    port=port,
+                    env={"CANARIA_CLASSIC_MODEL_TAG": model_tag},
+                )
+            )
+        for server in servers:
+            wait_http(server, "/readyz", timeout=180)
+        yield servers[0], servers[1]
+    finally:
+        for server in servers:
+            stop_process(server)
+
+
+def test_real_classic_service_canary_is_promoted(tmp_path: Path, classic_model_tag: str) -> None:
+    with (
+        classic_servers(tmp_path, classic_model_tag) as (stable, canary),
+        local_loop(
+            tmp_path,
+            stable,
+            canary,
+            body=record(),
+            interval="2s",
+            stepWeights=[50],
+            checks=[
+                {"name": "success-rate", "builtin": "requestSuccessRate", "min": 0.99},
+                {"name": "latency-p99", "builtin": "latencyP99", "max": 2.0},
+            ],
+        ) as loop,
+        operator(loop),
+    ):
+        loop.wait_for(
+            "promotion", lambda: loop.status().get("phase") in ("Succeeded", "Failed"), 60
+        )
+        assert loop.status()["phase"] == "Succeeded", loop.status().get("message")
+        assert [d for d, _ in decisions(loop) if d != "hold"] == [
+            "start",
+            "promote",
+            "complete",
+        ]
+        assert loop.admin("GET", "/admin/config")["upstreams"]["stable"]["url"] == canary.base_url

@@ -115,7 +115,7 @@ class FakeClock:
 
 
 def _json_patch(target: dict[str, Any], operations: list[dict[str, Any]]) -> dict[str, Any]:
-    """The two operations the operator uses on annotations: test and remove."""
+    """The operations the operator (test, remove) and kopf (test, add) send."""
     result = copy.deepcopy(target)
     for op in operations:
         parts = op["path"][1:].split("/")
@@ -127,6 +127,8 @@ def _json_patch(target: dict[str, Any], operations: list[dict[str, Any]]) -> dic
             raise ValueError("test failed")
         if op["op"] == "remove":
             del holder[last]
+        if op["op"] in ("add", "replace"):
+            holder[last] = op["value"]
     return result
 
 

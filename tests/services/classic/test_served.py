@@ -166,5 +166,5 @@ def test_samples_and_logs_never_hold_never_log_fields(
     assert "Traceback" not in log
     json_lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     scored = [line for line in json_lines if line["msg"] == "request scored"]
-    assert scored and all(line["request_id"] for line in scored)
+    assert scored and all(line["request_id"] and line["latency_ms"] >= 0 for line in scored)
     assert any(line.get("problems") for line in json_lines if line["msg"] == "request refused")

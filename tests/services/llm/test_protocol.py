@@ -157,11 +157,14 @@ def test_config_reads_the_environment_and_names_a_bad_variable() -> None:
     assert config == LLMServiceConfig(model="/models/x", device=Device.CPU, gpu=True)
     assert LLMServiceConfig.from_env({}).model == "support-lm:latest"
     assert LLMServiceConfig.from_env({}).dtype is DType.AUTO
+    assert LLMServiceConfig.from_env({}).torch_threads == 1
+    assert LLMServiceConfig.from_env({"CANARIA_LLM_TORCH_THREADS": "0"}).torch_threads == 0
     for name, value in (
         ("CANARIA_LLM_DEVICE", "tpu"),
         ("CANARIA_LLM_GPU", "maybe"),
         ("CANARIA_LLM_MAX_TOKENS", "0"),
         ("CANARIA_LLM_DTYPE", "int4"),
+        ("CANARIA_LLM_TORCH_THREADS", "-1"),
     ):
         with pytest.raises(ValueError, match=name):
             LLMServiceConfig.from_env({name: value})

@@ -111,7 +111,8 @@ def test_chat_completion_has_openai_shape(client: httpx.Client) -> None:
     assert body["object"] == "chat.completion" and body["id"].startswith("chatcmpl-")
     (choice,) = body["choices"]
     assert choice["message"]["role"] == "assistant"
-    assert isinstance(choice["message"]["content"], str) and choice["message"]["content"]
+    content = choice["message"]["content"]
+    assert isinstance(content, str) and content and content == content.lstrip()
     assert choice["finish_reason"] in {"stop", "length"}
     assert body["usage"]["completion_tokens"] <= 12
 
