@@ -3,10 +3,10 @@
 Two upstreams: a trivial ASGI app that answers a fixed classic-shaped JSON at once, and
 the real classic service (``bentoml serve``). For each, ``wrk`` drives the upstream
 directly and then through ``canaria router``: at a fixed, paced rate below saturation
-(each connection waits ``delay_ms`` after each answer), over one connection without
-pause, and at saturation (32 connections, no pause). Then the primary's latency at the
-paced rate with a shadow that answers in 200 ms, shadow on (every request copied) versus
-off, alternating twice.
+(each connection waits ``delay_ms`` after each answer; two alternating rounds, averaged),
+over one connection without pause, and at saturation (32 connections, no pause). Then
+the primary's latency at the paced rate with a shadow that answers in 200 ms, shadow on
+(every request copied) versus off, alternating three times.
 
 Goals (from the issue): p50 added <= 1 ms, router/direct requests/s >= 0.7, primary p99
 with the slow shadow <= 1.10x shadow off. All processes share this machine's cores with
@@ -38,10 +38,13 @@ from bench.loadgen import LoadResult, lua_script, parse_wrk_output
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "router.json"
-DURATION_S = 6.0
-WARMUP_S = 2.0  # wrk takes whole seconds
+DURATION_S = 5.0
+WARMUP_S = 1.0  # wrk takes whole seconds
 SATURATION_CONNECTIONS = 32
 SHADOW_DELAY_S = 0.2
+# Paced runs are the noisiest on a shared machine: they alternate, and the rounds average.
+ROUNDS = {"paced": 2, "one_connection": 1, "saturation": 1}
+SHADOW_ROUNDS = 3
 BENTOML_ENV = {
     "CANARIA_CLASSIC_WORKERS": "1",
     "CANARIA_CLASSIC_BATCH_SIZE": "64",
@@ -206,18 +209,40 @@ def _classic_bodies(n: int) -> list[str]:
 # --- the benchmark ----------------------------------------------------------------------
 
 
+def mean_result(results: Sequence[LoadResult]) -> LoadResult:
+    """The rounds of one load point averaged (pure): rates, percentiles, failures summed."""
+    count = len(results)
+    return LoadResult(
+        concurrency=results[0].concurrency,
+        duration_s=sum(r.duration_s for r in results),
+        requests=sum(r.requests for r in results),
+        requests_per_s=sum(r.requests_per_s for r in results) / count,
+        p50_ms=sum(r.p50_ms for r in results) / count,
+        p90_ms=sum(r.p90_ms for r in results) / count,
+        p99_ms=sum(r.p99_ms for r in results) / count,
+        non_2xx=sum(r.non_2xx for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+    )
+
+
 def _compare(direct_url: str, router_url: str, bodies: list[str], pace: Pace) -> dict[str, Any]:
+    """Direct and routed runs alternate, ``ROUNDS[load]`` times each; rounds are averaged."""
     runs: dict[str, Any] = {}
     loads = {"paced": pace, "one_connection": ONE_CONNECTION, "saturation": SATURATION}
     for load, current_pace in loads.items():
-        direct = measure(direct_url, bodies, pace=current_pace)
-        routed = measure(router_url, bodies, pace=current_pace)
+        rounds: list[tuple[LoadResult, LoadResult]] = []
+        for _ in range(ROUNDS[load]):
+            direct = measure(direct_url, bodies, pace=current_pace)
+            routed = measure(router_url, bodies, pace=current_pace)
+            rounds.append((direct, routed))
+            print(f"  {load:14} direct {_line(direct)} | router {_line(routed)}", flush=True)
+        direct, routed = mean_result([d for d, _ in rounds]), mean_result([r for _, r in rounds])
         runs[load] = {
             "direct": direct.to_dict(),
             "router": routed.to_dict(),
             **overhead(direct, routed),
+            "rounds": [{"direct": d.to_dict(), "router": r.to_dict()} for d, r in rounds],
         }
-        print(f"  {load:10} direct {_line(direct)} | router {_line(routed)}", flush=True)
     return runs
 
 
@@ -230,7 +255,7 @@ def _line(result: LoadResult) -> str:
 def _shadow_runs(off_url: str, on_url: str, bodies: list[str]) -> dict[str, Any]:
     pace = PACED["trivial"]
     rounds: list[dict[str, Any]] = []
-    for _ in range(2):
+    for _ in range(SHADOW_ROUNDS):
         off = measure(off_url, bodies, pace=pace)
         on = measure(on_url, bodies, pace=pace)
         rounds.append({"shadow_off": off.to_dict(), "shadow_on": on.to_dict()})
@@ -344,6 +369,8 @@ def main() -> int:
             "warmup_s": WARMUP_S,
             "paced": {name: pace.__dict__ for name, pace in PACED.items()},
             "saturation_connections": SATURATION_CONNECTIONS,
+            "rounds": ROUNDS,
+            "shadow_rounds": SHADOW_ROUNDS,
             "classic_bentoml_env": BENTOML_ENV,
         },
         "upstreams": upstreams,

@@ -23,6 +23,7 @@ from canaria.demo.results import PrometheusAnswer
 from canaria.demo.stack import ComponentError, Process, Stack, free_port
 
 SCRAPE_INTERVAL = "1s"
+SCRAPE_SECONDS = 1.0
 BINARY = "prometheus"
 
 
@@ -100,6 +101,10 @@ class PrometheusServer:
         self.config_path.write_text(yaml.safe_dump(scrape_config(targets)))
         os.kill(self.process.pid, signal.SIGHUP)
         return self.wait_for_targets(len(targets), timeout=timeout)
+
+    def last_scrape(self) -> None:
+        """Wait long enough for one more scrape (before a target is stopped)."""
+        time.sleep(2 * SCRAPE_SECONDS)
 
     def vector(self, promql: str, *, timeout: float = 10.0) -> list[dict[str, Any]]:
         """The instant vector ``promql`` evaluates to now."""

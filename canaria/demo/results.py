@@ -88,10 +88,10 @@ class RolloutResult:
 
     @property
     def expectation(self) -> str:
-        """``Failed on a failed shadow-agreement check``: what should happen, in words."""
+        """``Failed, shadow-agreement failing``: what should happen, in words."""
         if self.expected_failed_check is None:
             return self.expected_phase
-        return f"{self.expected_phase} on a failed {self.expected_failed_check} check"
+        return f"{self.expected_phase}, {self.expected_failed_check} failing"
 
     @property
     def last_checks(self) -> tuple[CheckSample, ...]:

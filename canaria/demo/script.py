@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ TRAFFIC_ROWS = 2000
 REPORT_NAME = "report.html"
 # Every process the run started, with its PID (all stopped by the time it is written).
 PROCESSES_NAME = "processes.json"
+RUN_FOLDERS = ("logs", "rollouts", "prometheus")
 
 
 @dataclass
@@ -209,6 +211,8 @@ def step_healthy_rollout(
         records=context.records,
     )
     progress.rollouts.append(result)
+    if context.prometheus is not None:
+        context.prometheus.last_scrape()
     context.stack.stop(router)
 
 
@@ -297,10 +301,20 @@ def step_prometheus(prometheus: PrometheusServer | None, progress: Progress) -> 
     )
 
 
+def clear_previous_run(settings: DemoSettings) -> None:
+    """Remove what an earlier run left in the folders the demo owns (a stale Prometheus
+    TSDB would add its series to this run's answers); the BentoML store is kept."""
+    for name in RUN_FOLDERS:
+        shutil.rmtree(settings.output_dir / name, ignore_errors=True)
+    for name in (REPORT_NAME, PROCESSES_NAME):
+        (settings.output_dir / name).unlink(missing_ok=True)
+
+
 def run_demo(settings: DemoSettings) -> int:
     """Run every step; returns the exit code (0: every rollout ended as expected)."""
     progress = Progress()
     code = 0
+    clear_previous_run(settings)
     stack = Stack(log_dir=settings.output_dir / "logs")
     try:
         with stop_on_signals(), stack:

@@ -107,6 +107,9 @@ def show_stream(url: str, *, max_tokens: int, timeout: float) -> str:
         raise ComponentError("LLM service", f"streamed completion failed: {error!r}") from None
     partial("\n")
     total = time.monotonic() - started
-    ttft = f"{first_token * 1000:.0f} ms" if first_token is not None else "no tokens"
+    if first_token is None:
+        say(f"the model ended its answer at once (no text), total {total:.2f}s", indent=2)
+        return "stream: no text (the tiny model ended its answer at once)"
+    ttft = f"{first_token * 1000:.0f} ms"
     say(f"{len(pieces)} chunks, first token after {ttft}, total {total:.2f}s", indent=2)
     return f"stream: {len(pieces)} chunks, time to first token {ttft}"

@@ -86,21 +86,10 @@ def test_quick_demo_promotes_healthy_and_rolls_back_drifted(
     assert "Rollout 2: concept-drifted candidate: Failed (ok)" in out
     assert "Rollout 3: manual rollback through the CLI: RolledBack (ok)" in out
     assert "-> promote" in out and "-> rollback" in out
-    assert "chunks, first token after" in out
+    assert "POST " in out and "/v1/chat/completions" in out and "/v1/completions" in out
+    assert "chunks, first token after" in out or "ended its answer at once" in out
 
-    # The operator's own record agrees with what the demo printed.
-    healthy = _state(output, "churn-healthy")["status"]
-    assert healthy["phase"] == "Succeeded" and healthy["canaryWeight"] == 0
-    assert [entry["decision"] for entry in healthy["history"]][-2:] == ["promote", "complete"]
-    drifted = _state(output, "churn-drifted")["status"]
-    assert drifted["phase"] == "Failed" and drifted["canaryWeight"] == 0
-    evidence = drifted["history"][-1]["message"]
-    assert "shadow-agreement" in evidence and "failureLimit" in evidence
-    # Rolled back because its answers differ, while it answered every request fine.
-    verdicts = {c["name"]: c["verdict"] for c in drifted["lastAnalysis"]["checks"]}
-    assert (verdicts["success-rate"], verdicts["shadow-agreement"]) == ("pass", "fail")
-    manual = _state(output, "churn-manual")["status"]
-    assert manual["phase"] == "RolledBack"
+    _assert_operator_state(output)
 
     # The four models went into the given store.
     trained = re.findall(
@@ -126,6 +115,22 @@ def test_quick_demo_promotes_healthy_and_rolls_back_drifted(
     assert {"classic-stable", "llm", "router-churn-healthy", "operator-churn-drifted"} <= names
     alive = [process["name"] for process in processes if _group_alive(process["pid"])]
     assert alive == []
+
+
+def _assert_operator_state(output: Path) -> None:
+    """The operator's own record (its state files) agrees with what the demo printed."""
+    healthy = _state(output, "churn-healthy")["status"]
+    assert healthy["phase"] == "Succeeded" and healthy["canaryWeight"] == 0
+    assert [entry["decision"] for entry in healthy["history"]][-2:] == ["promote", "complete"]
+    drifted = _state(output, "churn-drifted")["status"]
+    assert drifted["phase"] == "Failed" and drifted["canaryWeight"] == 0
+    evidence = drifted["history"][-1]["message"]
+    assert "shadow-agreement" in evidence and "failureLimit" in evidence
+    # Rolled back because its answers differ, while it answered every request fine.
+    verdicts = {c["name"]: c["verdict"] for c in drifted["lastAnalysis"]["checks"]}
+    assert (verdicts["success-rate"], verdicts["shadow-agreement"]) == ("pass", "fail")
+    manual = _state(output, "churn-manual")["status"]
+    assert manual["phase"] == "RolledBack"
 
 
 def _assert_self_contained(html: str) -> None:
