@@ -8,15 +8,15 @@ from pathlib import Path
 
 import bentoml
 import pytest
+import yaml
 
-from canaria.commands.build import Target, parse_tag, targets_for
-from tests.services.classic.bentos import canaria_build
+from canaria.commands.build import Target, build_environment, parse_tag, targets_for
+from tests.services.classic.bentos import build_all
 
 
 @pytest.fixture(scope="module")
 def bentos(classic_model_tag: str, llm_model_tag: str) -> dict[str, bentoml.Bento]:
-    env = {"CANARIA_CLASSIC_MODEL_TAG": classic_model_tag, "CANARIA_LLM_MODEL": llm_model_tag}
-    tags = canaria_build("all", env=env)
+    tags = build_all(classic_model_tag=classic_model_tag, llm_model_tag=llm_model_tag)
     assert set(tags) == {"classic", "llm"}
     return {target: bentoml.bentos.get(tag) for target, tag in tags.items()}
 
@@ -29,6 +29,13 @@ def _base_image(dockerfile: str) -> str:
     match = re.search(r"^FROM (\S+)", dockerfile, re.MULTILINE)
     assert match is not None, dockerfile
     return match.group(1)
+
+
+def _recorded_resources(bento: bentoml.Bento) -> dict[str, object]:
+    """The resources the bento's manifest (``bento.yaml``) declares for its service."""
+    info = yaml.safe_load((Path(bento.path) / "bento.yaml").read_text())
+    (service,) = info["services"]
+    return dict(service["config"]["resources"])
 
 
 def _model_tags(bento: bentoml.Bento) -> set[str]:
@@ -48,6 +55,25 @@ def test_llm_image_is_cuda(bentos: dict[str, bentoml.Bento]) -> None:
     dockerfile = _dockerfile(bentos["llm"])
     assert _base_image(dockerfile).startswith("nvidia/cuda:")
     assert _base_image(dockerfile) != _base_image(_dockerfile(bentos["classic"]))
+    assert re.search(r"^ENV CANARIA_LLM_GPU=", dockerfile, re.MULTILINE)
+    requirements = (Path(bentos["llm"].path) / "env/python/requirements.txt").read_text()
+    assert {"torch==2.13.0", "transformers==5.24.0"} <= set(requirements.split())
+
+
+def test_llm_bento_declares_a_gpu_and_classic_does_not(bentos: dict[str, bentoml.Bento]) -> None:
+    """canaria build sets CANARIA_LLM_GPU=1 for the LLM build (the test session does not)."""
+    assert _recorded_resources(bentos["llm"])["gpu"] == 1
+    assert "gpu" not in _recorded_resources(bentos["classic"])
+
+
+def test_llm_build_defaults_the_gpu_request_and_keeps_an_explicit_choice() -> None:
+    assert build_environment(Target.LLM, {"PATH": "/bin"}) == {
+        "PATH": "/bin",
+        "CANARIA_LLM_GPU": "1",
+    }
+    assert build_environment(Target.LLM, {"CANARIA_LLM_GPU": ""})["CANARIA_LLM_GPU"] == "1"
+    assert build_environment(Target.LLM, {"CANARIA_LLM_GPU": "0"})["CANARIA_LLM_GPU"] == "0"
+    assert build_environment(Target.CLASSIC, {"PATH": "/bin"}) == {"PATH": "/bin"}
 
 
 def test_each_bento_carries_its_model(

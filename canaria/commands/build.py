@@ -6,6 +6,11 @@ service, ``services/llm/bentofile.yaml`` for the CUDA LLM service. The model eac
 packs is the one its service declares: set ``CANARIA_CLASSIC_MODEL_TAG`` or
 ``CANARIA_LLM_MODEL`` to choose another than the latest. Building writes the bento and
 its Dockerfile (``env/docker/Dockerfile``); it needs no Docker engine.
+
+``bentoml build`` imports the service to record its configuration, but does not apply the
+bentofile's image environment while doing so: the LLM build therefore runs with
+``CANARIA_LLM_GPU=1`` (unless set otherwise), so that the bento's recorded resources ask
+for the GPU its CUDA image is made for.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
+
+from services.llm.config import ENV_GPU
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TAG_PREFIX = "__tag__:"
@@ -35,6 +43,11 @@ class Target(StrEnum):
 BENTOFILES: dict[Target, str] = {
     Target.CLASSIC: "bentofile.yaml",
     Target.LLM: "services/llm/bentofile.yaml",
+}
+# Environment each build defaults, where the caller's environment leaves it empty.
+BUILD_DEFAULTS: dict[Target, dict[str, str]] = {
+    Target.CLASSIC: {},
+    Target.LLM: {ENV_GPU: "1"},
 }
 
 
@@ -60,6 +73,15 @@ def parse_tag(output: str) -> str | None:
     return None
 
 
+def build_environment(target: Target, environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with the target's build defaults filled in where unset or empty (pure)."""
+    env = dict(environ)
+    for name, value in BUILD_DEFAULTS[target].items():
+        if not env.get(name, "").strip():
+            env[name] = value
+    return env
+
+
 def build_bento(target: Target, *, project_root: Path) -> BuildResult:
     """Run ``bentoml build`` for one target from ``project_root``."""
     bentofile = project_root / BENTOFILES[target]
@@ -69,7 +91,12 @@ def build_bento(target: Target, *, project_root: Path) -> BuildResult:
     command = [str(bentoml) if bentoml.exists() else "bentoml"]
     command += ["build", "-f", str(bentofile), "-o", "tag", str(project_root)]
     completed = subprocess.run(
-        command, cwd=project_root, capture_output=True, text=True, check=False, env=os.environ
+        command,
+        cwd=project_root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=build_environment(target, os.environ),
     )
     tag = parse_tag(completed.stdout) if completed.returncode == 0 else None
     if tag is None:

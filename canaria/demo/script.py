@@ -275,6 +275,7 @@ def step_prometheus(prometheus: PrometheusServer | None, progress: Progress) -> 
     from monitoring.providers.base import MetricQuery
     from monitoring.providers.metrics.promql import promql_for
 
+    prometheus.last_scrape()
     agreement = promql_for(
         MetricQuery(
             check="shadowAgreement",

@@ -85,10 +85,9 @@ def prime(provider: MetricsProvider, *, rollout: str) -> bool:
     """Mark the start of an analysis period for a provider that keeps its own samples;
     ``False`` for one that keeps none (Prometheus), which has nothing to prime.
 
-    The scrape provider measures increases from its scrape a window ago, or its oldest
-    one; after a pause, a new canary or a restart that scrape can be far older than the
-    window, and its errors are not this canary's. A scrape now makes the next window start
-    here.
+    The scrape provider only scrapes when asked, and a window needs a scrape at its start:
+    one taken now (a new canary, a resume, a restarted operator) lets the first analysis,
+    an interval later, measure the traffic since now rather than have no data.
     """
     scrape = getattr(provider, "scrape", None)
     if not callable(scrape):
@@ -104,11 +103,15 @@ def default_metrics_settings(spec: RolloutSpec) -> dict[str, Any]:
     """The provider settings from the spec, with what the operator knows added (pure).
 
     The scrape provider scrapes at most once per ``minScrapeInterval`` (1 s by default);
-    with a shorter analysis interval every analysis must still see a fresh scrape.
+    with a shorter analysis interval every analysis must still see a fresh scrape. It
+    scrapes once per analysis, so the scrape current at a window's start is up to one
+    interval old: that is its ``startTolerance``.
     """
     settings = dict(spec.metrics_provider.settings)
     if spec.metrics_provider.name is MetricsProviderName.SCRAPE:
-        settings.setdefault("minScrapeInterval", min(1.0, spec.analysis.interval_seconds / 4))
+        interval = spec.analysis.interval_seconds
+        settings.setdefault("minScrapeInterval", min(1.0, interval / 4))
+        settings.setdefault("startTolerance", interval)
     return settings
 
 

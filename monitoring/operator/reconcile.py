@@ -169,7 +169,8 @@ class Reconciler:
             and stored.phase is Phase.PROGRESSING
             and analysis_due(spec=spec, status=stored, now=now)
         ):
-            measurements = self._measure(ref, spec, first_sight=first_sight)
+            provider = self.providers.metrics(rollout=ref.key, spec=spec)
+            measurements = measure_checks(provider, spec=spec, rollout=ref.key)
             now = self.clock()  # the analysis is as of when its numbers came back
         decision = decide(
             spec=spec, status=stored, measurements=measurements, now=now, action=action
@@ -188,23 +189,13 @@ class Reconciler:
         if decision.kind in (DecisionKind.START, DecisionKind.RESUME) or (
             first_sight and decision.status.phase is Phase.PROGRESSING
         ):
-            # A new analysis period: its first window must not reach back before it.
+            # A new analysis period (or samples lost with a restart): a provider keeping
+            # its own samples needs one now for the next window to start from.
             prime(self.providers.metrics(rollout=ref.key, spec=spec), rollout=ref.key)
         self._announce(ref, decision, action, now)
         took = time.perf_counter() - started if measurements else None
         self._observe(ref, decision, seconds=took)
         return ReconcileResult(spec=spec, decision=decision, status_patch=patch or None)
-
-    def _measure(
-        self, ref: RolloutRef, spec: RolloutSpec, *, first_sight: bool
-    ) -> dict[str, Measurement]:
-        provider = self.providers.metrics(rollout=ref.key, spec=spec)
-        if first_sight and prime(provider, rollout=ref.key):
-            # A provider keeping its own samples has none from before this process: what it
-            # measured now would span the exporters' whole life. No data is the honest
-            # answer (inconclusive); the next analysis has a proper window.
-            return {}
-        return measure_checks(provider, spec=spec, rollout=ref.key)
 
     def _write_status(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from training.metadata import LLM_MODEL_NAME
 
@@ -75,6 +75,18 @@ class LLMServiceConfig:
             max_tokens_limit=_count(environ, ENV_MAX_TOKENS, DEFAULT_MAX_TOKENS_LIMIT),
             torch_threads=_count(environ, ENV_TORCH_THREADS, 1, minimum=0),
         )
+
+
+def bento_model_reference(bento_info: Mapping[str, Any]) -> str | None:
+    """The model tag a built bento's ``bento.yaml`` records for the service, if any (pure).
+
+    The LLM service declares at most one model, so the first one recorded is it.
+    """
+    for service in bento_info.get("services") or ():
+        for model in service.get("models") or ():
+            if tag := str(model.get("tag", "")).strip():
+                return tag
+    return None
 
 
 def _enum(kind: type[E], environ: Mapping[str, str], name: str, default: E) -> E:

@@ -5,7 +5,8 @@ Run from the repository root::
     bentoml serve services.llm.service:LLMService --port 3000
 
 What it serves comes from the environment (services/llm/config.py): ``CANARIA_LLM_MODEL``
-(a BentoML tag, default ``support-lm:latest``; a local directory; or a Hugging Face id),
+(a BentoML tag; a local directory; or a Hugging Face id; without it, the version a built
+bento was built with, or else ``support-lm:latest``),
 ``CANARIA_LLM_DEVICE`` (auto|cpu|cuda), ``CANARIA_LLM_DTYPE``, ``CANARIA_LLM_MAX_TOKENS``,
 ``CANARIA_LLM_TORCH_THREADS`` and ``CANARIA_LLM_GPU=1``, which makes the service request
 a GPU. A BentoML tag is declared at class scope, so
@@ -14,19 +15,37 @@ a GPU. A BentoML tag is declared at class scope, so
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import bentoml
+import yaml
 
-from services.llm.config import LLMServiceConfig
+from services.llm.config import ENV_MODEL, LLMServiceConfig, bento_model_reference
 from services.llm.loader import SourceKind, resolve_source
 from services.llm.openai_app import OpenAIBackend, build_openai_app
 
 logger = logging.getLogger(__name__)
 
-CONFIG = LLMServiceConfig.from_env(os.environ)
+# A built bento keeps its source in <bento>/src, next to <bento>/bento.yaml.
+BENTO_INFO_FILE = Path(__file__).resolve().parents[3] / "bento.yaml"
+
+
+def _config() -> LLMServiceConfig:
+    """The environment's settings; in a built bento without ``CANARIA_LLM_MODEL``, the
+    model version it was built with (``bentoml serve <bento>`` reads the shared store,
+    where "latest" may be newer)."""
+    config = LLMServiceConfig.from_env(os.environ)
+    if os.environ.get(ENV_MODEL, "").strip() or not BENTO_INFO_FILE.is_file():
+        return config
+    recorded = bento_model_reference(yaml.safe_load(BENTO_INFO_FILE.read_text()) or {})
+    return dataclasses.replace(config, model=recorded) if recorded else config
+
+
+CONFIG = _config()
 MODEL_SOURCE = resolve_source(CONFIG.model)
 
 # One worker: the model is loaded once and generation threads share it. A GPU service

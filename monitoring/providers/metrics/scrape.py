@@ -3,9 +3,14 @@
 For local mode and ``make demo``. Each ``measure`` scrapes the targets (at most once per
 ``min_scrape_interval``, so the checks of one analysis share a scrape), keeps the scrapes of
 the last ``history_seconds`` per target, and evaluates the built-in check's definition from
-``canaria.metrics_catalog`` on the increase between the scrape a window ago and now. Until a
-target has a scrape that old, the window starts at its oldest scrape; with a single scrape,
-counts are since the exporter started.
+``canaria.metrics_catalog`` on the increase between the scrape that starts the window and
+the latest one. Scrapes come only when someone measures, so they are sparse: the window
+starts at the newest scrape at or before its start, provided it is at most
+``start_tolerance`` older than that (as Prometheus takes the sample current at a time
+within its lookback), else at the oldest scrape inside the window. A window never reaches
+further back: a scrape from before a long gap (a pause, an earlier canary) is no start,
+and a target with no scrape to start from has no rate (counter checks answer ``None``;
+gauges still answer their latest value), never counts since the exporter started.
 
 ``targets`` is a list of URLs, or a mapping from a group name to a URL or a list of them
 (``{"router": url, "stable": [url], "canary": [url]}``). A group named after a variant
@@ -31,7 +36,7 @@ from dataclasses import dataclass, field
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from canaria.metrics_catalog import CHECK_QUERIES, LabelMatch, MatchOp, Variant
+from canaria.metrics_catalog import CHECK_QUERIES, Aggregation, LabelMatch, MatchOp, Variant
 from monitoring.checks import CUSTOM_CHECK, BuiltinCheck
 from monitoring.providers.base import (
     MetricQuery,
@@ -42,6 +47,11 @@ from monitoring.providers.base import (
 from monitoring.providers.metrics.evaluate import Sample, evaluate
 
 Fetch = Callable[[str], str]
+
+DEFAULT_START_TOLERANCE = 0.25
+"""Without a ``start_tolerance``, a window may start at a scrape this fraction of the
+window older than its start. The operator passes its analysis interval instead: it
+scrapes once per analysis, so the scrape current at a window's start is at most that old."""
 
 
 def parse_exposition(
@@ -72,24 +82,44 @@ class _Target:
             labels["variant"] = self.variant
         return labels
 
-    def window(self, seconds: float) -> tuple[tuple[Sample, ...], tuple[Sample, ...]]:
-        """(now, start) samples for a window ending at the latest scrape."""
+    def window(
+        self, seconds: float, *, tolerance: float
+    ) -> tuple[tuple[Sample, ...], tuple[Sample, ...] | None]:
+        """(latest, start) samples of a window ending at the latest scrape; start is
+        ``None`` when no earlier scrape lies within ``seconds + tolerance`` of it."""
         if not self.scrapes:
-            return (), ()
+            return (), None
         latest_time, latest = self.scrapes[-1]
-        if len(self.scrapes) == 1:
-            return latest, ()
-        start = self.scrapes[0][1]
-        for scrape_time, samples in self.scrapes:
-            if scrape_time > latest_time - seconds:
-                break
-            start = samples
-        return latest, start
+        return latest, window_start(
+            [(t, samples) for t, samples in list(self.scrapes)[:-1]],
+            start_at=latest_time - seconds,
+            tolerance=tolerance,
+        )
+
+
+def window_start(
+    earlier: Sequence[tuple[float, tuple[Sample, ...]]], *, start_at: float, tolerance: float
+) -> tuple[Sample, ...] | None:
+    """The scrape a window starting at ``start_at`` starts from (pure): the newest one at
+    or before ``start_at`` if at most ``tolerance`` older, else the oldest one after it;
+    ``None`` when there is neither. ``earlier`` is oldest first."""
+    start = None
+    for scrape_time, samples in reversed(earlier):
+        if scrape_time < start_at - tolerance:
+            break
+        start = samples
+        if scrape_time <= start_at:
+            break
+    return start
 
 
 @metrics_providers.register("scrape")
 class ScrapeProvider:
-    """Measures built-in checks from the targets' ``/metrics`` text, no Prometheus needed."""
+    """Measures built-in checks from the targets' ``/metrics`` text, no Prometheus needed.
+
+    ``start_tolerance``: seconds a window's starting scrape may be older than the window's
+    start (default: ``DEFAULT_START_TOLERANCE`` of the window).
+    """
 
     def __init__(
         self,
@@ -97,6 +127,7 @@ class ScrapeProvider:
         targets: Sequence[str] | Mapping[str, str | Sequence[str]],
         timeout: float = 2.0,
         min_scrape_interval: float = 1.0,
+        start_tolerance: float | None = None,
         history_seconds: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
         fetch: Fetch | None = None,
@@ -111,6 +142,7 @@ class ScrapeProvider:
         if not self._targets:
             raise ValueError("scrape provider needs at least one target")
         self._min_scrape_interval = min_scrape_interval
+        self._start_tolerance = start_tolerance
         self._history_seconds = history_seconds
         self._clock = clock
         self._client = httpx.Client(timeout=timeout)
@@ -135,9 +167,13 @@ class ScrapeProvider:
                 if not (definition.per_variant and target.variant not in (None, query.variant))
             ]
             failed = [f"{target.url} ({target.error})" for target in needed if target.error]
-            now, start = _merge(
-                target.window(query.window_seconds) for target in needed if not target.error
-            )
+            tolerance = self._tolerance(query.window_seconds)
+            windows = [
+                target.window(query.window_seconds, tolerance=tolerance)
+                for target in needed
+                if not target.error
+            ]
+        now, start = _merge(windows, gauge=definition.aggregation is Aggregation.GAUGE_MAX)
         matchers = [
             LabelMatch(name, MatchOp.EQUAL, value) for name, value in query.selector.items()
         ]
@@ -153,6 +189,11 @@ class ScrapeProvider:
         """Scrape every target now (tests and warm-up; ``measure`` does it when due)."""
         with self._lock:
             self._scrape_all()
+
+    def _tolerance(self, window_seconds: float) -> float:
+        if self._start_tolerance is not None:
+            return self._start_tolerance
+        return window_seconds * DEFAULT_START_TOLERANCE
 
     def _refresh(self) -> None:
         if self._clock() - self._last_scrape >= self._min_scrape_interval:
@@ -182,11 +223,16 @@ class ScrapeProvider:
 
 
 def _merge(
-    windows: Iterable[tuple[tuple[Sample, ...], tuple[Sample, ...]]],
+    windows: Iterable[tuple[tuple[Sample, ...], tuple[Sample, ...] | None]], *, gauge: bool
 ) -> tuple[list[Sample], list[Sample]]:
+    """All targets' (latest, start) samples. A target without a start has no increases, so
+    only a gauge reads its latest samples (an increase from nothing would count since the
+    exporter started)."""
     now: list[Sample] = []
     start: list[Sample] = []
     for target_now, target_start in windows:
+        if target_start is None and not gauge:
+            continue
         now.extend(target_now)
-        start.extend(target_start)
+        start.extend(target_start or ())
     return now, start

@@ -7,6 +7,8 @@ as in the CR, or snake_case):
   ``POST /admin/promote``, with ``Authorization: Bearer TOKEN``. The token is ``token``,
   or read from the environment variable ``tokenEnv``, or from the Secret
   ``adminTokenSecretRef: {name, key}`` (key default ``token``) in the target's namespace.
+  The operator's ClusterRole reads no Secrets, so ``tokenEnv`` is the default in a cluster;
+  a Secret reference needs a Role granting ``get`` on that one Secret.
 * ``configMap`` (used when there is no ``adminUrl``): the ConfigMap holding the router's
   YAML config under ``configMapKey`` (default ``config.yaml``). The provider rewrites
   ``canary_weight``/``mirror``/``match`` in it with one JSON merge patch; the router reloads
@@ -50,6 +52,7 @@ ROUTES_PATH = "/admin/routes"
 PROMOTE_PATH = "/admin/promote"
 DEFAULT_CONFIG_MAP_KEY = "config.yaml"
 DEFAULT_SECRET_KEY = "token"
+FORBIDDEN = 403
 
 
 def routes_body(routes: Routes) -> dict[str, Any]:
@@ -243,10 +246,19 @@ class CanariaRouter:
         return CoreV1Api(self._api_client)
 
     def _secret_value(self, namespace: str, name: str, key: str) -> str:
-        secret = call(
-            f"reading Secret {namespace}/{name}",
-            lambda: self._core().read_namespaced_secret(name, namespace),
-        )
+        try:
+            secret = call(
+                f"reading Secret {namespace}/{name}",
+                lambda: self._core().read_namespaced_secret(name, namespace),
+            )
+        except KubeApiError as error:
+            if error.status != FORBIDDEN:
+                raise
+            # The operator's ClusterRole reads no Secrets (least privilege): say what to grant.
+            raise TrafficRouterError(
+                f"{error}; grant the operator get on this Secret with a Role in {namespace} "
+                f"(k8s/examples/rbac/router-admin-token.yaml), or use tokenEnv"
+            ) from error
         encoded = (secret.data or {}).get(key)
         if encoded is None:
             raise TrafficRouterError(f"Secret {namespace}/{name} has no key {key!r}")

@@ -12,6 +12,7 @@ import yaml
 from canaria.cli import build_parser
 
 OPERATOR_DIR = Path(__file__).resolve().parents[3] / "k8s" / "operator"
+TOKEN_RBAC = OPERATOR_DIR.parent / "examples" / "rbac" / "router-admin-token.yaml"
 KUBERNETES_VERSION = "1.31.0"
 
 
@@ -77,8 +78,6 @@ def test_rbac_grants_only_what_the_operator_uses() -> None:
         ("events.k8s.io", "events"): ["create", "patch"],
         ("gateway.networking.k8s.io", "httproutes"): ["get", "patch"],
         ("", "configmaps"): ["get", "patch"],
-        ("", "secrets"): ["get"],
-        ("batch", "jobs"): ["create", "get"],
     }
     binding = by_kind("ClusterRoleBinding")
     account = by_kind("ServiceAccount")
@@ -88,4 +87,30 @@ def test_rbac_grants_only_what_the_operator_uses() -> None:
             "name": account["metadata"]["name"],
             "namespace": account["metadata"]["namespace"],
         }
+    ]
+
+
+def test_a_secret_token_is_granted_per_secret_and_namespace_only() -> None:
+    """adminTokenSecretRef needs its own Role: get on one named Secret, for the operator."""
+    role, binding = [doc for doc in yaml.safe_load_all(TOKEN_RBAC.read_text()) if doc]
+    for doc in (role, binding):
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    assert role["kind"] == "Role" and binding["kind"] == "RoleBinding"
+    assert role["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": ["churn-router-admin"],
+            "verbs": ["get"],
+        }
+    ]
+    assert binding["metadata"]["namespace"] == role["metadata"]["namespace"]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    account = by_kind("ServiceAccount")["metadata"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["name"], "namespace": account["namespace"]}
     ]

@@ -4,11 +4,8 @@ mode against the recording Kubernetes stub (exact PATCH bodies)."""
 from __future__ import annotations
 
 import base64
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
@@ -20,8 +17,9 @@ from monitoring.providers.base import (
     traffic_routers,
 )
 from monitoring.providers.traffic.router import CanariaRouter
-from tests.support.kube_stub import KubeStub, StubResponse
-from tests.support.processes import RunningProcess, free_port, running
+from tests.support.kube_stub import KubeStub, StubResponse, status_response
+from tests.support.processes import RunningProcess, free_port
+from tests.support.router import admin_get, running_router
 
 TOKEN = "providers-test-token"
 STABLE_URL = "http://127.0.0.1:9/stable"
@@ -34,21 +32,8 @@ CONFIG = {
 
 @pytest.fixture(scope="module")
 def real_router(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningProcess]:
-    workdir = Path(tmp_path_factory.mktemp("router"))
-    config_path = workdir / "router.yaml"
-    config_path.write_text(yaml.safe_dump(CONFIG))
-    port = free_port()
-    args = [sys.executable, "-m", "services.router", "--config", str(config_path)]
-    args += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "WARNING"]
-    with running(
-        args,
-        log_path=workdir / "router.log",
-        port=port,
-        ready_path="/readyz",
-        env={"CANARIA_ROUTER_ADMIN_TOKEN": TOKEN},
-        timeout=60,
-    ) as process:
-        yield process
+    with running_router(CONFIG, workdir=tmp_path_factory.mktemp("router"), token=TOKEN) as router:
+        yield router
 
 
 def test_set_get_and_promote_on_the_real_router(
@@ -68,9 +53,7 @@ def test_set_get_and_promote_on_the_real_router(
     assert isinstance(router, PromotingRouter)
     router.promote(target)
     assert router.get_routes(target) == Routes(canary_weight=0)
-    effective = httpx.get(
-        f"{real_router.base_url}/admin/config", headers={"Authorization": f"Bearer {TOKEN}"}
-    ).json()
+    effective = admin_get(real_router, "/admin/config", token=TOKEN)
     assert effective["upstreams"]["stable"]["url"] == CANARY_URL
 
 
@@ -184,3 +167,15 @@ def test_admin_token_from_a_secret() -> None:
         }
         assert router.get_routes(RouteTarget("ml", "churn", settings)) == Routes(canary_weight=5)
         assert admin.requests[0].headers["authorization"] == "Bearer from-secret"
+
+
+def test_a_forbidden_secret_says_what_to_grant() -> None:
+    with KubeStub() as kube:
+        kube.on("GET", SECRET_PATH, status_response(403, "Forbidden", "secrets is forbidden"))
+        router = CanariaRouter(admin_url="http://127.0.0.1:9", api_client=kube.api_client())
+        settings = {"adminTokenSecretRef": {"name": "router-admin"}}
+        with pytest.raises(TrafficRouterError) as caught:
+            router.get_routes(RouteTarget("ml", "churn", settings))
+        assert "403" in str(caught.value)
+        assert "router-admin-token.yaml" in str(caught.value)
+        assert "tokenEnv" in str(caught.value)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from canaria.metrics_catalog import Variant
+from canaria.metrics_catalog import DRIFT_SHARE, Variant
 from monitoring.checks import CUSTOM_CHECK, BuiltinCheck
 from monitoring.providers.base import (
     MetricQuery,
@@ -47,6 +48,7 @@ def test_builtin_check_from_scrape_deltas(
 
 
 def test_selector_and_missing_variant(provider: ScrapeProvider) -> None:
+    provider.scrape()
     query = MetricQuery("llmTokensPerSecond", Variant.STABLE, 60.0, selector={"model": MODEL})
     assert provider.measure(query) == pytest.approx(50.0)
     assert provider.measure(MetricQuery("llmTtftP95", Variant.SHADOW, 60.0)) is None
@@ -61,8 +63,10 @@ def test_custom_promql_is_refused(provider: ScrapeProvider) -> None:
 def test_a_needed_target_that_is_down_is_unavailable(exporters: Exporters) -> None:
     down = f"http://127.0.0.1:{free_port()}/metrics"
     provider = ScrapeProvider(
-        targets={"router": [exporters.metrics_url(exporters.router)], "canary": [down]}
+        targets={"router": [exporters.metrics_url(exporters.router)], "canary": [down]},
+        min_scrape_interval=0,
     )
+    provider.scrape()  # a window needs a scrape to start from
     with pytest.raises(MetricsUnavailableError, match=down):
         provider.measure(MetricQuery("llmTtftP95", Variant.CANARY, 60.0))
     # The router's own series do not depend on the canary's server.
@@ -92,22 +96,58 @@ class FakeExporter:
         self.failed += failed
 
 
-def test_window_starts_at_the_scrape_a_window_ago() -> None:
-    fake = FakeExporter()
-    provider = ScrapeProvider(
-        targets=["http://router/metrics"], clock=lambda: fake.now, fetch=fake.text
+def fake_provider(fake: FakeExporter, **settings: Any) -> ScrapeProvider:
+    return ScrapeProvider(
+        targets=["http://router/metrics"], clock=lambda: fake.now, fetch=fake.text, **settings
     )
+
+
+def test_window_starts_at_the_scrape_current_at_its_start() -> None:
+    fake = FakeExporter()
+    provider = fake_provider(fake)
     query = MetricQuery("requestSuccessRate", Variant.CANARY, 30.0)
     fake.advance(0, ok=100, failed=0)
-    # A single scrape: counts since the exporter started.
-    assert provider.measure(query) == 1.0
+    # A single scrape has no rate: never counts since the exporter started.
+    assert provider.measure(query) is None
     fake.advance(10, ok=90, failed=10)
-    assert provider.measure(query) == pytest.approx(0.9)  # the oldest scrape starts it
+    assert provider.measure(query) == pytest.approx(0.9)  # the scrape inside the window
     for _ in range(3):
         fake.advance(10, ok=50, failed=50)
         provider.measure(query)
-    # Now the window (30 s) starts after the healthy traffic: only the bad ticks count.
+    # The window (30 s) now starts at the scrape 30 s ago: only the bad ticks count.
     assert provider.measure(query) == pytest.approx(0.5)
+
+
+def test_sparse_scrapes_never_reach_back_before_the_window() -> None:
+    fake = FakeExporter()
+    provider = fake_provider(fake, start_tolerance=5.0)
+    query = MetricQuery("requestSuccessRate", Variant.CANARY, 10.0)
+    fake.advance(0, ok=0, failed=0)
+    provider.measure(query)
+    fake.advance(60, ok=0, failed=100)  # an earlier canary's errors, a minute ago
+    provider.measure(query)
+    fake.advance(100, ok=100, failed=0)  # a long gap (a pause, no rollout)
+    # The last scrape is 100 s old: far beyond 10 s + 5 s, so no start, no rate.
+    assert provider.measure(query) is None
+    fake.advance(14, ok=100, failed=0)
+    # 14 s ago is within the window's start (10 s) plus the tolerance (5 s).
+    assert provider.measure(query) == 1.0
+    fake.advance(3, ok=99, failed=1)
+    fake.advance(3, ok=0, failed=0)
+    provider.measure(query)
+    fake.advance(3, ok=0, failed=0)
+    # Scrapes at 9, 6 and 3 s ago: the window starts inside it, at the oldest (9 s).
+    assert provider.measure(query) == pytest.approx(0.99)
+
+
+def test_gauges_need_no_start() -> None:
+    provider = ScrapeProvider(
+        targets={"canary": ["http://canary/metrics"]},
+        fetch=lambda url: f'{DRIFT_SHARE}{{model="m"}} 0.25\n',
+    )
+    # One scrape: no rate for the counters, but a gauge is its latest value.
+    assert provider.measure(MetricQuery("driftShare", Variant.CANARY, 60.0)) == 0.25
+    assert provider.measure(MetricQuery("requestSuccessRate", Variant.CANARY, 60.0)) is None
 
 
 def test_measures_within_min_interval_share_one_scrape() -> None:
@@ -130,10 +170,8 @@ def test_measures_within_min_interval_share_one_scrape() -> None:
 
 def test_a_restarted_exporter_counts_from_zero() -> None:
     fake = FakeExporter()
-    provider = ScrapeProvider(
-        targets=["http://router/metrics"], clock=lambda: fake.now, fetch=fake.text
-    )
-    query = MetricQuery("requestSuccessRate", Variant.CANARY, 5.0)
+    provider = fake_provider(fake)
+    query = MetricQuery("requestSuccessRate", Variant.CANARY, 10.0)
     fake.advance(0, ok=1000, failed=0)
     provider.measure(query)
     fake.ok, fake.failed = 3, 1  # the process restarted: counters went down
@@ -143,10 +181,8 @@ def test_a_restarted_exporter_counts_from_zero() -> None:
 
 def test_no_traffic_in_the_window_is_no_data() -> None:
     fake = FakeExporter()
-    provider = ScrapeProvider(
-        targets=["http://router/metrics"], clock=lambda: fake.now, fetch=fake.text
-    )
-    query = MetricQuery("requestSuccessRate", Variant.CANARY, 5.0)
+    provider = fake_provider(fake)
+    query = MetricQuery("requestSuccessRate", Variant.CANARY, 10.0)
     fake.advance(0, ok=10, failed=0)
     provider.measure(query)
     fake.advance(10, ok=0, failed=0)

@@ -33,3 +33,17 @@ def canaria_build(target: str, *, env: dict[str, str]) -> dict[str, str]:
         assert completed.returncode == 0, completed.stderr
         _BUILT[key] = json.loads(completed.stdout.strip().splitlines()[-1])
     return _BUILT[key]
+
+
+def build_all(*, classic_model_tag: str, llm_model_tag: str) -> dict[str, str]:
+    """``canaria build all`` with the session's models: {"classic": tag, "llm": tag}.
+
+    ``CANARIA_LLM_GPU`` is blanked, so the LLM bento's GPU request comes from
+    ``canaria build`` itself, not from whoever runs the tests.
+    """
+    env = {
+        "CANARIA_CLASSIC_MODEL_TAG": classic_model_tag,
+        "CANARIA_LLM_MODEL": llm_model_tag,
+        "CANARIA_LLM_GPU": "",
+    }
+    return canaria_build("all", env=env)
