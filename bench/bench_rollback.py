@@ -250,69 +250,50 @@ def summarise(bad: list[dict[str, Any]], healthy: list[dict[str, Any]]) -> dict[
     }
 
 
-def main() -> int:
+def run_loop(work: Path, rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The local loop in ``work``: every bad run, then every healthy run."""
     from tests.support.processes import free_port, running
 
+    def model(name: str) -> Any:
+        port = free_port()
+        args = [sys.executable, "-m", "tests.support.fake_model", "--port", str(port)]
+        return running(
+            [*args, "--name", name], log_path=work / f"{name}.log", port=port, ready_path="/control"
+        )
+
+    with model("stable") as stable, model("canary") as canary:
+        router_port = free_port()
+        config_path = work / "router.yaml"
+        config_path.write_text(yaml.safe_dump(router_config(stable.base_url, canary.base_url)))
+        router_args = [sys.executable, "-m", "canaria.cli", "router", "--config", str(config_path)]
+        router_args += ["--port", str(router_port), "--log-level", "WARNING"]
+        with running(
+            router_args,
+            log_path=work / "router.log",
+            port=router_port,
+            ready_path="/readyz",
+            env=ENV,
+        ) as router:
+            bench = Bench(work, router.base_url, stable.base_url, canary.base_url)
+            bench.rollout_path.write_text(
+                yaml.safe_dump(rollout(router.base_url, 1, HEALTHY_STEPS), sort_keys=False)
+            )
+            operator_args = [sys.executable, "-m", "canaria.cli", "operator", "--local"]
+            operator_args += [str(bench.rollout_path), "--log-level", "WARNING"]
+            with (
+                traffic(router.base_url),
+                running(operator_args, log_path=work / "operator.log", ready_path=None, env=ENV),
+            ):
+                bad = [bench.bad_run(rng) for _ in range(RUNS)]
+                healthy = [bench.healthy_run() for _ in range(RUNS)]
+    return bad, healthy
+
+
+def main() -> int:
     rng = random.Random(7)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-rollback-") as tmp:
-        work = Path(tmp)
-
-        def model(name: str) -> Any:
-            port = free_port()
-            args = [sys.executable, "-m", "tests.support.fake_model", "--port", str(port)]
-            return running(
-                [*args, "--name", name],
-                log_path=work / f"{name}.log",
-                port=port,
-                ready_path="/control",
-            )
-
-        with model("stable") as stable, model("canary") as canary:
-            router_port = free_port()
-            config_path = work / "router.yaml"
-            config_path.write_text(yaml.safe_dump(router_config(stable.base_url, canary.base_url)))
-            router_args = [
-                sys.executable,
-                "-m",
-                "canaria.cli",
-                "router",
-                "--config",
-                str(config_path),
-                "--port",
-                str(router_port),
-                "--log-level",
-                "WARNING",
-            ]
-            with running(
-                router_args,
-                log_path=work / "router.log",
-                port=router_port,
-                ready_path="/readyz",
-                env=ENV,
-            ) as router:
-                bench = Bench(work, router.base_url, stable.base_url, canary.base_url)
-                bench.rollout_path.write_text(
-                    yaml.safe_dump(rollout(router.base_url, 1, HEALTHY_STEPS), sort_keys=False)
-                )
-                operator_args = [
-                    sys.executable,
-                    "-m",
-                    "canaria.cli",
-                    "operator",
-                    "--local",
-                    str(bench.rollout_path),
-                    "--log-level",
-                    "WARNING",
-                ]
-                with (
-                    traffic(router.base_url),
-                    running(
-                        operator_args, log_path=work / "operator.log", ready_path=None, env=ENV
-                    ),
-                ):
-                    bad = [bench.bad_run(rng) for _ in range(RUNS)]
-                    healthy = [bench.healthy_run() for _ in range(RUNS)]
+        bad, healthy = run_loop(Path(tmp), rng)
     report = {
         "benchmark": "rollback",
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
@@ -332,15 +313,8 @@ def main() -> int:
     }
     RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_PATH.write_text(json.dumps(report, indent=2) + "\n")
-    print(
-        json.dumps(
-            {
-                k: report[k]
-                for k in ("rollback_ratio", "healthy_rolled_back_share", "goals", "wall_seconds")
-            },
-            indent=2,
-        )
-    )
+    shown = ("rollback_ratio", "healthy_rolled_back_share", "goals", "wall_seconds")
+    print(json.dumps({k: report[k] for k in shown}, indent=2))
     return 0
 
 

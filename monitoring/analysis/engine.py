@@ -36,6 +36,7 @@ from monitoring.analysis.moves import (
 )
 from monitoring.analysis.schedule import (
     analysis_due,
+    awaiting_stable,
     interval_of,
     interval_text,
     next_on_grid,
@@ -78,7 +79,9 @@ def decide(
     or ``ROLLBACK`` (phase Failed, weight 0) once failed > failureLimit; no data ->
     ``HOLD``, counted as failed once inconclusive (in a row) > inconclusiveLimit. A
     Promoting rollout ``COMPLETE``s one interval later: the canary becomes
-    ``stable_model``, weight 0, phase Succeeded. Anything else is a ``WAIT``.
+    ``stable_model``, weight 0, phase Succeeded; through a provider that cannot make the
+    canary the stable itself (``gatewayapi``), not before ``spec.target.stable`` names the
+    candidate (``awaiting_stable``). Anything else is a ``WAIT``.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
@@ -248,6 +251,12 @@ def _waiting_message(spec: RolloutSpec, status: RolloutStatus, now: datetime) ->
         if status.pause_reason is PauseReason.SPEC:
             return "paused: spec.paused is true"
         return "paused by a pause action: waiting for a resume action"
+    if awaiting_stable(spec=spec, status=status):
+        canary = canary_name(status)
+        return (
+            f"promoting: all traffic on {canary} until the stable serves it "
+            f"(spec.target.stable: {spec.target.stable.describe()}, waiting for {canary})"
+        )
     left = seconds_until_due(spec=spec, status=status, now=now)
     if left is not None:
         return f"{phase.value}: next step in {left:.1f}s"

@@ -121,13 +121,16 @@ def promote(
     *,
     next_time: datetime | None = None,
 ) -> Decision:
+    message = f"{message}: all traffic to the candidate while the stable is updated"
+    if not spec.traffic_provider.name.promotes_stable:
+        message += f" (complete once spec.target.stable is {canary_name(status)})"
     return finish(
         spec,
         transition(
             status,
             kind=DecisionKind.PROMOTE,
             now=now,
-            message=f"{message}: all traffic to the candidate while the stable is updated",
+            message=message,
             phase=Phase.PROMOTING,
             canary_weight=100,
             pause_reason=None,

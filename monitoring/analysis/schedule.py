@@ -16,6 +16,8 @@ def analysis_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> 
     promotion), so the caller knows to fetch measurements first (pure)."""
     if status.phase not in (Phase.PROGRESSING, Phase.PROMOTING):
         return False
+    if awaiting_stable(spec=spec, status=status):
+        return False
     if status.phase is Phase.PROGRESSING and spec.paused:
         return False
     if status.canary_model != spec.target.canary:
@@ -30,9 +32,23 @@ def seconds_until_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime
     """Seconds until the next timed step (0 when due), ``None`` when none is scheduled."""
     if status.phase not in (Phase.PROGRESSING, Phase.PROMOTING):
         return None
+    if awaiting_stable(spec=spec, status=status):
+        return None
     if analysis_due(spec=spec, status=status, now=now) or status.next_analysis_time is None:
         return 0.0
     return (status.next_analysis_time - now).total_seconds()
+
+
+def awaiting_stable(*, spec: RolloutSpec, status: RolloutStatus) -> bool:
+    """Whether a promotion waits for the stable workload to serve the candidate (pure):
+    with a traffic provider that cannot make the canary the stable by itself (an
+    HTTPRoute), until ``spec.target.stable`` names it. Meanwhile all traffic stays on
+    the candidate, so the old model never gets it back."""
+    return (
+        status.phase is Phase.PROMOTING
+        and not spec.traffic_provider.name.promotes_stable
+        and spec.target.stable != status.canary_model
+    )
 
 
 def next_on_grid(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> datetime:

@@ -46,6 +46,15 @@ class TrafficProviderName(StrEnum):
     ROUTER = "router"
     NOOP = "noop"
 
+    @property
+    def promotes_stable(self) -> bool:
+        """Whether promoting through this provider makes the canary the stable by itself:
+        the canaria router swaps its upstreams, noop moves nothing. An HTTPRoute only
+        weighs two Services, and the stable one serves the old model until its workload
+        is updated, so the promotion completes once ``spec.target.stable`` names the
+        candidate (the traffic stays on the canary until then)."""
+        return self is not TrafficProviderName.GATEWAY_API
+
 
 class MetricsProviderName(StrEnum):
     PROMETHEUS = "prometheus"

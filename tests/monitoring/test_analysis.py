@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +16,13 @@ from monitoring.analysis import (
     stable_target,
 )
 from monitoring.providers.base import Routes
-from monitoring.spec import Action, ModelRef
+from monitoring.spec import (
+    Action,
+    ModelRef,
+    RolloutSpec,
+    TrafficProviderName,
+    TrafficProviderSpec,
+)
 from monitoring.status import (
     HISTORY_LIMIT,
     DecisionKind,
@@ -127,6 +134,40 @@ def test_passing_analyses_advance_step_by_step_then_promote_and_complete() -> No
     decision = driver.tick(BAD)
     assert decision.kind is DecisionKind.WAIT
     assert decision.message == "succeeded: churn:v2 is the stable model"
+
+
+def gateway_spec(*, stable: ModelRef = V1) -> RolloutSpec:
+    spec = make_spec(stepWeight=50)
+    traffic = TrafficProviderSpec(
+        name=TrafficProviderName.GATEWAY_API, settings={"httpRoute": {"name": "churn"}}
+    )
+    return replace(spec, traffic_provider=traffic, target=replace(spec.target, stable=stable))
+
+
+def test_an_httproute_promotion_keeps_the_traffic_until_the_stable_serves_the_candidate() -> None:
+    driver = Driver(gateway_spec()).started()
+    decision = driver.tick(GOOD)
+    assert decision.kind is DecisionKind.PROMOTE
+    assert decision.message.endswith(
+        "while the stable is updated (complete once spec.target.stable is churn:v2)"
+    )
+    # The stable Service still serves v1: everything stays on the candidate, not due.
+    for after in (30, 3600):
+        decision = driver.call(GOOD, after=after)
+        assert decision.kind is DecisionKind.WAIT
+        assert decision.routes == Routes(canary_weight=100)
+        assert decision.message == (
+            "promoting: all traffic on churn:v2 until the stable serves it "
+            "(spec.target.stable: churn:v1, waiting for churn:v2)"
+        )
+        assert not analysis_due(spec=driver.spec, status=driver.status, now=driver.now)
+        assert seconds_until_due(spec=driver.spec, status=driver.status, now=driver.now) is None
+
+    driver.spec = gateway_spec(stable=V2)  # the stable workload now serves the candidate
+    decision = driver.call(GOOD)
+    assert decision.kind is DecisionKind.COMPLETE
+    assert (decision.status.phase, decision.status.stable_model) == (Phase.SUCCEEDED, V2)
+    assert decision.routes == Routes(canary_weight=0)
 
 
 def test_a_failing_check_holds_then_rolls_back_past_the_failure_limit() -> None:

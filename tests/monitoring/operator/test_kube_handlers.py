@@ -120,6 +120,19 @@ def test_healthy_canary_is_promoted_step_by_step(cluster: Cluster) -> None:
     for _ in range(4):
         tick(cluster)
         cluster.clock.advance(30)
+    # The HTTPRoute's stable Service still serves v1: all traffic stays on the candidate,
+    # however long its workload takes to be updated.
+    cluster.clock.advance(600)
+    tick(cluster)
+    assert weights(cluster) == [10, 50, 100]
+    assert cluster.rollout["status"]["phase"] == "Promoting"
+    assert (
+        "complete once spec.target.stable is churn-classifier:v2"
+        in (cluster.rollout["status"]["message"])
+    )
+    # Helm updated the stable workload, and with it spec.target.stable.
+    cluster.edit(lambda obj: obj["spec"]["target"]["stable"].update(bentoTag="churn-classifier:v2"))
+    spec_changed(cluster)
     tick(cluster)  # nothing left to do
 
     # 10% -> 50% -> everything while the stable is updated -> back to the (new) stable.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from canaria.metrics_catalog import ROUTER_REQUESTS_TOTAL
 from monitoring import kubectl_plugin
 from monitoring.operator.events import RolloutRef
 from monitoring.operator.local import (
@@ -22,6 +24,8 @@ from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.reconcile import Reconciler, ReconcileResult
 from monitoring.operator.state import RolloutFileError, StateFile, state_path_for
+from monitoring.providers.base import MetricsProvider, snake_case_keys
+from monitoring.providers.metrics.scrape import ScrapeProvider
 from monitoring.providers.metrics.static import StaticProvider
 from tests.monitoring.operator.conftest import HEALTHY, START, FakeClock
 
@@ -51,17 +55,6 @@ def write_rollout(path: Path, **analysis: Any) -> Path:
     }
     path.write_text(yaml.safe_dump(doc))
     return path
-
-
-class ScrapingProvider(StaticProvider):
-    """Keeps its own samples, like the scrape provider: the operator primes it."""
-
-    def __init__(self) -> None:
-        super().__init__(values=HEALTHY)
-        self.scrapes = 0
-
-    def scrape(self) -> None:
-        self.scrapes += 1
 
 
 def local_reconciler(
@@ -185,25 +178,60 @@ def test_the_loop_wakes_just_before_the_next_analysis(tmp_path: Path) -> None:
     assert wake_in(ReconcileResult(error="gone"), now=START, poll_seconds=0.25) == 0.25
 
 
-def test_sample_keeping_providers_start_each_window_with_the_analysis(tmp_path: Path) -> None:
+class GrowingExporter:
+    """A router's ``/metrics`` that served ten more healthy canary requests at each scrape."""
+
+    def __init__(self) -> None:
+        self.scrapes = 0
+
+    def text(self, url: str) -> str:
+        self.scrapes += 1
+        return (
+            f"# TYPE {ROUTER_REQUESTS_TOTAL} counter\n"
+            f'{ROUTER_REQUESTS_TOTAL}{{variant="canary",status="200"}} {10 * self.scrapes}\n'
+        )
+
+
+def scrape_reconciler(
+    path: Path, clock: FakeClock, exporter: GrowingExporter
+) -> tuple[Reconciler, FileRolloutStore]:
+    """A reconciler whose scrape provider reads ``exporter`` on the fake clock."""
+
+    def create(name: str, settings: Mapping[str, Any]) -> MetricsProvider:
+        return ScrapeProvider(
+            **snake_case_keys(settings),
+            clock=lambda: (clock.now - START).total_seconds(),
+            fetch=exporter.text,
+        )
+
+    store = FileRolloutStore([path])
+    reconciler = Reconciler(
+        store=store,
+        events=FileEventRecorder(store),
+        providers=ProviderCache(metrics_factory=create),
+        metrics=OperatorMetrics(),
+        clock=clock,
+    )
+    return reconciler, store
+
+
+def test_scrape_windows_start_with_the_analysis_and_a_restart_has_no_rate(tmp_path: Path) -> None:
     path = write_rollout(tmp_path / "churn.yaml")
     clock = FakeClock()
-    provider = ScrapingProvider()
-    reconciler, _ = local_reconciler(path, clock, provider)
-    reconciler.reconcile(REF)  # start: the first window begins now
-    assert provider.scrapes == 1
+    exporter = GrowingExporter()
+    reconciler, _ = scrape_reconciler(path, clock, exporter)
+    reconciler.reconcile(REF)  # start: a scrape now, for the first window to start from
+    assert exporter.scrapes == 1
     clock.advance(1)
     reconciler.reconcile(REF)
     assert decisions(path) == ["start", "advance"]
-    assert provider.scrapes == 1  # an analysis scrapes by measuring, not by priming
+    assert exporter.scrapes == 2  # the analysis scraped by measuring
 
-    clock.advance(5)  # the operator was down; its samples are gone with it
-    provider = ScrapingProvider()
-    reconciler, _ = local_reconciler(path, clock, provider)
+    clock.advance(5)  # the operator was down; its scrapes are gone with it
+    reconciler, _ = scrape_reconciler(path, clock, exporter)
     reconciler.reconcile(REF)
-    # Measuring now would span the exporters' whole life: no data instead, and a new window.
+    # One scrape is no rate (never counts since the exporter started): no data, a hold.
     assert decisions(path) == ["start", "advance", "hold"]
-    assert provider.queries == [] and provider.scrapes >= 1
     state = json.loads(state_path_for(path).read_text())["status"]
     assert state["lastAnalysis"]["verdict"] == "inconclusive"
     clock.advance(1)

@@ -1,67 +1,97 @@
-"""The LLM service packaged: built into a bento on a CUDA base image, then served from it."""
+"""The LLM service served from its built bento, with a newer model in the store.
+
+The bento is the one ``canaria build all`` makes for tests/test_packaging.py (which checks
+its CUDA image, its GPU request and the model it carries); here it is served.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import bentoml
 import httpx
 import pytest
-import yaml
 
-from tests.support.processes import REPO_ROOT, VENV_BIN, free_port, running
-
-BENTOFILE = "services/llm/bentofile.yaml"
+from tests.services.classic.bentos import build_all
+from tests.support.processes import (
+    RunningProcess,
+    free_port,
+    start_process,
+    stop_process,
+    wait_http,
+)
+from training.metadata import LLM_MODEL_NAME
 
 
 @pytest.fixture(scope="module")
-def bento(llm_model_tag: str) -> Iterator[bentoml.Bento]:
-    """Built as for a GPU cluster: CANARIA_LLM_GPU=1 makes the service request a GPU."""
-    result = subprocess.run(
-        [str(VENV_BIN / "bentoml"), "build", "-f", BENTOFILE, ".", "--output", "tag"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "CANARIA_LLM_MODEL": llm_model_tag, "CANARIA_LLM_GPU": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    tag = result.stdout.strip().splitlines()[-1].removeprefix("__tag__:")
-    built = bentoml.get(tag)
-    yield built
-    bentoml.delete(built.tag)
+def bento_tag(classic_model_tag: str, llm_model_tag: str) -> str:
+    return build_all(classic_model_tag=classic_model_tag, llm_model_tag=llm_model_tag)["llm"]
 
 
-def test_bento_targets_cuda_and_pins_the_model(bento: bentoml.Bento, llm_model_tag: str) -> None:
-    info = yaml.safe_load((Path(bento.path) / "bento.yaml").read_text())
-    (service,) = info["services"]
-    assert [model["tag"] for model in service["models"]] == [llm_model_tag]
-    assert service["config"]["resources"]["gpu"] == 1
-    assert info["docker"]["cuda_version"].startswith("12.")
-    dockerfile = (Path(bento.path) / "env" / "docker" / "Dockerfile").read_text()
-    assert "FROM nvidia/cuda:" in dockerfile
-    requirements = (Path(bento.path) / "env" / "python" / "requirements.txt").read_text()
-    assert {"torch==2.13.0", "transformers==5.24.0"} <= set(requirements.split())
+@pytest.fixture(scope="module")
+def newer_model(bento_tag: str, llm_model_tag: str) -> Iterator[str]:
+    """A copy of the session's model saved after the bento was built, removed afterwards."""
+    stored = bentoml.models.get(llm_model_tag)
+    with bentoml.models.create(
+        LLM_MODEL_NAME,
+        labels={"purpose": "test-newer-than-bento"},
+        metadata=dict(stored.info.metadata),
+    ) as model:
+        for path in Path(stored.path).iterdir():
+            if path.is_file() and path.name != "model.yaml":
+                shutil.copy2(path, model.path_of(path.name))
+    yield str(model.tag)
+    bentoml.models.delete(model.tag)
 
 
-def test_served_from_the_bento(bento: bentoml.Bento, llm_model_tag: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def bento_server(
+    bento_tag: str, newer_model: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningProcess]:
+    # Started outside the checkout, so only the bento's own source can be imported.
+    workdir = tmp_path_factory.mktemp("llm-bento-serve")
     port = free_port()
-    with running(
-        ["bentoml", "serve", str(bento.tag), "--host", "127.0.0.1", "--port", str(port)],
-        log_path=tmp_path / "serve.log",
+    process = start_process(
+        ["bentoml", "serve", bento_tag, "--host", "127.0.0.1", "--port", str(port)],
+        log_path=workdir / "serve.log",
         port=port,
-        ready_path="/readyz",
-        env={"CANARIA_LLM_MODEL": llm_model_tag, "CANARIA_LLM_DEVICE": "cpu"},
-        timeout=180,
-    ) as process:
-        response = httpx.post(
-            f"{process.base_url}/v1/chat/completions",
-            json={"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5},
-            timeout=60,
-        )
+        # As in the image (ENV CANARIA_LLM_GPU=1), minus the GPU this machine lacks.
+        env={"CANARIA_LLM_MODEL": "", "CANARIA_LLM_DEVICE": "cpu", "CANARIA_LLM_GPU": ""},
+        cwd=workdir,
+    )
+    try:
+        wait_http(process, "/readyz", timeout=180)
+        yield process
+    finally:
+        stop_process(process)
+
+
+def test_the_bento_serves_the_model_it_was_built_with(
+    bento_server: RunningProcess, llm_model_tag: str, newer_model: str
+) -> None:
+    name, version = llm_model_tag.split(":")
+    (entry,) = httpx.get(f"{bento_server.base_url}/v1/models", timeout=30).json()["data"]
+    assert (entry["id"], entry["version"]) == (name, version)
+    assert newer_model != llm_model_tag
+
+
+def test_the_bento_answers_a_chat_completion(bento_server: RunningProcess) -> None:
+    response = httpx.post(
+        f"{bento_server.base_url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5},
+        timeout=60,
+    )
     assert response.status_code == 200, response.text
-    assert response.json()["model"] == llm_model_tag.split(":")[0]
+    assert response.json()["model"] == LLM_MODEL_NAME
+
+
+def test_the_bento_refuses_bad_input_with_a_4xx(bento_server: RunningProcess) -> None:
+    response = httpx.post(
+        f"{bento_server.base_url}/v1/completions",
+        json={"prompt": "Hi", "temperature": -1},
+        timeout=30,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "temperature"
