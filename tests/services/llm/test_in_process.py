@@ -75,8 +75,8 @@ def service(llm_model_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture(scope="module")
 def client(service: Any) -> Iterator[TestClient]:
     """The OpenAI routes of one ``LLMService`` instance, which loads the model."""
-    from _bentoml_sdk import service as bentoml_service
-
+    # Where bentoml.get_current_service() looks; a BentoML worker sets it the same way.
+    bentoml_service = importlib.import_module("_bentoml_sdk.service")
     previous = bentoml_service._current_service
     bentoml_service.set_current_service(service.LLMService())
     try:
