@@ -20,10 +20,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 from services.llm.config import ENV_GPU

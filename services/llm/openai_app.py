@@ -3,16 +3,19 @@
 ``POST /v1/completions`` and ``POST /v1/chat/completions`` answer in one JSON body, or with
 ``"stream": true`` as server-sent events (``data: {...}`` chunks in OpenAI's chunk format,
 then ``data: [DONE]``). ``GET /v1/models`` lists the served model. Bad input gets a 4xx in
-OpenAI's error shape naming the parameter; prompts are never logged (they may carry
-personal data).
+OpenAI's error shape naming the parameter. Each request gets an ``x-request-id`` (the
+caller's, or a new one), echoed in the response and carried by its JSON log lines: one
+per refusal and one per finished generation, with token counts and latencies; prompts and
+answers are never logged (they may carry personal data).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import re
 import time
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from canaria.logs import get_logger
 from services.llm.engine import Finished, LLMEngine, SamplingParams, TextDelta
 from services.llm.metrics import GenerationStats, LLMMetrics
 from services.llm.protocol import (
@@ -49,9 +53,12 @@ from services.llm.protocol import (
     usage_chunk,
 )
 
-logger = logging.getLogger(__name__)
+logger = get_logger("llm.requests")
 
 MAX_BODY_BYTES = 1 << 20
+REQUEST_ID_HEADER = "x-request-id"
+# As in the classic service: a caller's id is kept when it is a short plain token.
+_USABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 # nginx's code for "client closed the request": counted when a stream is abandoned.
 CLIENT_CLOSED_STATUS = 499
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -60,6 +67,31 @@ _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 class Endpoint(StrEnum):
     COMPLETIONS = "completions"
     CHAT = "chat_completions"
+
+
+def request_id_from(headers: Mapping[str, str]) -> str:
+    """The caller's ``x-request-id`` if it is a short plain token, else a new one (pure
+    apart from the random id)."""
+    given = headers.get(REQUEST_ID_HEADER, "")
+    return given if _USABLE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class RequestLog:
+    """What every log line of one request carries: its id, endpoint and age; no content."""
+
+    request_id: str
+    endpoint: Endpoint
+    started: float
+
+    def fields(self, **more: Any) -> dict[str, Any]:
+        elapsed_ms = round((time.monotonic() - self.started) * 1000, 2)
+        return {
+            "request_id": self.request_id,
+            "endpoint": self.endpoint.value,
+            "latency_ms": elapsed_ms,
+            **more,
+        }
 
 
 @dataclass(frozen=True)
@@ -90,8 +122,8 @@ class _Prepared:
     include_usage: bool
 
 
-def _error_response(error: OpenAIError) -> JSONResponse:
-    return JSONResponse(error.body(), status_code=error.status)
+def _error_response(error: OpenAIError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
 async def _read_json(request: Request) -> Any:
@@ -154,7 +186,9 @@ def _prepare(backend: OpenAIBackend, endpoint: Endpoint, body: Any) -> _Prepared
     )
 
 
-async def _complete(backend: OpenAIBackend, endpoint: Endpoint, prepared: _Prepared) -> Response:
+async def _complete(
+    backend: OpenAIBackend, endpoint: Endpoint, prepared: _Prepared, log: RequestLog
+) -> Response:
     """Generate the whole answer, then send it as one JSON body.
 
     A chat answer loses its leading whitespace: prompts rendered in the dialogue format end
@@ -163,7 +197,7 @@ async def _complete(backend: OpenAIBackend, endpoint: Endpoint, prepared: _Prepa
     parts: list[str] = []
     finished: Finished | None = None
     events = backend.engine.stream(
-        prepared.prompt_ids, prepared.params, on_done=partial(_observe, backend)
+        prepared.prompt_ids, prepared.params, on_done=partial(_observe, backend, log)
     )
     async with aclosing(events):
         async for event in events:
@@ -181,11 +215,11 @@ async def _complete(backend: OpenAIBackend, endpoint: Endpoint, prepared: _Prepa
         finish_reason=finished.finish_reason.value,
         usage_=usage(stats.prompt_tokens, stats.completion_tokens),
     )
-    return JSONResponse(body)
+    return JSONResponse(body, headers={REQUEST_ID_HEADER: log.request_id})
 
 
 async def _events(
-    backend: OpenAIBackend, endpoint: Endpoint, prepared: _Prepared
+    backend: OpenAIBackend, endpoint: Endpoint, prepared: _Prepared, log: RequestLog
 ) -> AsyncIterator[bytes]:
     """The server-sent events of one streamed answer, one chunk per text delta."""
     identity, chat = prepared.identity, endpoint is Endpoint.CHAT
@@ -195,7 +229,7 @@ async def _events(
         if chat:
             yield sse(chat_chunk(identity, delta={"role": "assistant", "content": ""}))
         events = backend.engine.stream(
-            prepared.prompt_ids, prepared.params, on_done=partial(_observe, backend)
+            prepared.prompt_ids, prepared.params, on_done=partial(_observe, backend, log)
         )
         async with aclosing(events):
             async for event in events:
@@ -226,16 +260,27 @@ async def _events(
     except Exception:
         # Headers are sent already: report the failure in-band, as OpenAI does.
         status = 500
-        logger.exception("generation failed", extra={"endpoint": endpoint.value})
+        logger.exception("generation failed", extra=log.fields())
         yield sse(_server_error().body())
         yield SSE_DONE
     finally:
         backend.count(endpoint, status)
 
 
-def _observe(backend: OpenAIBackend, stats: GenerationStats) -> None:
+def _observe(backend: OpenAIBackend, log: RequestLog, stats: GenerationStats) -> None:
     engine = backend.engine
     backend.metrics.observe(stats, model=engine.name, version=engine.version)
+    first_token = stats.time_to_first_token_s
+    logger.info(
+        "generation finished",
+        extra=log.fields(
+            model=engine.name,
+            version=engine.version,
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            time_to_first_token_ms=None if first_token is None else round(first_token * 1000, 2),
+        ),
+    )
 
 
 def _server_error() -> OpenAIError:
@@ -250,23 +295,26 @@ def _server_error() -> OpenAIError:
 def _route(get_backend: Callable[[], OpenAIBackend], endpoint: Endpoint) -> Route:
     async def handle(request: Request) -> Response:
         backend = get_backend()
+        log = RequestLog(request_id_from(request.headers), endpoint, time.monotonic())
+        headers = {REQUEST_ID_HEADER: log.request_id}
         try:
             prepared = _prepare(backend, endpoint, await _read_json(request))
         except OpenAIError as error:
             backend.count(endpoint, error.status)
-            return _error_response(error)
+            logger.info("request refused", extra=log.fields(status=error.status, param=error.param))
+            return _error_response(error, headers)
         if prepared.stream:
             return StreamingResponse(
-                _events(backend, endpoint, prepared),
+                _events(backend, endpoint, prepared, log),
                 media_type="text/event-stream",
-                headers=_SSE_HEADERS,
+                headers={**_SSE_HEADERS, **headers},
             )
         try:
-            response = await _complete(backend, endpoint, prepared)
+            response = await _complete(backend, endpoint, prepared, log)
         except Exception:
-            logger.exception("generation failed", extra={"endpoint": endpoint.value})
+            logger.exception("generation failed", extra=log.fields())
             backend.count(endpoint, 500)
-            return _error_response(_server_error())
+            return _error_response(_server_error(), headers)
         backend.count(endpoint, 200)
         return response
 

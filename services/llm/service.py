@@ -18,17 +18,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import bentoml
 import yaml
 
+from canaria.logs import JsonFormatter, get_logger
 from services.llm.config import ENV_MODEL, LLMServiceConfig, bento_model_reference
 from services.llm.loader import SourceKind, resolve_source
 from services.llm.openai_app import OpenAIBackend, build_openai_app
 
-logger = logging.getLogger(__name__)
+logger = get_logger("llm.service")
 
 # A built bento keeps its source in <bento>/src, next to <bento>/bento.yaml.
 BENTO_INFO_FILE = Path(__file__).resolve().parents[3] / "bento.yaml"
@@ -51,6 +53,18 @@ MODEL_SOURCE = resolve_source(CONFIG.model)
 # One worker: the model is loaded once and generation threads share it. A GPU service
 # asks the scheduler for a GPU; a CPU one for the two cores it can use.
 RESOURCES: dict[str, Any] = {"gpu": 1, "memory": "16Gi"} if CONFIG.gpu else {"cpu": "2"}
+
+
+def configure_json_logging() -> None:
+    """JSON lines on stderr for the ``canaria`` loggers (the per-request lines), apart from
+    BentoML's text logs."""
+    root = logging.getLogger("canaria")
+    if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False
 
 
 def _backend() -> OpenAIBackend:
@@ -82,6 +96,7 @@ class LLMService:
         from services.llm.loader import load_causal_lm, load_stored_model
         from services.llm.metrics import create_metrics
 
+        configure_json_logging()
         if CONFIG.torch_threads:
             import torch
 
@@ -96,9 +111,11 @@ class LLMService:
             max_tokens_limit=CONFIG.max_tokens_limit,
         )
         logger.info(
-            "serving %s:%s on %s (context %d tokens)",
-            loaded.name,
-            loaded.version,
-            loaded.device,
-            loaded.context_length,
+            "llm service ready",
+            extra={
+                "model": loaded.name,
+                "version": loaded.version,
+                "device": loaded.device,
+                "context_length": loaded.context_length,
+            },
         )

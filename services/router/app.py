@@ -73,6 +73,11 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks) if len(chunks) != 1 else chunk
 
 
+def header_bytes(scope: Message) -> int:
+    """The size of the request's header block as sent (names, values, ": " and CRLF)."""
+    return sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
 def request_id(given: str | None) -> str:
     """The client's ``x-request-id`` when it is a sane token, else a new one."""
     if given and _REQUEST_ID.match(given):
@@ -151,27 +156,35 @@ class RouterApp:
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            path = scope["path"]
-            if path.startswith("/admin/"):
-                await handle_admin(
-                    self,
-                    path=path,
-                    method=scope["method"],
-                    headers=_header_map(scope),
-                    receive=receive,
-                    send=send,
-                )
-            elif path in ("/healthz", "/readyz", "/metrics"):
-                await self._own_endpoint(path, send)
-            else:
-                try:
-                    await self._proxy(scope, receive, send)
-                except Exception as error:  # a bug: answer JSON, log the type, keep serving
-                    log.error("router error", extra={"error_type": type(error).__name__})
-                    with contextlib.suppress(Exception):  # the answer may have started
-                        await send_json(send, 500, {"error": "internal router error"})
+            try:
+                await self._http(scope, receive, send)
+            except Exception as error:  # a bug: answer JSON, log the type, keep serving
+                log.error("router error", extra={"error_type": type(error).__name__})
+                with contextlib.suppress(Exception):  # the answer may have started
+                    await send_json(send, 500, {"error": "internal router error"})
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    async def _http(self, scope: Message, receive: Receive, send: Send) -> None:
+        limit = self.config.max_header_bytes
+        if header_bytes(scope) > limit:
+            message = f"request headers larger than max_header_bytes ({limit})"
+            await send_json(send, 431, {"error": message})
+            return
+        path = scope["path"]
+        if path.startswith("/admin/"):
+            await handle_admin(
+                self,
+                path=path,
+                method=scope["method"],
+                headers=_header_map(scope),
+                receive=receive,
+                send=send,
+            )
+        elif path in ("/healthz", "/readyz", "/metrics"):
+            await self._own_endpoint(path, send)
+        else:
+            await self._proxy(scope, receive, send)
 
     async def _own_endpoint(self, path: str, send: Send) -> None:
         if path == "/metrics":

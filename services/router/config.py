@@ -156,6 +156,7 @@ class RouterConfig(_Frozen):
     never_log: tuple[StrictStr, ...] = ()
     rate_limit: RateLimitSettings | None = None
     max_request_bytes: StrictInt = Field(default=1 << 20, ge=1)
+    max_header_bytes: StrictInt = Field(default=64 << 10, ge=1024, le=16 << 20)
     admin: AdminSettings = AdminSettings()
     reload_interval_seconds: StrictFloat = Field(default=1.0, gt=0, le=3600)
 

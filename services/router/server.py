@@ -34,6 +34,9 @@ def serve(*, config_path: Path, host: str, port: int, log_level: str = "INFO") -
         port=port,
         loop="uvloop",
         http="httptools",
+        # No WebSocket handling: an Upgrade request is proxied as plain HTTP (the hop-by-hop
+        # Upgrade header is dropped) instead of being refused with a 500.
+        ws="none",
         lifespan="on",
         access_log=False,
         # The client address stays the TCP peer's; key the rate limit on a header (e.g.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +135,7 @@ class ShadowMirror:
     ) -> None:
         record = redact(
             {
-                "request": _logged_body(request.body),
+                "request": scrubbed(_logged_body(request.body), plan.never_log),
                 "primary": comparison.primary,
                 "shadow": comparison.shadow,
             },
@@ -162,5 +162,22 @@ def _logged_body(body: bytes) -> Any:
     """The request as JSON, so that never-logged fields can be removed; else its size only."""
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
         return {"bytes": len(body)}
+
+
+def scrubbed(document: Any, never_log: frozenset[str]) -> Any:
+    """``document`` without the never-logged fields at any depth (pure).
+
+    ``canaria.logs.redact`` does not look inside a list held in a list (a batch of rows
+    such as ``{"instances": [[{"email": ...}]]}``), so the request is walked whole here.
+    """
+    if isinstance(document, Mapping):
+        return {
+            key: scrubbed(value, never_log)
+            for key, value in document.items()
+            if key not in never_log
+        }
+    if isinstance(document, list):
+        return [scrubbed(item, never_log) for item in document]
+    return document

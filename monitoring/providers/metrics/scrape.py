@@ -91,9 +91,7 @@ class _Target:
             return (), None
         latest_time, latest = self.scrapes[-1]
         return latest, window_start(
-            [(t, samples) for t, samples in list(self.scrapes)[:-1]],
-            start_at=latest_time - seconds,
-            tolerance=tolerance,
+            list(self.scrapes)[:-1], start_at=latest_time - seconds, tolerance=tolerance
         )
 
 

@@ -14,7 +14,9 @@ as in the CR, or snake_case):
   ``canary_weight``/``mirror``/``match`` in it with one JSON merge patch; the router reloads
   the file and refuses a bad one, keeping its last good config. ``promote`` there copies
   ``upstreams.canary`` to ``upstreams.stable`` as the router's own promote does. The YAML
-  is re-emitted, so comments in it are not kept.
+  is re-emitted, so comments in it are not kept. The operator's ClusterRole grants no
+  ConfigMaps (patching any ConfigMap in the cluster would be far too much): a Role in the
+  rollout's namespace grants ``get`` and ``patch`` on that one ConfigMap.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import base64
 import os
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import yaml
@@ -53,6 +55,24 @@ PROMOTE_PATH = "/admin/promote"
 DEFAULT_CONFIG_MAP_KEY = "config.yaml"
 DEFAULT_SECRET_KEY = "token"
 FORBIDDEN = 403
+SECRET_ROLE_EXAMPLE = "k8s/examples/rbac/router-admin-token.yaml"
+CONFIG_MAP_ROLE_EXAMPLE = "k8s/examples/rbac/router-config-map.yaml"
+ResultT = TypeVar("ResultT")
+
+
+def granted_call(action: str, request: Callable[[], ResultT], *, grant: str) -> ResultT:
+    """``call``, with a 403 explained: the operator's ClusterRole grants no Secrets or
+    ConfigMaps (least privilege), so the message says what Role to add."""
+    try:
+        return call(action, request)
+    except KubeApiError as error:
+        if error.status != FORBIDDEN:
+            raise
+        raise KubeApiError(f"{error}; grant the operator {grant}", error.status) from error
+
+
+def _config_map_grant(namespace: str) -> str:
+    return f"get and patch on this ConfigMap with a Role in {namespace} ({CONFIG_MAP_ROLE_EXAMPLE})"
 
 
 def routes_body(routes: Routes) -> dict[str, Any]:
@@ -246,19 +266,12 @@ class CanariaRouter:
         return CoreV1Api(self._api_client)
 
     def _secret_value(self, namespace: str, name: str, key: str) -> str:
-        try:
-            secret = call(
-                f"reading Secret {namespace}/{name}",
-                lambda: self._core().read_namespaced_secret(name, namespace),
-            )
-        except KubeApiError as error:
-            if error.status != FORBIDDEN:
-                raise
-            # The operator's ClusterRole reads no Secrets (least privilege): say what to grant.
-            raise TrafficRouterError(
-                f"{error}; grant the operator get on this Secret with a Role in {namespace} "
-                f"(k8s/examples/rbac/router-admin-token.yaml), or use tokenEnv"
-            ) from error
+        secret = granted_call(
+            f"reading Secret {namespace}/{name}",
+            lambda: self._core().read_namespaced_secret(name, namespace),
+            grant=f"get on this Secret with a Role in {namespace} ({SECRET_ROLE_EXAMPLE}), "
+            "or use tokenEnv",
+        )
         encoded = (secret.data or {}).get(key)
         if encoded is None:
             raise TrafficRouterError(f"Secret {namespace}/{name} has no key {key!r}")
@@ -275,9 +288,10 @@ class CanariaRouter:
 
     def _read_config_map(self, namespace: str, name: str) -> dict[str, Any]:
         api = self._core()
-        config_map = call(
+        config_map = granted_call(
             f"reading ConfigMap {namespace}/{name}",
             lambda: api.read_namespaced_config_map(name, namespace),
+            grant=_config_map_grant(namespace),
         )
         return dict(api.api_client.sanitize_for_serialization(config_map))
 
@@ -288,7 +302,7 @@ class CanariaRouter:
         for attempt in range(CONFLICT_RETRIES):
             patch = config_map_patch(self._read_config_map(namespace, name), key, rewrite)
             try:
-                call(
+                granted_call(
                     f"patching ConfigMap {namespace}/{name}",
                     partial(
                         self._core().patch_namespaced_config_map,
@@ -297,6 +311,7 @@ class CanariaRouter:
                         patch,
                         _content_type=MERGE_PATCH,
                     ),
+                    grant=_config_map_grant(namespace),
                 )
                 return
             except KubeApiError as error:

@@ -179,3 +179,12 @@ def test_a_forbidden_secret_says_what_to_grant() -> None:
         assert "403" in str(caught.value)
         assert "router-admin-token.yaml" in str(caught.value)
         assert "tokenEnv" in str(caught.value)
+
+
+def test_a_forbidden_config_map_says_what_to_grant() -> None:
+    with KubeStub() as kube:
+        kube.on("GET", CONFIG_MAP_PATH, status_response(403, "Forbidden", "configmaps forbidden"))
+        router = CanariaRouter(api_client=kube.api_client())
+        with pytest.raises(TrafficRouterError, match=r"403 .*router-config-map\.yaml"):
+            router.set_routes(CM_TARGET, Routes(canary_weight=10))
+        assert kube.requests_matching("PATCH") == []

@@ -280,6 +280,54 @@ def test_an_abandoned_stream_stops_generating(client: httpx.Client, llm_model_ta
     assert 1 <= generated < 250
 
 
+def json_log_lines(server: RunningProcess, request_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The server's JSON log line for each of ``request_ids``, waiting a little for them."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = {
+            line["request_id"]: line
+            for line in (json.loads(text) for text in server.log().splitlines() if text[:1] == "{")
+            if line.get("request_id") in request_ids
+        }
+        if set(found) == request_ids or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def test_each_request_is_logged_as_json_with_its_request_id(
+    client: httpx.Client, server: RunningProcess
+) -> None:
+    def ask(path: str, body: dict[str, Any], request_id: str) -> httpx.Response:
+        return client.post(path, json=body, headers={"x-request-id": request_id})
+
+    answered = ask(COMPLETIONS, {"prompt": "Customer: Hi", "max_tokens": 3}, "llm-log-1")
+    refused = ask(COMPLETIONS, {"prompt": "hi", "max_tokens": 0}, "llm-log-2")
+    with client.stream(
+        "POST",
+        CHAT,
+        json={"messages": QUESTION, "max_tokens": 3, "stream": True},
+        headers={"x-request-id": "llm-log-3"},
+    ) as streamed:
+        assert streamed.headers["x-request-id"] == "llm-log-3"
+        streamed.read()
+    unnamed = client.post(COMPLETIONS, json={"prompt": "hi", "max_tokens": 1})
+
+    assert answered.headers["x-request-id"] == "llm-log-1"
+    assert refused.headers["x-request-id"] == "llm-log-2"
+    assert len(unnamed.headers["x-request-id"]) == 32  # a fresh id when the caller sent none
+    lines = json_log_lines(server, {"llm-log-1", "llm-log-2", "llm-log-3"})
+    usage = answered.json()["usage"]
+    assert lines["llm-log-1"]["msg"] == "generation finished"
+    assert lines["llm-log-1"]["endpoint"] == "completions"
+    assert lines["llm-log-1"]["completion_tokens"] == usage["completion_tokens"]
+    assert lines["llm-log-1"]["prompt_tokens"] == usage["prompt_tokens"]
+    assert lines["llm-log-1"]["latency_ms"] > 0
+    assert lines["llm-log-2"]["msg"] == "request refused"
+    assert (lines["llm-log-2"]["status"], lines["llm-log-2"]["param"]) == (400, "max_tokens")
+    assert lines["llm-log-3"]["msg"] == "generation finished"
+    assert lines["llm-log-3"]["endpoint"] == "chat_completions"
+
+
 def test_server_log_has_no_prompt_text(server: RunningProcess) -> None:
     """Prompts may carry personal data: nothing the tests sent appears in the log."""
     assert "How do I cancel my Basic 5 plan?" not in server.log()

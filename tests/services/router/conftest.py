@@ -111,7 +111,8 @@ def processes() -> Iterator[list[RunningProcess]]:
 def upstreams(
     processes: list[RunningProcess], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, str]:
-    """Base URL of each test upstream by name, plus ``dead``: a port nothing listens on."""
+    """Base URL of each test upstream by name, ``hangup`` (closes every connection without
+    an answer) and ``dead`` (a port nothing listens on)."""
     log_dir = tmp_path_factory.mktemp("upstreams")
     commands = {}
     for name, env in UPSTREAMS.items():
@@ -130,6 +131,9 @@ def upstreams(
             "warning",
         ]
         commands[name] = (args, port, {"UPSTREAM_NAME": name, **env}, "/ready")
+    port = free_port()
+    hangup = [sys.executable, "-m", "tests.services.router.hangup", str(port)]
+    commands["hangup"] = (hangup, port, {}, "/stats")
     started = _start_all(commands, log_dir, processes)
     urls = {name: process.base_url for name, process in started.items()}
     urls["dead"] = f"http://127.0.0.1:{free_port()}"

@@ -1,0 +1,453 @@
+"""The LLM service over HTTP next to the same model called in-process, in one run.
+
+Both sides use the same weights, loaded with services/llm/loader.py, and the same
+generation code (services/llm/engine.py: ``generate`` on a worker thread, tokens streamed
+to the event loop). The in-process side calls ``LLMEngine.stream`` directly; the HTTP side
+is ``bentoml serve services.llm.service:LLMService`` answering ``POST /v1/completions``
+with ``"stream": true``, read chunk by chunk with httpx. Every request sends the same
+prompt with greedy decoding and ``ignore_eos``, so each answer is exactly ``max_tokens``
+tokens long. At each concurrency (1, then 4 streams at once) the two sides alternate in
+rounds, so a change in the shared machine's load hits both alike; a short warm-up is
+dropped.
+
+Measured per stream, from the client's side: time to first token (TTFT), time per output
+token after the first (TPOT), tokens/s (all tokens over the whole request, as the
+service's own metric counts them); per point, the aggregate tokens/s of all streams over
+the wall time. The service's Prometheus histograms (``canaria_llm_*``), scraped before and
+after each concurrency's HTTP requests, give the server's view of the same requests:
+their p50 (PromQL's ``histogram_quantile``, interpolated inside a bucket, so only as fine
+as the buckets) and their mean (exact, from ``_sum`` / ``_count``). The server starts its
+TTFT clock when generation starts, after parsing and tokenizing the request.
+
+Run: ``python -m bench llm`` (or ``make bench``). Without ``--model`` it trains the tiny
+support-desk model (``TRAIN_STEPS`` steps) into a private, temporary BentoML store; on a
+CPU, torch uses one thread on each side. Writes bench/results/llm.json and prints a
+Markdown table.
+
+On a GPU, with a real Hugging Face model (weights load twice: once in this process, once
+in the server)::
+
+    python -m bench.bench_llm --device cuda --model /models/Qwen2.5-0.5B-Instruct \\
+        --max-tokens 128 --output bench/results/llm-gpu.json
+
+``--model`` takes whatever ``CANARIA_LLM_MODEL`` takes: a local ``save_pretrained``
+directory, a Hugging Face id (downloaded by transformers on first use; pre-fetch it for a
+fair start-up) or a tag in your BentoML store (``BENTOML_HOME`` is then left as it is).
+``--dtype`` picks the precision (default: bfloat16 on CUDA, float32 on CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from canaria.metrics_catalog import (
+    LLM_TIME_PER_OUTPUT_TOKEN,
+    LLM_TIME_TO_FIRST_TOKEN,
+    LLM_TOKENS_PER_SECOND,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from monitoring.providers.metrics.evaluate import Sample
+    from services.llm.engine import LLMEngine, SamplingParams
+    from services.llm.loader import LoadedLM
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_PATH = REPO_ROOT / "bench" / "results" / "llm.json"
+PROMPT = "Customer: How do I cancel my Basic 5 plan?\nAgent:"
+MAX_TOKENS = 128
+CONCURRENCIES = (1, 4)
+ROUNDS = 3
+# Requests each concurrent stream sends one after another, per round and side.
+REQUESTS_PER_STREAM = {1: 6, 4: 3}
+WARMUP_TOKENS = 8
+TRAIN_STEPS = 100
+SIDES = ("in_process", "http")
+# What the client measures, next to the service histogram that measures the same thing.
+SERVER_METRICS = {
+    "ttft_s": LLM_TIME_TO_FIRST_TOKEN,
+    "tpot_s": LLM_TIME_PER_OUTPUT_TOKEN,
+    "tokens_per_s": LLM_TOKENS_PER_SECOND,
+}
+
+
+@dataclass(frozen=True)
+class StreamTiming:
+    """One streamed answer, timed by the caller (``time.perf_counter`` seconds)."""
+
+    started: float
+    first_token_at: float
+    last_token_at: float
+    finished_at: float
+    completion_tokens: int
+
+    @property
+    def ttft_s(self) -> float:
+        return self.first_token_at - self.started
+
+    @property
+    def tpot_s(self) -> float:
+        """Mean gap between tokens after the first, as the service defines it."""
+        return (self.last_token_at - self.first_token_at) / max(1, self.completion_tokens - 1)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.completion_tokens / (self.finished_at - self.started)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0..100), interpolating between closest ranks (pure)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = (len(ordered) - 1) * q / 100.0
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarise(timings: Sequence[StreamTiming], *, wall_s: float, max_tokens: int) -> dict[str, Any]:
+    """Client-side numbers of one concurrency point (pure)."""
+    ttft = [t.ttft_s for t in timings]
+    return {
+        "requests": len(timings),
+        "all_full_length": all(t.completion_tokens == max_tokens for t in timings),
+        "ttft_p50_ms": round(percentile(ttft, 50) * 1000, 2),
+        "ttft_p95_ms": round(percentile(ttft, 95) * 1000, 2),
+        "tpot_p50_ms": round(percentile([t.tpot_s for t in timings], 50) * 1000, 3),
+        "tokens_per_s_per_stream_p50": round(percentile([t.tokens_per_s for t in timings], 50), 1),
+        "aggregate_tokens_per_s": round(sum(t.completion_tokens for t in timings) / wall_s, 1),
+        "wall_s": round(wall_s, 3),
+        "mean": {
+            "ttft_s": round(sum(ttft) / len(ttft), 6),
+            "tpot_s": round(sum(t.tpot_s for t in timings) / len(timings), 6),
+            "tokens_per_s": round(sum(t.tokens_per_s for t in timings) / len(timings), 1),
+        },
+    }
+
+
+def server_view(before: Sequence[Sample], after: Sequence[Sample]) -> dict[str, Any]:
+    """p50 and mean of each service histogram over the requests between two scrapes (pure),
+    summed over the series as ``histogram_quantile(0.5, sum by (le) (...))`` would."""
+    from monitoring.providers.metrics.evaluate import histogram_quantile, increases
+
+    view: dict[str, Any] = {}
+    for key, metric in SERVER_METRICS.items():
+        buckets: dict[float, float] = {}
+        for sample in increases(after, before, f"{metric}_bucket", []):
+            bound = float(sample.labels["le"])
+            buckets[bound] = buckets.get(bound, 0.0) + sample.value
+        total = sum(s.value for s in increases(after, before, f"{metric}_sum", []))
+        count = sum(s.value for s in increases(after, before, f"{metric}_count", []))
+        p50 = histogram_quantile(0.5, buckets)
+        view[key] = {
+            "p50": None if p50 is None else round(p50, 6),
+            "mean": round(total / count, 6) if count else None,
+            "count": int(count),
+        }
+    return view
+
+
+async def in_process_stream(
+    engine: LLMEngine, prompt_ids: list[int], params: SamplingParams
+) -> StreamTiming:
+    from services.llm.engine import Finished
+
+    started = time.perf_counter()
+    first = last = 0.0
+    tokens = 0
+    async for event in engine.stream(prompt_ids, params):
+        if isinstance(event, Finished):
+            tokens = event.stats.completion_tokens
+        else:
+            last = time.perf_counter()
+            first = first or last
+    return StreamTiming(started, first, last, time.perf_counter(), tokens)
+
+
+async def http_stream(client: httpx.AsyncClient, body: dict[str, Any]) -> StreamTiming:
+    started = time.perf_counter()
+    first = last = 0.0
+    tokens = 0
+    async with client.stream("POST", "/v1/completions", json=body) as response:
+        response.raise_for_status()
+        async for line in response.aiter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            chunk = json.loads(line.removeprefix("data: "))
+            if "error" in chunk:
+                raise RuntimeError(f"the service failed mid-stream: {chunk['error']}")
+            if chunk.get("usage"):
+                tokens = chunk["usage"]["completion_tokens"]
+            if any(choice.get("text") for choice in chunk.get("choices", ())):
+                last = time.perf_counter()
+                first = first or last
+    return StreamTiming(started, first, last, time.perf_counter(), tokens)
+
+
+async def run_point(
+    call: Callable[[], Awaitable[StreamTiming]], *, concurrency: int, per_stream: int
+) -> tuple[list[StreamTiming], float]:
+    """``concurrency`` streams, each sending ``per_stream`` requests in turn; with wall time."""
+
+    async def stream() -> list[StreamTiming]:
+        return [await call() for _ in range(per_stream)]
+
+    started = time.perf_counter()
+    results = await asyncio.gather(*(stream() for _ in range(concurrency)))
+    return [timing for batch in results for timing in batch], time.perf_counter() - started
+
+
+async def measure(
+    engine: LLMEngine, client: httpx.AsyncClient, *, max_tokens: int
+) -> dict[str, dict[int, Any]]:
+    """Both sides at every concurrency, alternating; the service's histograms alongside."""
+    from monitoring.providers.metrics.scrape import parse_exposition
+    from services.llm.engine import SamplingParams
+
+    prompt_ids = engine.encode(PROMPT)
+
+    def calls(tokens: int) -> dict[str, Callable[[], Awaitable[StreamTiming]]]:
+        params = SamplingParams(max_tokens=tokens, temperature=0.0, ignore_eos=True)
+        body = {
+            **{"prompt": PROMPT, "max_tokens": tokens, "temperature": 0.0, "ignore_eos": True},
+            **{"stream": True, "stream_options": {"include_usage": True}},
+        }
+        return {
+            "in_process": lambda: in_process_stream(engine, prompt_ids, params),
+            "http": lambda: http_stream(client, body),
+        }
+
+    async def scrape() -> tuple[Sample, ...]:
+        response = await client.get("/metrics")
+        response.raise_for_status()
+        return parse_exposition(response.text)
+
+    warmup, measured = calls(WARMUP_TOKENS), calls(max_tokens)
+    results: dict[str, dict[int, Any]] = {side: {} for side in (*SIDES, "server")}
+    for concurrency in CONCURRENCIES:
+        for side in SIDES:  # opens the connections and runs torch's first-call work
+            await run_point(warmup[side], concurrency=concurrency, per_stream=1)
+        before = await scrape()
+        timings: dict[str, list[StreamTiming]] = {side: [] for side in SIDES}
+        wall = dict.fromkeys(SIDES, 0.0)
+        for _ in range(ROUNDS):
+            for side in SIDES:
+                got, seconds = await run_point(
+                    measured[side],
+                    concurrency=concurrency,
+                    per_stream=REQUESTS_PER_STREAM[concurrency],
+                )
+                timings[side] += got
+                wall[side] += seconds
+        results["server"][concurrency] = server_view(before, await scrape())
+        for side in SIDES:
+            results[side][concurrency] = summarise(
+                timings[side], wall_s=wall[side], max_tokens=max_tokens
+            )
+            point = results[side][concurrency]
+            print(
+                f"  {side:10} c={concurrency} ttft p50 {point['ttft_p50_ms']:7.1f} ms "
+                f"{point['aggregate_tokens_per_s']:7.1f} tokens/s",
+                flush=True,
+            )
+    return results
+
+
+def _number(value: float | None, scale: float, digits: int) -> str:
+    return "n/a" if value is None else f"{value * scale:.{digits}f}"
+
+
+# Per metric: the client's p50 key, its unit scale from seconds, and the digits shown.
+_AGREEMENT_ROWS = (
+    ("ttft_s", "TTFT ms", "ttft_p50_ms", 1000.0, 1),
+    ("tpot_s", "TPOT ms", "tpot_p50_ms", 1000.0, 2),
+    ("tokens_per_s", "tokens/s per stream", "tokens_per_s_per_stream_p50", 1.0, 1),
+)
+
+
+def markdown_table(results: dict[str, dict[int, Any]]) -> str:
+    """Client-side numbers per side and concurrency, then the service's own view (pure)."""
+    lines = [
+        "| side | concurrency | TTFT p50 ms | TTFT p95 ms | TPOT p50 ms "
+        "| tokens/s per stream | aggregate tokens/s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for side in SIDES:
+        for concurrency, p in results[side].items():
+            lines.append(
+                f"| {side} | {concurrency} | {p['ttft_p50_ms']:.1f} | {p['ttft_p95_ms']:.1f} "
+                f"| {p['tpot_p50_ms']:.2f} | {p['tokens_per_s_per_stream_p50']:.1f} "
+                f"| {p['aggregate_tokens_per_s']:.1f} |"
+            )
+    lines += [
+        "",
+        "| HTTP, concurrency | metric | client p50 | service histogram p50 "
+        "| client mean | service mean |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for concurrency, server in results["server"].items():
+        client = results["http"][concurrency]
+        for key, label, client_p50, scale, digits in _AGREEMENT_ROWS:
+            lines.append(
+                f"| {concurrency} | {label} | {client[client_p50]:.{digits}f} "
+                f"| {_number(server[key]['p50'], scale, digits)} "
+                f"| {_number(client['mean'][key], scale, digits)} "
+                f"| {_number(server[key]['mean'], scale, digits)} |"
+            )
+    return "\n".join(lines)
+
+
+def comparison(results: dict[str, dict[int, Any]]) -> dict[str, Any]:
+    """What HTTP and BentoML add over the in-process call, per concurrency (pure)."""
+    out: dict[str, Any] = {}
+    for concurrency, direct in results["in_process"].items():
+        http = results["http"][concurrency]
+        out[f"c{concurrency}"] = {
+            "ttft_p50_added_ms": round(http["ttft_p50_ms"] - direct["ttft_p50_ms"], 2),
+            "tpot_p50_added_ms": round(http["tpot_p50_ms"] - direct["tpot_p50_ms"], 3),
+            "aggregate_tokens_per_s_ratio": round(
+                http["aggregate_tokens_per_s"] / direct["aggregate_tokens_per_s"], 3
+            ),
+        }
+    return out
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    from services.llm.config import Device, DType
+
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_llm", description=__doc__)
+    parser.add_argument(
+        "--model",
+        help="BentoML tag, save_pretrained directory or Hugging Face id "
+        "(default: train the tiny model into a temporary store)",
+    )
+    parser.add_argument("--device", choices=[d.value for d in Device], default=Device.AUTO.value)
+    parser.add_argument("--dtype", choices=[d.value for d in DType], default=DType.AUTO.value)
+    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
+    parser.add_argument(
+        "--torch-threads", type=int, default=1, help="per side, on CPU (0: torch's default)"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS_PATH)
+    return parser.parse_args(list(argv))
+
+
+async def _measure_served(
+    engine: LLMEngine, base_url: str, *, max_tokens: int
+) -> dict[str, dict[int, Any]]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=max(CONCURRENCIES) * 2)
+    async with httpx.AsyncClient(base_url=base_url, timeout=120.0, limits=limits) as client:
+        return await measure(engine, client, max_tokens=max_tokens)
+
+
+def _run(
+    args: argparse.Namespace, *, model: str, env: dict[str, str], log_dir: Path
+) -> tuple[LoadedLM, dict[str, dict[int, Any]], float]:
+    """Start the server, load the same model here meanwhile, measure, stop the server."""
+    from services.llm.config import Device, DType
+    from services.llm.engine import LLMEngine
+    from services.llm.loader import load_causal_lm
+    from tests.support.processes import free_port, start_process, stop_process, wait_http
+
+    port = free_port()
+    command = ["bentoml", "serve", "services.llm.service:LLMService", "--host", "127.0.0.1"]
+    server = start_process(
+        [*command, "--port", str(port)], log_path=log_dir / "serve.log", port=port, env=env
+    )
+    try:
+        loaded = load_causal_lm(model, device=Device(args.device), dtype=DType(args.dtype))
+        wait_http(server, "/readyz", timeout=300)
+        started = time.monotonic()
+        results = asyncio.run(
+            _measure_served(LLMEngine(loaded), server.base_url, max_tokens=args.max_tokens)
+        )
+        return loaded, results, time.monotonic() - started
+    finally:
+        stop_process(server)
+
+
+def _by_concurrency(points: dict[int, Any]) -> list[dict[str, Any]]:
+    return [{"concurrency": concurrency, **point} for concurrency, point in points.items()]
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    import torch
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # "Loading weights" bars, twice a run
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    with tempfile.TemporaryDirectory(prefix="canaria-bench-llm-") as tmp:
+        env = {
+            "BENTOML_DO_NOT_TRACK": "true",
+            "CANARIA_LLM_DEVICE": args.device,
+            "CANARIA_LLM_DTYPE": args.dtype,
+            "CANARIA_LLM_TORCH_THREADS": str(args.torch_threads),
+        }
+        model = args.model
+        if model is None:
+            env["BENTOML_HOME"] = os.environ["BENTOML_HOME"] = str(Path(tmp) / "bentoml")
+            from training.llm import train_and_save
+
+            model = str(train_and_save(seed=7, max_steps=TRAIN_STEPS))
+        env["CANARIA_LLM_MODEL"] = model
+        loaded, results, measured_s = _run(args, model=model, env=env, log_dir=Path(tmp))
+    report = {
+        "benchmark": "llm",
+        "command": "python -m bench llm",
+        "model": model if args.model else f"{model} (trained here, {TRAIN_STEPS} steps)",
+        "device": loaded.device,
+        "dtype": str(next(loaded.model.parameters()).dtype).removeprefix("torch."),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "gpu": torch.cuda.get_device_name() if loaded.device.startswith("cuda") else None,
+            "load_average_1m_before": round(load_before, 2),
+            "load_average_1m_after": round(os.getloadavg()[0], 2),
+            "note": "shared machine: both sides share its cores with other work; numbers are noisy",
+        },
+        "settings": {
+            "prompt_tokens": len(loaded.tokenizer(PROMPT, add_special_tokens=False)["input_ids"]),
+            "max_tokens": args.max_tokens,
+            "decoding": "greedy, ignore_eos (every answer is max_tokens long)",
+            "concurrencies": list(CONCURRENCIES),
+            "rounds": ROUNDS,
+            "requests_per_stream_per_round": REQUESTS_PER_STREAM,
+            "warmup_tokens": WARMUP_TOKENS,
+            "torch_threads_per_side": args.torch_threads,
+            "http": "bentoml serve, POST /v1/completions stream=true, httpx client",
+            "in_process": "services.llm.engine.LLMEngine.stream on the same loaded model",
+        },
+        "results": {side: _by_concurrency(results[side]) for side in SIDES},
+        "server_metrics": _by_concurrency(results["server"]),
+        "comparison": comparison(results),
+        "measured_s": round(measured_s, 1),
+        "wall_s": round(time.monotonic() - started, 1),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(markdown_table(results))
+    print(json.dumps(report["comparison"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
