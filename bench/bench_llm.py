@@ -1,39 +1,32 @@
 """The LLM service over HTTP next to the same model called in-process, in one run.
 
-Both sides use the same weights, loaded with services/llm/loader.py, and the same
-generation code (services/llm/engine.py: ``generate`` on a worker thread, tokens streamed
-to the event loop). The in-process side calls ``LLMEngine.stream`` directly; the HTTP side
-is ``bentoml serve services.llm.service:LLMService`` answering ``POST /v1/completions``
-with ``"stream": true``, read chunk by chunk with httpx. Every request sends the same
-prompt with greedy decoding and ``ignore_eos``, so each answer is exactly ``max_tokens``
-tokens long. At each concurrency (1, then 4 streams at once) the two sides alternate in
-rounds, so a change in the shared machine's load hits both alike; a short warm-up is
-dropped.
+Both sides load the same weights with services/llm/loader.py and generate with the same
+code (services/llm/engine.py): in-process, ``LLMEngine.stream`` is called directly; over
+HTTP, ``bentoml serve services.llm.service:LLMService`` answers ``POST /v1/completions``
+with ``"stream": true``, read chunk by chunk with httpx. Every request has the same prompt,
+greedy decoding and ``ignore_eos``, so every answer is ``max_tokens`` tokens long. At each
+concurrency (1, then 4 streams) the sides alternate in rounds after a dropped warm-up, so
+a change in the shared machine's load hits both alike.
 
-Measured per stream, from the client's side: time to first token (TTFT), time per output
-token after the first (TPOT), tokens/s (all tokens over the whole request, as the
-service's own metric counts them); per point, the aggregate tokens/s of all streams over
-the wall time. The service's Prometheus histograms (``canaria_llm_*``), scraped before and
-after each concurrency's HTTP requests, give the server's view of the same requests:
-their p50 (PromQL's ``histogram_quantile``, interpolated inside a bucket, so only as fine
-as the buckets) and their mean (exact, from ``_sum`` / ``_count``). The server starts its
-TTFT clock when generation starts, after parsing and tokenizing the request.
+Client-side, per stream: time to first token (TTFT), time per output token after the
+first (TPOT) and tokens/s (prefill included, as the service counts it); per point, the
+aggregate tokens/s. The service's ``canaria_llm_*`` histograms, scraped around each
+concurrency's HTTP requests, give the server's view of the same requests: p50 (PromQL's
+``histogram_quantile``, only as fine as the buckets) and mean (exact: ``_sum / _count``).
+The server starts its TTFT clock after parsing and tokenizing the request.
 
 Run: ``python -m bench llm`` (or ``make bench``). Without ``--model`` it trains the tiny
-support-desk model (``TRAIN_STEPS`` steps) into a private, temporary BentoML store; on a
-CPU, torch uses one thread on each side. Writes bench/results/llm.json and prints a
-Markdown table.
-
-On a GPU, with a real Hugging Face model (weights load twice: once in this process, once
-in the server)::
+support-desk model (``TRAIN_STEPS`` steps) into a temporary directory and gives the server
+a private, temporary ``BENTOML_HOME``; torch uses one thread per side. Writes
+bench/results/llm.json and prints Markdown tables. On a GPU, with a real model (loaded
+twice: here and in the server)::
 
     python -m bench.bench_llm --device cuda --model /models/Qwen2.5-0.5B-Instruct \\
         --max-tokens 128 --output bench/results/llm-gpu.json
 
-``--model`` takes whatever ``CANARIA_LLM_MODEL`` takes: a local ``save_pretrained``
-directory, a Hugging Face id (downloaded by transformers on first use; pre-fetch it for a
-fair start-up) or a tag in your BentoML store (``BENTOML_HOME`` is then left as it is).
-``--dtype`` picks the precision (default: bfloat16 on CUDA, float32 on CPU).
+``--model`` takes what ``CANARIA_LLM_MODEL`` takes: a ``save_pretrained`` directory, a
+Hugging Face id (downloaded on first use: fetch it beforehand) or a tag in your BentoML
+store (``BENTOML_HOME`` is then left as it is); ``--dtype`` defaults to bfloat16 on CUDA.
 """
 
 from __future__ import annotations
@@ -43,11 +36,13 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +69,15 @@ ROUNDS = 3
 REQUESTS_PER_STREAM = {1: 6, 4: 3}
 WARMUP_TOKENS = 8
 TRAIN_STEPS = 100
-SIDES = ("in_process", "http")
+
+
+class Side(StrEnum):
+    """How the model is called."""
+
+    IN_PROCESS = "in_process"  # LLMEngine.stream in this process
+    HTTP = "http"  # the BentoML service, streamed over HTTP
+
+
 # What the client measures, next to the service histogram that measures the same thing.
 SERVER_METRICS = {
     "ttft_s": LLM_TIME_TO_FIRST_TOKEN,
@@ -107,15 +110,9 @@ class StreamTiming:
         return self.completion_tokens / (self.finished_at - self.started)
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0..100), interpolating between closest ranks (pure)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = (len(ordered) - 1) * q / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+def percentile(values: Sequence[float], q: int) -> float:
+    """The ``q``-th percentile (1..99), interpolating between closest ranks (pure)."""
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def summarise(timings: Sequence[StreamTiming], *, wall_s: float, max_tokens: int) -> dict[str, Any]:
@@ -210,24 +207,36 @@ async def run_point(
     return [timing for batch in results for timing in batch], time.perf_counter() - started
 
 
-async def measure(
-    engine: LLMEngine, client: httpx.AsyncClient, *, max_tokens: int
-) -> dict[str, dict[int, Any]]:
+@dataclass
+class Measured:
+    """Per concurrency: each side's client-side summary, and the service's own view."""
+
+    client: dict[Side, dict[int, dict[str, Any]]] = field(
+        default_factory=lambda: {side: {} for side in Side}
+    )
+    server: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+async def measure(engine: LLMEngine, client: httpx.AsyncClient, *, max_tokens: int) -> Measured:
     """Both sides at every concurrency, alternating; the service's histograms alongside."""
     from monitoring.providers.metrics.scrape import parse_exposition
     from services.llm.engine import SamplingParams
 
     prompt_ids = engine.encode(PROMPT)
 
-    def calls(tokens: int) -> dict[str, Callable[[], Awaitable[StreamTiming]]]:
+    def calls(tokens: int) -> dict[Side, Callable[[], Awaitable[StreamTiming]]]:
         params = SamplingParams(max_tokens=tokens, temperature=0.0, ignore_eos=True)
         body = {
-            **{"prompt": PROMPT, "max_tokens": tokens, "temperature": 0.0, "ignore_eos": True},
-            **{"stream": True, "stream_options": {"include_usage": True}},
+            "prompt": PROMPT,
+            "max_tokens": tokens,
+            "temperature": 0.0,
+            "ignore_eos": True,
+            "stream": True,
+            "stream_options": {"include_usage": True},
         }
         return {
-            "in_process": lambda: in_process_stream(engine, prompt_ids, params),
-            "http": lambda: http_stream(client, body),
+            Side.IN_PROCESS: lambda: in_process_stream(engine, prompt_ids, params),
+            Side.HTTP: lambda: http_stream(client, body),
         }
 
     async def scrape() -> tuple[Sample, ...]:
@@ -236,15 +245,15 @@ async def measure(
         return parse_exposition(response.text)
 
     warmup, measured = calls(WARMUP_TOKENS), calls(max_tokens)
-    results: dict[str, dict[int, Any]] = {side: {} for side in (*SIDES, "server")}
+    results = Measured()
     for concurrency in CONCURRENCIES:
-        for side in SIDES:  # opens the connections and runs torch's first-call work
+        for side in Side:  # opens the connections and runs torch's first-call work
             await run_point(warmup[side], concurrency=concurrency, per_stream=1)
         before = await scrape()
-        timings: dict[str, list[StreamTiming]] = {side: [] for side in SIDES}
-        wall = dict.fromkeys(SIDES, 0.0)
+        timings: dict[Side, list[StreamTiming]] = {side: [] for side in Side}
+        wall = dict.fromkeys(Side, 0.0)
         for _ in range(ROUNDS):
-            for side in SIDES:
+            for side in Side:
                 got, seconds = await run_point(
                     measured[side],
                     concurrency=concurrency,
@@ -252,14 +261,12 @@ async def measure(
                 )
                 timings[side] += got
                 wall[side] += seconds
-        results["server"][concurrency] = server_view(before, await scrape())
-        for side in SIDES:
-            results[side][concurrency] = summarise(
-                timings[side], wall_s=wall[side], max_tokens=max_tokens
-            )
-            point = results[side][concurrency]
+        results.server[concurrency] = server_view(before, await scrape())
+        for side in Side:
+            point = summarise(timings[side], wall_s=wall[side], max_tokens=max_tokens)
+            results.client[side][concurrency] = point
             print(
-                f"  {side:10} c={concurrency} ttft p50 {point['ttft_p50_ms']:7.1f} ms "
+                f"  {side.value:10} c={concurrency} ttft p50 {point['ttft_p50_ms']:7.1f} ms "
                 f"{point['aggregate_tokens_per_s']:7.1f} tokens/s",
                 flush=True,
             )
@@ -278,17 +285,17 @@ _AGREEMENT_ROWS = (
 )
 
 
-def markdown_table(results: dict[str, dict[int, Any]]) -> str:
+def markdown_table(results: Measured) -> str:
     """Client-side numbers per side and concurrency, then the service's own view (pure)."""
     lines = [
         "| side | concurrency | TTFT p50 ms | TTFT p95 ms | TPOT p50 ms "
         "| tokens/s per stream | aggregate tokens/s |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for side in SIDES:
-        for concurrency, p in results[side].items():
+    for side in Side:
+        for concurrency, p in results.client[side].items():
             lines.append(
-                f"| {side} | {concurrency} | {p['ttft_p50_ms']:.1f} | {p['ttft_p95_ms']:.1f} "
+                f"| {side.value} | {concurrency} | {p['ttft_p50_ms']:.1f} | {p['ttft_p95_ms']:.1f} "
                 f"| {p['tpot_p50_ms']:.2f} | {p['tokens_per_s_per_stream_p50']:.1f} "
                 f"| {p['aggregate_tokens_per_s']:.1f} |"
             )
@@ -298,8 +305,8 @@ def markdown_table(results: dict[str, dict[int, Any]]) -> str:
         "| client mean | service mean |",
         "|---:|---|---:|---:|---:|---:|",
     ]
-    for concurrency, server in results["server"].items():
-        client = results["http"][concurrency]
+    for concurrency, server in results.server.items():
+        client = results.client[Side.HTTP][concurrency]
         for key, label, client_p50, scale, digits in _AGREEMENT_ROWS:
             lines.append(
                 f"| {concurrency} | {label} | {client[client_p50]:.{digits}f} "
@@ -310,11 +317,11 @@ def markdown_table(results: dict[str, dict[int, Any]]) -> str:
     return "\n".join(lines)
 
 
-def comparison(results: dict[str, dict[int, Any]]) -> dict[str, Any]:
+def comparison(results: Measured) -> dict[str, Any]:
     """What HTTP and BentoML add over the in-process call, per concurrency (pure)."""
     out: dict[str, Any] = {}
-    for concurrency, direct in results["in_process"].items():
-        http = results["http"][concurrency]
+    for concurrency, direct in results.client[Side.IN_PROCESS].items():
+        http = results.client[Side.HTTP][concurrency]
         out[f"c{concurrency}"] = {
             "ttft_p50_added_ms": round(http["ttft_p50_ms"] - direct["ttft_p50_ms"], 2),
             "tpot_p50_added_ms": round(http["tpot_p50_ms"] - direct["tpot_p50_ms"], 3),
@@ -328,7 +335,11 @@ def comparison(results: dict[str, dict[int, Any]]) -> dict[str, Any]:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     from services.llm.config import Device, DType
 
-    parser = argparse.ArgumentParser(prog="python -m bench.bench_llm", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_llm",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--model",
         help="BentoML tag, save_pretrained directory or Hugging Face id "
@@ -344,9 +355,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-async def _measure_served(
-    engine: LLMEngine, base_url: str, *, max_tokens: int
-) -> dict[str, dict[int, Any]]:
+async def _measure_served(engine: LLMEngine, base_url: str, *, max_tokens: int) -> Measured:
     import httpx
 
     limits = httpx.Limits(max_connections=max(CONCURRENCIES) * 2)
@@ -356,7 +365,7 @@ async def _measure_served(
 
 def _run(
     args: argparse.Namespace, *, model: str, env: dict[str, str], log_dir: Path
-) -> tuple[LoadedLM, dict[str, dict[int, Any]], float]:
+) -> tuple[LoadedLM, Measured, float]:
     """Start the server, load the same model here meanwhile, measure, stop the server."""
     from services.llm.config import Device, DType
     from services.llm.engine import LLMEngine
@@ -384,6 +393,20 @@ def _by_concurrency(points: dict[int, Any]) -> list[dict[str, Any]]:
     return [{"concurrency": concurrency, **point} for concurrency, point in points.items()]
 
 
+def train_tiny_model(directory: Path) -> str:
+    """Train the tiny support-desk model and save it to ``directory`` (``save_pretrained``).
+
+    A directory rather than the BentoML store: ``python -m bench`` runs every benchmark in
+    one process, and BentoML fixes its store's location the first time it is used there.
+    """
+    from training.llm import LLMTrainingParams, train
+
+    trained = train(LLMTrainingParams(seed=7, max_steps=TRAIN_STEPS))
+    trained.model.save_pretrained(directory)
+    trained.tokenizer.save_pretrained(directory)
+    return str(directory)
+
+
 def main(argv: Sequence[str] = ()) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -403,16 +426,14 @@ def main(argv: Sequence[str] = ()) -> int:
         }
         model = args.model
         if model is None:
-            env["BENTOML_HOME"] = os.environ["BENTOML_HOME"] = str(Path(tmp) / "bentoml")
-            from training.llm import train_and_save
-
-            model = str(train_and_save(seed=7, max_steps=TRAIN_STEPS))
+            env["BENTOML_HOME"] = str(Path(tmp) / "bentoml")
+            model = train_tiny_model(Path(tmp) / "support-lm")
         env["CANARIA_LLM_MODEL"] = model
         loaded, results, measured_s = _run(args, model=model, env=env, log_dir=Path(tmp))
     report = {
         "benchmark": "llm",
         "command": "python -m bench llm",
-        "model": model if args.model else f"{model} (trained here, {TRAIN_STEPS} steps)",
+        "model": args.model or f"support-lm (trained here, {TRAIN_STEPS} steps)",
         "device": loaded.device,
         "dtype": str(next(loaded.model.parameters()).dtype).removeprefix("torch."),
         "machine": {
@@ -424,20 +445,9 @@ def main(argv: Sequence[str] = ()) -> int:
             "load_average_1m_after": round(os.getloadavg()[0], 2),
             "note": "shared machine: both sides share its cores with other work; numbers are noisy",
         },
-        "settings": {
-            "prompt_tokens": len(loaded.tokenizer(PROMPT, add_special_tokens=False)["input_ids"]),
-            "max_tokens": args.max_tokens,
-            "decoding": "greedy, ignore_eos (every answer is max_tokens long)",
-            "concurrencies": list(CONCURRENCIES),
-            "rounds": ROUNDS,
-            "requests_per_stream_per_round": REQUESTS_PER_STREAM,
-            "warmup_tokens": WARMUP_TOKENS,
-            "torch_threads_per_side": args.torch_threads,
-            "http": "bentoml serve, POST /v1/completions stream=true, httpx client",
-            "in_process": "services.llm.engine.LLMEngine.stream on the same loaded model",
-        },
-        "results": {side: _by_concurrency(results[side]) for side in SIDES},
-        "server_metrics": _by_concurrency(results["server"]),
+        "settings": _settings(args, loaded),
+        "results": {side.value: _by_concurrency(results.client[side]) for side in Side},
+        "server_metrics": _by_concurrency(results.server),
         "comparison": comparison(results),
         "measured_s": round(measured_s, 1),
         "wall_s": round(time.monotonic() - started, 1),
@@ -447,6 +457,21 @@ def main(argv: Sequence[str] = ()) -> int:
     print(markdown_table(results))
     print(json.dumps(report["comparison"], indent=2))
     return 0
+
+
+def _settings(args: argparse.Namespace, loaded: LoadedLM) -> dict[str, Any]:
+    return {
+        "prompt_tokens": len(loaded.tokenizer(PROMPT, add_special_tokens=False)["input_ids"]),
+        "max_tokens": args.max_tokens,
+        "decoding": "greedy, ignore_eos (every answer is max_tokens long)",
+        "concurrencies": list(CONCURRENCIES),
+        "rounds": ROUNDS,
+        "requests_per_stream_per_round": REQUESTS_PER_STREAM,
+        "warmup_tokens": WARMUP_TOKENS,
+        "torch_threads_per_side": args.torch_threads,
+        "http": "bentoml serve, POST /v1/completions stream=true, httpx client",
+        "in_process": "services.llm.engine.LLMEngine.stream on the same loaded model",
+    }
 
 
 if __name__ == "__main__":

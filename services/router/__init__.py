@@ -18,7 +18,8 @@ own pool, so they never queue behind primary requests. The router's own costs ar
 measured by ``bench/bench_router.py`` (results in the README).
 
 Modules: ``config`` (YAML schema), ``routing`` (pure variant choice), ``proxy``
-(forwarding, streaming), ``upstream`` (the HTTP client), ``shadow`` + ``compare`` +
+(forwarding, streaming), ``upstream`` (the HTTP client: pool, requests, answers) and
+``connection`` (one upstream connection and its parser), ``shadow`` + ``compare`` +
 ``answers`` + ``embedding`` (the shadow comparison), ``ratelimit``, ``metrics``,
 ``admin``, ``reload``, ``app`` (ASGI), ``server`` (uvicorn entry point used by
 ``canaria router``).

@@ -26,6 +26,7 @@ from .compare import Answer, ClassicComparator, TextComparator, build_comparator
 from .config import ConfigError, RouterConfig, UpstreamSettings
 from .metrics import CONTENT_TYPE, RouterMetrics
 from .proxy import (
+    CLIENT_DISCONNECT,
     ERROR_STATUS,
     REQUEST_SKIP,
     Message,
@@ -287,7 +288,7 @@ class RouterApp:
             self.metrics.request(variant, None, time.perf_counter() - started)
             await _answer_upstream_error(send, error, variant, upstream, rid, reply_headers)
             return
-        if outcome.error is not None:
+        if outcome.error is not None and outcome.error != CLIENT_DISCONNECT:
             self.metrics.upstream_error(variant, outcome.error)
         self.metrics.request(variant, outcome.status, time.perf_counter() - started)
         if plan is not None and outcome.shadowable:

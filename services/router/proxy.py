@@ -55,6 +55,9 @@ RESPONSE_SKIP = frozenset(
 # Answers up to this size with a known length are read whole and sent in one write.
 BUFFERED_ANSWER_BYTES = 256 * 1024
 ERROR_STATUS = {"connect": 503, "timeout": 504}
+# Outcome.error when the client left mid-stream: not the upstream's fault, so not counted
+# in canaria_router_upstream_errors_total.
+CLIENT_DISCONNECT = "client_disconnect"
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -170,7 +173,7 @@ async def _stream(
     try:
         async for chunk in response.chunks():
             if watcher.done():  # the client left: stop reading a long generation
-                return Outcome(status, "client_disconnect", None, content_type)
+                return Outcome(status, CLIENT_DISCONNECT, None, content_type)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             if captured is not None:
                 captured += chunk

@@ -57,6 +57,7 @@ def test_defaults_for_a_minimal_config() -> None:
         ({"shadow": {"comparator": "fuzzy"}}, "shadow.comparator"),
         ({"shadow": {"max_in_flight": 0}}, "shadow.max_in_flight"),
         ({"rate_limit": {"requests_per_second": 1, "burst": 1, "key": "ip"}}, "rate_limit.key"),
+        ({"max_header_bytes": 10}, "max_header_bytes"),
         ({"canary_wieght": 5}, "canary_wieght"),
     ],
 )

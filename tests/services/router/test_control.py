@@ -64,11 +64,18 @@ def test_admin_refuses_a_missing_or_wrong_token(
     client: httpx.Client, routers: dict[str, Router], method: str, path: str
 ) -> None:
     url = routers["control"].url + path
-    for headers in ({}, admin_headers("not-the-token"), {"authorization": ADMIN_TOKEN}):
+    near_miss = ADMIN_TOKEN[:-1]  # a prefix of the token: compared whole, not by length
+    for headers in (
+        {},
+        admin_headers("not-the-token"),
+        admin_headers(near_miss),
+        {"authorization": ADMIN_TOKEN},
+    ):
         response = client.request(method, url, json={"canary_weight": 0}, headers=headers)
         assert response.status_code == 401, response.text
         assert response.headers["www-authenticate"] == "Bearer"
         assert "token" in response.json()["error"]
+        assert "not-the-token" not in response.text and near_miss not in response.text
     assert (
         client.get(f"{routers['control'].url}/admin/routes", headers=admin_headers()).json()[
             "canary_weight"
@@ -99,13 +106,23 @@ def test_admin_refuses_bad_routes_and_keeps_the_old_ones(
     assert client.get(url, headers=admin_headers()).json()["canary_weight"] == 10
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"canary_weight=20",
+        b"\xff\xfe{}",
+        b'{"canary_weight": ' + b"9" * 5000 + b"}",  # past Python's int-from-text limit
+        b"[" * 50_000,  # deeper than the JSON parser's recursion limit
+    ],
+)
 def test_admin_refuses_a_body_that_is_not_json(
-    client: httpx.Client, routers: dict[str, Router]
+    client: httpx.Client, routers: dict[str, Router], body: bytes
 ) -> None:
-    url = f"{routers['control'].url}/admin/routes"
-    response = client.put(url, content=b"canary_weight=20", headers=admin_headers())
+    router = routers["control"]
+    response = client.put(f"{router.url}/admin/routes", content=body, headers=admin_headers())
     assert response.status_code == 400
-    assert "JSON" in response.json()["error"]
+    assert response.json() == {"error": "body: not valid JSON"}
+    assert "Exception in ASGI" not in router.log()
 
 
 def test_admin_reads_and_sets_routes(client: httpx.Client, routers: dict[str, Router]) -> None:
@@ -135,6 +152,7 @@ def test_admin_config_shows_the_effective_config_without_the_token(
     assert config["upstreams"]["stable"]["url"] == upstreams["stable"]
     assert config["admin"]["token_env"] == "CANARIA_ROUTER_ADMIN_TOKEN"
     assert ADMIN_TOKEN not in response.text
+    assert ADMIN_TOKEN not in routers["control"].log()
 
 
 def test_promote_makes_the_canary_the_stable_upstream(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -43,6 +44,10 @@ def routers(
             },
             "canary_down": {
                 "upstreams": {"stable": stable, "canary": _upstream(upstreams["dead"])},
+                "canary_weight": 100,
+            },
+            "canary_hangs_up": {
+                "upstreams": {"stable": stable, "canary": _upstream(upstreams["hangup"])},
                 "canary_weight": 100,
             },
             "canary_slow": {
@@ -96,8 +101,14 @@ def assert_share(count: int, total: int, weight: int) -> None:
 
 def test_split_follows_the_weight(client: httpx.Client, routers: dict[str, Router]) -> None:
     router = routers["split"]
+    durations = catalog.ROUTER_REQUEST_DURATION + "_count"
+    before = {v: router.metric(durations, variant=v) for v in ("stable", "canary")}
     variants = [served_by(client, router) for _ in range(500)]
     assert_share(variants.count("canary"), len(variants), 30)
+    # Every answer is timed under the variant that served it.
+    for variant in ("stable", "canary"):
+        timed = router.metric(durations, variant=variant) - before[variant]
+        assert timed == variants.count(variant), variant
 
 
 def test_a_weight_change_applies_to_the_next_requests(
@@ -244,3 +255,68 @@ def test_a_canary_that_is_too_slow_times_out_with_504(
     assert response.json()["variant"] == "canary"
     errors = catalog.ROUTER_UPSTREAM_ERRORS_TOTAL
     assert router.metric(errors, variant="canary", reason="timeout") == 1
+
+
+def test_a_canary_that_hangs_up_gets_502_and_nothing_is_sent_twice(
+    client: httpx.Client, routers: dict[str, Router], upstreams: dict[str, str]
+) -> None:
+    router = routers["canary_hangs_up"]
+    stats = f"{upstreams['hangup']}/stats"
+    before = client.get(stats).json()["requests"]
+    for method in ("POST", "GET"):
+        response = client.request(method, f"{router.url}/predict", json=PREDICT)
+        assert response.status_code == 502
+        body = response.json()
+        assert body["variant"] == "canary"
+        assert "canary" in body["error"] and "closed the connection" in body["error"]
+    # One request each: a prediction POST that may have run is never sent again.
+    assert client.get(stats).json()["requests"] - before == 2
+    errors = catalog.ROUTER_UPSTREAM_ERRORS_TOTAL
+    assert router.metric(errors, variant="canary", reason="disconnect") == 2
+
+
+def raw_exchange(url: str, data: bytes) -> bytes:
+    """Send ``data`` as it is on a new connection; the bytes that come back until it closes."""
+    host, port = url.removeprefix("http://").split(":")
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(data)
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "says"),
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", 400, b"Invalid HTTP request"),
+        (b"POST /predict HTTP/1.1\r\ncontent-length: many\r\n\r\n", 400, b"Invalid HTTP"),
+        (
+            b"GET /predict HTTP/1.1\r\nx-big: " + b"a" * 100_000 + b"\r\n\r\n",
+            431,
+            b'{"error":"request headers larger than max_header_bytes (65536)"}',
+        ),
+        (
+            b"GET /predict HTTP/1.1\r\n" + b"x-h: v\r\n" * 10_000 + b"\r\n",
+            431,
+            b"max_header_bytes",
+        ),
+        # A WebSocket upgrade is proxied as a plain request (hop-by-hop headers dropped).
+        (
+            b"GET /predict HTTP/1.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+            b"sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n",
+            200,
+            b'"served_by": "stable"',
+        ),
+    ],
+)
+def test_malformed_requests_get_a_4xx_never_a_500(
+    routers: dict[str, Router], request_bytes: bytes, status: int, says: bytes
+) -> None:
+    router = routers["split"]
+    head = b"host: router\r\nx-canaria-variant: stable\r\nconnection: close\r\n"
+    first_line, _, rest = request_bytes.partition(b"\r\n")
+    answer = raw_exchange(router.url, first_line + b"\r\n" + head + rest)
+    assert answer.startswith(b"HTTP/1.1 %d " % status), answer[:200]
+    assert says in answer
+    assert "Traceback" not in router.log() and "Exception in ASGI" not in router.log()
