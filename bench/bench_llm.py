@@ -414,7 +414,11 @@ def main(argv: Sequence[str] = ()) -> int:
     import torch
     from transformers.utils import logging as transformers_logging
 
+    from services.llm.config import Device
+    from services.llm.loader import pick_device
+
     transformers_logging.disable_progress_bar()  # "Loading weights" bars, twice a run
+    pick_device(Device(args.device), cuda_available=torch.cuda.is_available())  # fail early
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
     with tempfile.TemporaryDirectory(prefix="canaria-bench-llm-") as tmp:

@@ -14,32 +14,29 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-REDACTED = "[redacted]"
-
 # Attributes every LogRecord has; anything else passed via ``extra=`` is a structured field.
 _STANDARD_ATTRS = frozenset(
     logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime"}
 )
 
 
-def redact(record: Mapping[str, Any], never_log: Iterable[str]) -> dict[str, Any]:
-    """Return a copy of ``record`` with the never-logged fields dropped (pure).
+def scrub(document: Any, never_log: Iterable[str]) -> Any:
+    """``document`` without the never-logged keys, at any depth (pure).
 
-    Nested mappings are redacted too, since request bodies are often nested.
+    Request bodies nest rows in lists of lists (``{"instances": [[{"email": ...}]]}``), so
+    every mapping and list is walked, not only the top level.
     """
-    blocked = frozenset(never_log)
-    cleaned: dict[str, Any] = {}
-    for key, value in record.items():
-        if key in blocked:
-            continue
-        if isinstance(value, Mapping):
-            cleaned[key] = redact(value, blocked)
-        elif isinstance(value, list):
-            cleaned[key] = [
-                redact(item, blocked) if isinstance(item, Mapping) else item for item in value
-            ]
-        else:
-            cleaned[key] = value
+    blocked = never_log if isinstance(never_log, frozenset) else frozenset(never_log)
+    if isinstance(document, Mapping):
+        return {key: scrub(value, blocked) for key, value in document.items() if key not in blocked}
+    if isinstance(document, list | tuple):
+        return [scrub(item, blocked) for item in document]
+    return document
+
+
+def redact(record: Mapping[str, Any], never_log: Iterable[str]) -> dict[str, Any]:
+    """A copy of the log record ``record`` without the never-logged fields (pure)."""
+    cleaned: dict[str, Any] = scrub(record, never_log)
     return cleaned
 
 

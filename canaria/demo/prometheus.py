@@ -20,7 +20,8 @@ import httpx
 import yaml
 
 from canaria.demo.results import PrometheusAnswer
-from canaria.demo.stack import ComponentError, Process, Stack, free_port
+from canaria.demo.stack import ComponentError, Process, Stack
+from canaria.processes import free_port
 
 SCRAPE_INTERVAL = "1s"
 SCRAPE_SECONDS = 1.0
@@ -93,7 +94,7 @@ class PrometheusServer:
 
     @property
     def url(self) -> str:
-        return self.process.url
+        return self.process.base_url
 
     def set_targets(self, targets: Sequence[ScrapeTarget], *, timeout: float = 15.0) -> int:
         """Scrape exactly ``targets`` from now on (config rewrite + SIGHUP reload); wait,

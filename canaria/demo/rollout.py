@@ -22,9 +22,10 @@ import yaml
 from canaria.demo.console import say
 from canaria.demo.results import ModelSummary, RolloutResult, TrafficStats
 from canaria.demo.settings import DemoSettings, RolloutLimits
-from canaria.demo.stack import ComponentError, Process, Stack, free_port, repo_root
+from canaria.demo.stack import ComponentError, Process, Stack
 from canaria.demo.traffic import TrafficGenerator
 from canaria.demo.watch import RolloutWatcher, decisions
+from canaria.processes import REPO_ROOT, free_port
 
 ROUTER_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
 API_VERSION = "canaria.dev/v1alpha1"
@@ -152,8 +153,8 @@ def start_router(
     workdir = settings.output_dir / "rollouts"
     workdir.mkdir(parents=True, exist_ok=True)
     config = router_config(
-        stable_url=stable.url,
-        canary_url=canary.url,
+        stable_url=stable.base_url,
+        canary_url=canary.base_url,
         limits=settings.limits,
         timeout=settings.request_timeout,
     )
@@ -173,7 +174,7 @@ def write_rollout(settings: DemoSettings, plan: RolloutPlan, *, router: Process)
     workdir = settings.output_dir / "rollouts"
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"{plan.name}.yaml"
-    document = model_rollout(plan=plan, router_url=router.url, limits=settings.limits)
+    document = model_rollout(plan=plan, router_url=router.base_url, limits=settings.limits)
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     from monitoring.operator.state import state_path_for
 
@@ -202,7 +203,7 @@ def run_rollout(
     """Run ``plan`` to its final phase under steady traffic; the operator is stopped after,
     the router is left to the caller."""
     path = write_rollout(settings, plan, router=router)
-    say(f"router {router.url} (log {router.log_path}), rollout {path}")
+    say(f"router {router.base_url} (log {router.log_path}), rollout {path}")
     say(f"checks every {settings.limits.interval}: {_limits_text(settings.limits)}")
     traffic = _traffic(settings, router, records).start()
     operator: Process | None = None
@@ -272,7 +273,7 @@ def _traffic(
     settings: DemoSettings, router: Process, records: list[dict[str, Any]]
 ) -> TrafficGenerator:
     return TrafficGenerator(
-        url=router.url,
+        url=router.base_url,
         records=records,
         rate=settings.traffic_rate,
         workers=settings.traffic_workers,
@@ -292,7 +293,7 @@ def _run_cli(settings: DemoSettings, *args: str) -> None:
             capture_output=True,
             text=True,
             timeout=settings.request_timeout * 2,
-            cwd=str(repo_root()),
+            cwd=str(REPO_ROOT),
             check=False,
         )
     except subprocess.TimeoutExpired:

@@ -100,19 +100,19 @@ def step_serve(
         ("drifted candidate", servers.drifted),
         ("LLM", servers.llm),
     ):
-        say(f"{role:<18} {process.url}  pid {process.pid}  log {process.log_path}")
+        say(f"{role:<18} {process.base_url}  pid {process.pid}  log {process.log_path}")
     say(f"all ready after {time.monotonic() - started:.1f}s")
     record = churn_records(n_rows=1, seed=TRAFFIC_SEED + 1)[0]
     timeout = settings.request_timeout
     tokens = settings.llm_tokens
     progress.showcase.append(
-        ("classic", show_prediction(servers.stable.url, record, timeout=timeout))
+        ("classic", show_prediction(servers.stable.base_url, record, timeout=timeout))
     )
     progress.showcase.append(
-        ("llm", show_chat(servers.llm.url, max_tokens=tokens, timeout=timeout))
+        ("llm", show_chat(servers.llm.base_url, max_tokens=tokens, timeout=timeout))
     )
     progress.showcase.append(
-        ("llm", show_stream(servers.llm.url, max_tokens=tokens, timeout=timeout))
+        ("llm", show_stream(servers.llm.base_url, max_tokens=tokens, timeout=timeout))
     )
     return servers
 
@@ -147,7 +147,9 @@ def start_prometheus(
 def model_targets(servers: Servers) -> list[ScrapeTarget]:
     """The model servers' ``/metrics``, labelled with the role of what they serve (pure)."""
     return [
-        ScrapeTarget(job=f"model-{role}", url=f"{process.url}/metrics", labels={"model_role": role})
+        ScrapeTarget(
+            job=f"model-{role}", url=f"{process.base_url}/metrics", labels={"model_role": role}
+        )
         for role, process in (
             ("stable", servers.stable),
             ("candidate", servers.candidate),
@@ -159,7 +161,7 @@ def model_targets(servers: Servers) -> list[ScrapeTarget]:
 
 def router_target(plan: RolloutPlan, router: Process) -> ScrapeTarget:
     return ScrapeTarget(
-        job=f"router-{plan.name}", url=f"{router.url}/metrics", labels={"rollout": plan.name}
+        job=f"router-{plan.name}", url=f"{router.base_url}/metrics", labels={"rollout": plan.name}
     )
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from canaria.demo.results import ModelSummary
 from canaria.demo.settings import DemoSettings
-from canaria.demo.stack import Process, Stack, free_port, venv_bin
+from canaria.demo.stack import Process, Stack
+from canaria.processes import VENV_BIN, free_port
 
 CLASSIC_SERVICE = "services.classic.service:ClassicService"
 LLM_SERVICE = "services.llm.service:LLMService"
@@ -31,7 +32,7 @@ class Servers:
 def serve_args(service: str, port: int) -> list[str]:
     """The ``bentoml serve`` command line for ``service`` on loopback (pure)."""
     return [
-        str(venv_bin() / "bentoml"),
+        str(VENV_BIN / "bentoml"),
         "serve",
         service,
         "--host",

@@ -1,30 +1,29 @@
 """The demo's processes: started on free loopback ports, waited for, stopped by PID.
 
-Every process runs in its own session (process group), so stopping it also stops the
-workers it forked (``bentoml serve`` forks several). ``Stack`` remembers what it started
-and stops all of it, newest first, however the demo ends: normally, on an error, on
-Ctrl-C or on SIGTERM (``stop_on_signals`` turns SIGTERM into ``KeyboardInterrupt``).
+``Stack`` remembers what it started and stops all of it, newest first, however the demo
+ends: normally, on an error, on Ctrl-C or on SIGTERM (``stop_on_signals`` turns SIGTERM
+into ``KeyboardInterrupt``). Starting, waiting and stopping by process group are
+``canaria.processes``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-import httpx
-
-LOG_TAIL_LINES = 25
-STOP_TIMEOUT = 10.0
+from canaria.processes import (
+    ExitedWhileStartingError,
+    NotReadyError,
+    RunningProcess,
+    spawn,
+    stop_process_group,
+    wait_http,
+)
 
 
 class ComponentError(RuntimeError):
@@ -36,48 +35,11 @@ class ComponentError(RuntimeError):
         self.component = component
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def repo_root() -> Path:
-    """The directory holding ``services/`` (servers are started from there)."""
-    return Path(__file__).resolve().parents[2]
-
-
-def venv_bin() -> Path:
-    return Path(sys.executable).parent
-
-
-@dataclass
-class Process:
-    """One started process and where its output goes."""
+@dataclass(kw_only=True)
+class Process(RunningProcess):
+    """One started process of the demo, named for the messages and the record."""
 
     name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-    port: int | None = None
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def running(self) -> bool:
-        return self.popen.poll() is None
-
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 class Stack:
@@ -106,21 +68,10 @@ class Stack:
         """Start ``args`` from the repository root, output to ``<log_dir>/<name>.log``."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        merged = {**os.environ, **(env or {})}
-        merged["PATH"] = f"{venv_bin()}{os.pathsep}{merged.get('PATH', '')}"
-        with log_path.open("wb") as log_file:
-            try:
-                popen = subprocess.Popen(
-                    list(args),
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=merged,
-                    cwd=str(repo_root()),
-                    start_new_session=True,
-                )
-            except OSError as error:
-                raise ComponentError(name, f"cannot start {args[0]}: {error}") from None
+        try:
+            popen = spawn(args, log_path=log_path, env=env)
+        except OSError as error:
+            raise ComponentError(name, f"cannot start {args[0]}: {error}") from None
         process = Process(name=name, popen=popen, log_path=log_path, port=port)
         self._processes.append(process)
         self.started.append(process)
@@ -129,27 +80,10 @@ class Stack:
     def wait_ready(self, process: Process, path: str, *, timeout: float) -> None:
         """Poll ``path`` until it answers 200; ``ComponentError`` if the process exits or
         the time runs out (never a hang)."""
-        deadline = time.monotonic() + timeout
-        last = "no answer yet"
-        with httpx.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if not process.running():
-                    raise ComponentError(
-                        process.name,
-                        f"exited with code {process.popen.returncode} while starting",
-                        process.log_tail(),
-                    )
-                try:
-                    response = client.get(f"{process.url}{path}")
-                    if response.status_code == 200:
-                        return
-                    last = f"{path} answered {response.status_code}"
-                except httpx.HTTPError as error:
-                    last = type(error).__name__
-                time.sleep(0.25)
-        raise ComponentError(
-            process.name, f"not ready after {timeout:.0f}s ({last})", process.log_tail()
-        )
+        try:
+            wait_http(process, path, timeout=timeout)
+        except (ExitedWhileStartingError, NotReadyError) as error:
+            raise ComponentError(process.name, str(error), process.log_tail()) from None
 
     def stop(self, process: Process) -> None:
         """SIGTERM the process group, SIGKILL it if it lingers; forget the process."""
@@ -183,22 +117,6 @@ class Stack:
             }
             for process in self.started
         ]
-
-
-def stop_process_group(popen: subprocess.Popen[bytes], *, timeout: float = STOP_TIMEOUT) -> None:
-    """Stop the process group led by ``popen`` (by its PID)."""
-    if popen.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(popen.pid, signal.SIGTERM)
-        try:
-            popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(popen.pid, signal.SIGKILL)
-            popen.wait(timeout=timeout)
-    # The leader is gone; make sure no worker it forked outlives it.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(popen.pid, signal.SIGKILL)
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

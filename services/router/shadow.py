@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from canaria.logs import get_logger, redact
+from canaria.logs import get_logger, redact, scrub
 from canaria.metrics_catalog import Variant
 
 from .answers import AnswerError
@@ -135,7 +135,7 @@ class ShadowMirror:
     ) -> None:
         record = redact(
             {
-                "request": scrubbed(_logged_body(request.body), plan.never_log),
+                "request": scrub(_logged_body(request.body), plan.never_log),
                 "primary": comparison.primary,
                 "shadow": comparison.shadow,
             },
@@ -164,20 +164,3 @@ def _logged_body(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError):
         return {"bytes": len(body)}
-
-
-def scrubbed(document: Any, never_log: frozenset[str]) -> Any:
-    """``document`` without the never-logged fields at any depth (pure).
-
-    ``canaria.logs.redact`` does not look inside a list held in a list (a batch of rows
-    such as ``{"instances": [[{"email": ...}]]}``), so the request is walked whole here.
-    """
-    if isinstance(document, Mapping):
-        return {
-            key: scrubbed(value, never_log)
-            for key, value in document.items()
-            if key not in never_log
-        }
-    if isinstance(document, list):
-        return [scrubbed(item, never_log) for item in document]
-    return document

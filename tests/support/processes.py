@@ -1,49 +1,30 @@
-"""Start real processes on free loopback ports, wait until they answer, stop them by PID."""
+"""Start real processes on free loopback ports, wait until they answer, stop them by PID.
+
+The mechanics live in ``canaria.processes`` (the demo uses them too); this module adds
+the tests' failure messages (the whole log) and the ``running`` context manager.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from canaria import processes
+from canaria.processes import VENV_BIN, RunningProcess, free_port
+
+__all__ = [
+    "REPO_ROOT",
+    "VENV_BIN",
+    "RunningProcess",
+    "free_port",
+    "running",
+    "start_process",
+    "stop_process",
+    "wait_http",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class RunningProcess:
-    """A child process started by a test, with where its output goes."""
-
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-    port: int | None = None
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 def start_process(
@@ -55,17 +36,7 @@ def start_process(
     cwd: Path | None = None,
 ) -> RunningProcess:
     """Start ``args`` in its own process group, output to ``log_path``."""
-    merged_env = {**os.environ, **(env or {})}
-    merged_env["PATH"] = f"{VENV_BIN}{os.pathsep}{merged_env.get('PATH', '')}"
-    log_file = log_path.open("wb")
-    popen = subprocess.Popen(
-        list(args),
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        env=merged_env,
-        cwd=str(cwd or REPO_ROOT),
-        start_new_session=True,
-    )
+    popen = processes.spawn(args, log_path=log_path, env=env, cwd=cwd or REPO_ROOT)
     return RunningProcess(popen=popen, log_path=log_path, port=port)
 
 
@@ -73,40 +44,18 @@ def wait_http(
     process: RunningProcess, path: str = "/", *, timeout: float = 60.0, ok_status: int = 200
 ) -> None:
     """Poll ``path`` until it answers ``ok_status``; fail with the process log otherwise."""
-    deadline = time.monotonic() + timeout
-    last_error = ""
-    while time.monotonic() < deadline:
-        if process.popen.poll() is not None:
-            raise RuntimeError(
-                f"process {process.pid} exited with {process.popen.returncode}:\n{process.log()}"
-            )
-        try:
-            response = httpx.get(f"{process.base_url}{path}", timeout=2.0)
-            if response.status_code == ok_status:
-                return
-            last_error = f"status {response.status_code}"
-        except httpx.HTTPError as error:
-            last_error = repr(error)
-        time.sleep(0.2)
-    stop_process(process)
-    raise TimeoutError(f"{path} not ready after {timeout}s ({last_error}):\n{process.log()}")
+    try:
+        processes.wait_http(process, path, timeout=timeout, ok_status=ok_status)
+    except processes.ExitedWhileStartingError as error:
+        raise RuntimeError(f"{error}:\n{process.log()}") from None
+    except processes.NotReadyError as error:
+        stop_process(process)
+        raise TimeoutError(f"{error}:\n{process.log()}") from None
 
 
 def stop_process(process: RunningProcess, *, timeout: float = 15.0) -> None:
     """SIGTERM the process group by PID, then SIGKILL if it does not exit in time."""
-    if process.popen.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.popen.wait(timeout=timeout)
-    else:
-        # The leader is gone; make sure no worker it forked outlives it.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+    processes.stop_process_group(process.popen, timeout=timeout)
 
 
 @contextlib.contextmanager
