@@ -40,7 +40,8 @@ test: install system-deps ## Lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
-demo: install ## Train the models, serve them and run the scripted demo
+demo: install ## Train the models, serve them, run two rollouts live, write an HTML report
+	@$(MAKE) --no-print-directory system-deps || echo "continuing without Prometheus (the demo says so)"
 	$(BIN)/python -m canaria.demo
 
 bench: install system-deps ## Run the benchmarks in bench/ and write JSON to bench/results/
