@@ -26,7 +26,7 @@ from typing import Any
 # Module level: FastAPI resolves the handlers' annotations in this module's namespace.
 from fastapi import FastAPI, Request, Response
 
-from bench.loadgen import LoadResult, run_wrk
+from bench.loadgen import LoadResult, churn_bodies, run_wrk
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "classic.json"
@@ -91,14 +91,6 @@ def plain_app() -> FastAPI:
         return response
 
     return app
-
-
-def _request_bodies(n: int) -> list[str]:
-    from training import churn_data
-
-    frame = churn_data.generate(n_rows=n, seed=123)
-    columns = [churn_data.ID_COLUMN, *churn_data.FEATURE_NAMES]
-    return [json.dumps(record) for record in frame[columns].to_dict("records")]
 
 
 @contextmanager
@@ -188,7 +180,7 @@ def main() -> int:
 
         tag = str(train_and_save(seed=7, n_rows=4000))
         env["CANARIA_CLASSIC_MODEL_TAG"] = tag
-        bodies = _request_bodies(N_BODIES)
+        bodies = churn_bodies(N_BODIES)
         load_before = os.getloadavg()[0]
         started = time.monotonic()
         rows = _measure(env=env, bodies=bodies, log_dir=Path(tmp))

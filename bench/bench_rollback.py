@@ -26,19 +26,22 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
 
+from monitoring.operator.local_rollout import local_rollout
+from tests.support import fake_model
+from tests.support.local_loop import local_operator, router_checks, steady_traffic, wait_until
+from tests.support.router import TOKEN_ENV, running_router
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "rollback.json"
 TOKEN = "bench-rollback-admin-token"
-ENV = {"CANARIA_ROUTER_ADMIN_TOKEN": TOKEN}
 INTERVAL_S = 0.5
 FAILURE_LIMIT = 2
 BOUND_S = INTERVAL_S * (FAILURE_LIMIT + 1)
@@ -52,37 +55,20 @@ FLAGGER_DEFAULT_INTERVAL_S = 60.0
 
 def rollout(router_url: str, canary_version: int, steps: list[int]) -> dict[str, Any]:
     window = f"{int(INTERVAL_S * 800)}ms"  # just under the interval: one analysis' samples
-    return {
-        "apiVersion": "canaria.dev/v1alpha1",
-        "kind": "ModelRollout",
-        "metadata": {"name": "bench", "namespace": "default"},
-        "spec": {
-            "target": {
-                "stable": {"bentoTag": "churn-classifier:v1"},
-                "canary": {"bentoTag": f"churn-classifier:v{canary_version}"},
-            },
-            "trafficProvider": {
-                "name": "router",
-                "router": {"adminUrl": router_url, "tokenEnv": "CANARIA_ROUTER_ADMIN_TOKEN"},
-            },
-            "metricsProvider": {"name": "scrape", "targets": {"router": [f"{router_url}/metrics"]}},
-            "analysis": {
-                "interval": f"{int(INTERVAL_S * 1000)}ms",
-                "stepWeights": steps,
-                "failureLimit": FAILURE_LIMIT,
-                "inconclusiveLimit": 2,
-                "checks": [
-                    {
-                        "name": "success-rate",
-                        "builtin": "requestSuccessRate",
-                        "min": 0.99,
-                        "window": window,
-                    },
-                    {"name": "latency-p99", "builtin": "latencyP99", "max": 1.0, "window": window},
-                ],
-            },
+    return local_rollout(
+        name="bench",
+        stable_tag="churn-classifier:v1",
+        canary_tag=f"churn-classifier:v{canary_version}",
+        router_url=router_url,
+        token_env=TOKEN_ENV,
+        analysis={
+            "interval": f"{int(INTERVAL_S * 1000)}ms",
+            "stepWeights": steps,
+            "failureLimit": FAILURE_LIMIT,
+            "inconclusiveLimit": 2,
+            "checks": router_checks(window=window, max_latency_p99=1.0),
         },
-    }
+    )
 
 
 def router_config(stable_url: str, canary_url: str) -> dict[str, Any]:
@@ -116,14 +102,10 @@ class Bench:
         return {}
 
     def canary(self, **settings: float) -> dict[str, Any]:
-        response = self.http.put(f"{self.canary_url}/control", json=settings)
-        response.raise_for_status()
-        return dict(response.json())
+        return fake_model.set_behaviour(self.canary_url, **settings)
 
     def first_bad_at(self) -> float:
-        response = self.http.get(f"{self.canary_url}/control")
-        response.raise_for_status()
-        return float(response.json()["first_bad_at"])
+        return float(fake_model.behaviour(self.canary_url)["first_bad_at"])
 
     def reset_router(self) -> None:
         """A promotion made the canary the router's stable; put the two back. The router
@@ -184,35 +166,10 @@ class Bench:
 def wait(
     what: str, condition: Callable[[], bool], *, timeout: float = 30.0, poll: float = 0.02
 ) -> float:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError, KeyError):
-            if condition():
-                return time.time()
-        time.sleep(poll)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
-@contextlib.contextmanager
-def traffic(url: str) -> Iterator[None]:
-    stop = threading.Event()
-
-    def send() -> None:
-        with httpx.Client(timeout=5) as client:
-            while not stop.is_set():
-                with contextlib.suppress(httpx.HTTPError):
-                    client.post(f"{url}/predict", json={"x": 1})
-                time.sleep(0.005)
-
-    threads = [threading.Thread(target=send, daemon=True) for _ in range(TRAFFIC_WORKERS)]
-    for thread in threads:
-        thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=10)
+    """``wait_until`` that takes an unanswered or half-written status as "not yet"."""
+    return wait_until(
+        what, condition, timeout=timeout, poll=poll, ignoring=(httpx.HTTPError, KeyError)
+    )
 
 
 def summarise(bad: list[dict[str, Any]], healthy: list[dict[str, Any]]) -> dict[str, Any]:
@@ -252,40 +209,26 @@ def summarise(bad: list[dict[str, Any]], healthy: list[dict[str, Any]]) -> dict[
 
 def run_loop(work: Path, rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The local loop in ``work``: every bad run, then every healthy run."""
-    from tests.support.processes import free_port, running
-
-    def model(name: str) -> Any:
-        port = free_port()
-        args = [sys.executable, "-m", "tests.support.fake_model", "--port", str(port)]
-        return running(
-            [*args, "--name", name], log_path=work / f"{name}.log", port=port, ready_path="/control"
+    with (
+        fake_model.serving("stable", workdir=work) as stable,
+        fake_model.serving("canary", workdir=work) as canary,
+        running_router(
+            router_config(stable.base_url, canary.base_url), workdir=work, token=TOKEN
+        ) as router,
+    ):
+        bench = Bench(work, router.base_url, stable.base_url, canary.base_url)
+        bench.rollout_path.write_text(
+            yaml.safe_dump(rollout(router.base_url, 1, HEALTHY_STEPS), sort_keys=False)
         )
-
-    with model("stable") as stable, model("canary") as canary:
-        router_port = free_port()
-        config_path = work / "router.yaml"
-        config_path.write_text(yaml.safe_dump(router_config(stable.base_url, canary.base_url)))
-        router_args = [sys.executable, "-m", "canaria.cli", "router", "--config", str(config_path)]
-        router_args += ["--port", str(router_port), "--log-level", "WARNING"]
-        with running(
-            router_args,
-            log_path=work / "router.log",
-            port=router_port,
-            ready_path="/readyz",
-            env=ENV,
-        ) as router:
-            bench = Bench(work, router.base_url, stable.base_url, canary.base_url)
-            bench.rollout_path.write_text(
-                yaml.safe_dump(rollout(router.base_url, 1, HEALTHY_STEPS), sort_keys=False)
-            )
-            operator_args = [sys.executable, "-m", "canaria.cli", "operator", "--local"]
-            operator_args += [str(bench.rollout_path), "--log-level", "WARNING"]
-            with (
-                traffic(router.base_url),
-                running(operator_args, log_path=work / "operator.log", ready_path=None, env=ENV),
-            ):
-                bad = [bench.bad_run(rng) for _ in range(RUNS)]
-                healthy = [bench.healthy_run() for _ in range(RUNS)]
+        operator_log = work / "operator.log"
+        with (
+            steady_traffic(router.base_url, {"x": 1}, workers=TRAFFIC_WORKERS, pause=0.005),
+            local_operator(
+                bench.rollout_path, log_path=operator_log, token=TOKEN, log_level="WARNING"
+            ),
+        ):
+            bad = [bench.bad_run(rng) for _ in range(RUNS)]
+            healthy = [bench.healthy_run() for _ in range(RUNS)]
     return bad, healthy
 
 

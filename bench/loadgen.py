@@ -43,6 +43,16 @@ class LoadResult:
         return asdict(self)
 
 
+def churn_bodies(n: int, *, seed: int = 123) -> list[str]:
+    """``n`` JSON bodies for ``POST /predict`` of the classic service: synthetic churn
+    records with their customer id, the same for every benchmark that loads it."""
+    from training import churn_data
+
+    frame = churn_data.generate(n_rows=n, seed=seed)
+    columns = [churn_data.ID_COLUMN, *churn_data.FEATURE_NAMES]
+    return [json.dumps(record) for record in frame[columns].to_dict("records")]
+
+
 def lua_script(*, bodies: Sequence[str], path: str, headers: dict[str, str]) -> str:
     """A wrk script that POSTs ``bodies`` to ``path`` in turn (pure)."""
     lines = [

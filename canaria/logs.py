@@ -72,6 +72,22 @@ def configure(*, level: str = "INFO", stream: Any = None) -> None:
     root.setLevel(level.upper())
 
 
+def configure_canaria_loggers(*, level: str = "INFO", stream: Any = None) -> None:
+    """JSON lines for the ``canaria`` loggers only, to ``stream`` (stderr by default).
+
+    For a process whose host prints its own text logs (``bentoml serve``): the handler sits
+    on the ``canaria`` logger, not the root, and the lines do not propagate. Calling it
+    again (each service worker does) adds no second handler.
+    """
+    logger = logging.getLogger("canaria")
+    if not any(isinstance(handler.formatter, JsonFormatter) for handler in logger.handlers):
+        handler = logging.StreamHandler(stream or sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
+
+
 def get_logger(name: str) -> logging.Logger:
     """A logger under the ``canaria`` hierarchy."""
     return logging.getLogger(f"canaria.{name}")

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from canaria.logs import JsonFormatter, redact, scrub
+from canaria.logs import JsonFormatter, configure_canaria_loggers, redact, scrub
 
 NEVER_LOG = ("customer_id", "email")
 
@@ -52,3 +52,19 @@ def test_json_formatter_writes_extra_fields_and_no_traceback() -> None:
     assert line["request_id"] == "r-1"
     assert line["exc_type"] == "ValueError"
     assert "secret value" not in stream.getvalue()
+
+
+def test_canaria_loggers_write_json_once_and_leave_the_root_alone() -> None:
+    stream = io.StringIO()
+    canaria = logging.getLogger("canaria")
+    saved = (list(canaria.handlers), canaria.level, canaria.propagate)
+    try:
+        canaria.handlers = []
+        configure_canaria_loggers(stream=stream)
+        configure_canaria_loggers(stream=stream)  # a second worker start adds nothing
+        logging.getLogger("canaria.test").info("served", extra={"status": 200})
+        assert len(canaria.handlers) == 1 and not canaria.propagate
+        (line,) = stream.getvalue().splitlines()
+        assert json.loads(line)["status"] == 200
+    finally:
+        canaria.handlers, canaria.level, canaria.propagate = saved

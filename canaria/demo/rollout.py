@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,9 @@ from canaria.demo.stack import ComponentError, Process, Stack
 from canaria.demo.traffic import TrafficGenerator
 from canaria.demo.watch import RolloutWatcher, decisions
 from canaria.processes import REPO_ROOT, free_port
+from monitoring.operator.local_rollout import local_rollout
 
 ROUTER_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
-API_VERSION = "canaria.dev/v1alpha1"
-KIND = "ModelRollout"
 # Phases after which the operator leaves a rollout alone.
 FINAL_PHASES = frozenset({"Succeeded", "Failed", "RolledBack"})
 
@@ -109,30 +109,21 @@ def model_rollout(
 ) -> dict[str, Any]:
     """The ModelRollout the local operator reads (pure)."""
     failure_limit = limits.failure_limit if plan.failure_limit is None else plan.failure_limit
-    return {
-        "apiVersion": API_VERSION,
-        "kind": KIND,
-        "metadata": {"name": plan.name, "namespace": namespace},
-        "spec": {
-            "target": {
-                "stable": {"bentoTag": plan.stable.tag},
-                "canary": {"bentoTag": plan.canary.tag},
-            },
-            "trafficProvider": {
-                "name": "router",
-                "router": {"adminUrl": router_url, "tokenEnv": ROUTER_TOKEN_ENV},
-            },
-            "metricsProvider": {"name": "scrape", "targets": {"router": [f"{router_url}/metrics"]}},
-            "strategy": {"type": "canary"},
-            "analysis": {
-                "interval": limits.interval,
-                "stepWeights": list(limits.step_weights),
-                "failureLimit": failure_limit,
-                "inconclusiveLimit": 2,
-                "checks": check_specs(limits),
-            },
+    return local_rollout(
+        name=plan.name,
+        namespace=namespace,
+        stable_tag=plan.stable.tag,
+        canary_tag=plan.canary.tag,
+        router_url=router_url,
+        token_env=ROUTER_TOKEN_ENV,
+        analysis={
+            "interval": limits.interval,
+            "stepWeights": list(limits.step_weights),
+            "failureLimit": failure_limit,
+            "inconclusiveLimit": 2,
+            "checks": check_specs(limits),
         },
-    }
+    )
 
 
 def canaria_args(*args: str) -> list[str]:
@@ -205,23 +196,17 @@ def run_rollout(
     path = write_rollout(settings, plan, router=router)
     say(f"router {router.base_url} (log {router.log_path}), rollout {path}")
     say(f"checks every {settings.limits.interval}: {_limits_text(settings.limits)}")
-    traffic = _traffic(settings, router, records).start()
-    operator: Process | None = None
-    try:
-        operator = start_operator(stack, name=plan.name, rollout_path=path, token=token)
-        watcher = RolloutWatcher(rollout_path=path, operator=operator)
-        status = watcher.wait_until(
+
+    def until_final(watcher: RolloutWatcher) -> dict[str, Any]:
+        return watcher.wait_until(
             lambda status: status.get("phase") in FINAL_PHASES,
             timeout=settings.rollout_timeout,
             waiting_for="the rollout to finish",
         )
-    finally:
-        stats = traffic.stop()
-        if operator is not None:
-            stack.stop(operator)
-    result = _result(plan, settings, watcher, status, stats)
-    _say_outcome(result)
-    return result
+
+    return _operate(
+        stack, settings, plan, path, router=router, token=token, records=records, drive=until_final
+    )
 
 
 def run_manual_rollback(
@@ -236,11 +221,8 @@ def run_manual_rollback(
     """Start ``plan``, and once the canary has traffic ask for a rollback with
     ``canaria rollout rollback --local``, as a person would; then show ``status``."""
     path = write_rollout(settings, plan, router=router)
-    traffic = _traffic(settings, router, records).start()
-    operator: Process | None = None
-    try:
-        operator = start_operator(stack, name=plan.name, rollout_path=path, token=token)
-        watcher = RolloutWatcher(rollout_path=path, operator=operator)
+
+    def roll_back(watcher: RolloutWatcher) -> dict[str, Any]:
         watcher.wait_until(
             lambda status: (
                 status.get("phase") == "Progressing" and int(status.get("canaryWeight", 0)) > 0
@@ -260,6 +242,32 @@ def run_manual_rollback(
             f"after the command (one interval is {settings.limits.interval})"
         )
         _run_cli(settings, "rollout", "status", "--local", str(path))
+        return status
+
+    return _operate(
+        stack, settings, plan, path, router=router, token=token, records=records, drive=roll_back
+    )
+
+
+def _operate(
+    stack: Stack,
+    settings: DemoSettings,
+    plan: RolloutPlan,
+    path: Path,
+    *,
+    router: Process,
+    token: str,
+    records: list[dict[str, Any]],
+    drive: Callable[[RolloutWatcher], dict[str, Any]],
+) -> RolloutResult:
+    """Traffic through ``router`` and an operator on ``path`` while ``drive`` runs the
+    rollout to the status it returns; both are stopped however that ends."""
+    traffic = _traffic(settings, router, records).start()
+    operator: Process | None = None
+    try:
+        operator = start_operator(stack, name=plan.name, rollout_path=path, token=token)
+        watcher = RolloutWatcher(rollout_path=path, operator=operator)
+        status = drive(watcher)
     finally:
         stats = traffic.stop()
         if operator is not None:

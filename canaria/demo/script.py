@@ -190,6 +190,15 @@ class RolloutContext:
             self.prometheus.set_targets([*model_targets(self.servers), router_target(plan, router)])
         return router
 
+    def run(
+        self, plan: RolloutPlan, *, router: Process, manual_rollback: bool = False
+    ) -> RolloutResult:
+        """``plan`` through ``router``: run to its end, or rolled back by hand."""
+        run = run_manual_rollback if manual_rollback else run_rollout
+        return run(
+            self.stack, self.settings, plan, router=router, token=self.token, records=self.records
+        )
+
 
 def step_healthy_rollout(
     context: RolloutContext, models: TrainedModels, progress: Progress
@@ -204,15 +213,7 @@ def step_healthy_rollout(
     )
     servers = context.servers
     router = context.router_for(plan, servers.stable, servers.candidate)
-    result = run_rollout(
-        context.stack,
-        context.settings,
-        plan,
-        router=router,
-        token=context.token,
-        records=context.records,
-    )
-    progress.rollouts.append(result)
+    progress.rollouts.append(context.run(plan, router=router))
     if context.prometheus is not None:
         context.prometheus.last_scrape()
     context.stack.stop(router)
@@ -233,16 +234,7 @@ def step_drifted_rollout(
     )
     servers = context.servers
     router = context.router_for(plan, servers.candidate, servers.drifted)
-    progress.rollouts.append(
-        run_rollout(
-            context.stack,
-            context.settings,
-            plan,
-            router=router,
-            token=context.token,
-            records=context.records,
-        )
-    )
+    progress.rollouts.append(context.run(plan, router=router))
     say("")
     say("Manual control: the same candidate again, rolled back by hand through the CLI")
     manual = RolloutPlan(
@@ -254,16 +246,7 @@ def step_drifted_rollout(
         # Let the person decide, not the failure limit.
         failure_limit=50,
     )
-    progress.rollouts.append(
-        run_manual_rollback(
-            context.stack,
-            context.settings,
-            manual,
-            router=router,
-            token=context.token,
-            records=context.records,
-        )
-    )
+    progress.rollouts.append(context.run(manual, router=router, manual_rollback=True))
     return router
 
 

@@ -31,6 +31,7 @@ from monitoring.analysis.moves import (
     pause,
     promote,
     resume,
+    roll_back,
     stable_name,
     wait,
 )
@@ -189,20 +190,7 @@ def _analyse(
             f"{reason}; failed ({failed}) > failureLimit ({limit}); "
             f"rolled back to {stable_name(status)}"
         )
-        return finish(
-            spec,
-            transition(
-                after,
-                kind=DecisionKind.ROLLBACK,
-                now=now,
-                message=message,
-                phase=Phase.FAILED,
-                canary_weight=0,
-                pause_reason=None,
-                next_analysis_time=None,
-            ),
-            record,
-        )
+        return roll_back(spec, after, now, message, phase=Phase.FAILED, record=record)
     if record.verdict is Verdict.FAIL or failed > status.failed_checks:
         reason += f"; failed ({failed}) <= failureLimit ({limit})"
     message = f"{reason}; holding at {_step_text(spec, status.current_step, status.canary_weight)}"

@@ -51,19 +51,7 @@ def apply_action(
         if not phase.active:
             return wait(spec, status, f"rollback ignored: phase {phase.value} has no candidate")
         message = f"manual rollback: traffic back to {stable_name(status)}"
-        return finish(
-            spec,
-            transition(
-                status,
-                kind=DecisionKind.ROLLBACK,
-                now=now,
-                message=message,
-                phase=Phase.ROLLED_BACK,
-                canary_weight=0,
-                pause_reason=None,
-                next_analysis_time=None,
-            ),
-        )
+        return roll_back(spec, status, now, message, phase=Phase.ROLLED_BACK)
     if action is Action.PROMOTE:
         if phase not in (Phase.PROGRESSING, Phase.PAUSED):
             return wait(spec, status, f"promote ignored: phase {phase.value}")
@@ -79,6 +67,33 @@ def apply_action(
     if status.pause_reason is PauseReason.MANUAL_GATE:
         return wait(spec, status, "resume ignored: at the manual gate; promote or roll back")
     return resume(spec, status, now, "resumed by a resume action")
+
+
+def roll_back(
+    spec: RolloutSpec,
+    status: RolloutStatus,
+    now: datetime,
+    message: str,
+    *,
+    phase: Phase,
+    record: AnalysisRecord | None = None,
+) -> Decision:
+    """All traffic back to the stable model and no more analyses: ``phase`` is Failed
+    (the analysis failed) or RolledBack (a person asked)."""
+    return finish(
+        spec,
+        transition(
+            status,
+            kind=DecisionKind.ROLLBACK,
+            now=now,
+            message=message,
+            phase=phase,
+            canary_weight=0,
+            pause_reason=None,
+            next_analysis_time=None,
+        ),
+        record,
+    )
 
 
 def pause(

@@ -17,68 +17,10 @@ Manual control by plain kubectl (the kubectl plugin does the same):
   engine at the next reconcile and then removes the annotation.
 """
 
+from monitoring.spec import model
 from monitoring.spec.fields import CHECK_NAME_PATTERN, DURATION_PATTERN, parse_duration
-from monitoring.spec.model import (
-    ACTION_ANNOTATION,
-    DEFAULT_CUSTOM_WINDOW_SECONDS,
-    DEFAULT_FAILURE_LIMIT,
-    DEFAULT_INCONCLUSIVE_LIMIT,
-    DEFAULT_INTERVAL,
-    DEFAULT_ITERATIONS,
-    DEFAULT_MAX_WEIGHT,
-    GROUP,
-    KIND,
-    PLURAL,
-    VERSION,
-    Action,
-    Analysis,
-    Check,
-    Comparison,
-    MatchRule,
-    MatchType,
-    MetricsProviderName,
-    MetricsProviderSpec,
-    ModelRef,
-    RolloutSpec,
-    SpecError,
-    Strategy,
-    StrategyType,
-    Target,
-    TrafficProviderName,
-    TrafficProviderSpec,
-)
+from monitoring.spec.model import *  # noqa: F403  (the types, constants and SpecError)
 from monitoring.spec.parse import parse_spec
 
-__all__ = [
-    "ACTION_ANNOTATION",
-    "CHECK_NAME_PATTERN",
-    "DEFAULT_CUSTOM_WINDOW_SECONDS",
-    "DEFAULT_FAILURE_LIMIT",
-    "DEFAULT_INCONCLUSIVE_LIMIT",
-    "DEFAULT_INTERVAL",
-    "DEFAULT_ITERATIONS",
-    "DEFAULT_MAX_WEIGHT",
-    "DURATION_PATTERN",
-    "GROUP",
-    "KIND",
-    "PLURAL",
-    "VERSION",
-    "Action",
-    "Analysis",
-    "Check",
-    "Comparison",
-    "MatchRule",
-    "MatchType",
-    "MetricsProviderName",
-    "MetricsProviderSpec",
-    "ModelRef",
-    "RolloutSpec",
-    "SpecError",
-    "Strategy",
-    "StrategyType",
-    "Target",
-    "TrafficProviderName",
-    "TrafficProviderSpec",
-    "parse_duration",
-    "parse_spec",
-]
+__all__ = ["CHECK_NAME_PATTERN", "DURATION_PATTERN", "parse_duration", "parse_spec"]
+__all__ += model.__all__

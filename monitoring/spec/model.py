@@ -9,6 +9,36 @@ from typing import Any
 
 from monitoring.checks import BuiltinCheck
 
+__all__ = [
+    "ACTION_ANNOTATION",
+    "DEFAULT_CUSTOM_WINDOW_SECONDS",
+    "DEFAULT_FAILURE_LIMIT",
+    "DEFAULT_INCONCLUSIVE_LIMIT",
+    "DEFAULT_INTERVAL",
+    "DEFAULT_ITERATIONS",
+    "DEFAULT_MAX_WEIGHT",
+    "GROUP",
+    "KIND",
+    "PLURAL",
+    "VERSION",
+    "Action",
+    "Analysis",
+    "Check",
+    "Comparison",
+    "MatchRule",
+    "MatchType",
+    "MetricsProviderName",
+    "MetricsProviderSpec",
+    "ModelRef",
+    "RolloutSpec",
+    "SpecError",
+    "Strategy",
+    "StrategyType",
+    "Target",
+    "TrafficProviderName",
+    "TrafficProviderSpec",
+]
+
 GROUP = "canaria.dev"
 VERSION = "v1alpha1"
 KIND = "ModelRollout"

@@ -14,16 +14,14 @@ metrics of ``metrics.py`` and writes one JSON log line per answer.
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import bentoml
 import yaml
 
-from canaria.logs import JsonFormatter, get_logger
+from canaria.logs import configure_canaria_loggers, get_logger
 from services.classic.http_specs import (
     BatchInput,
     BatchOutput,
@@ -62,17 +60,6 @@ MODEL_TAG = _model_tag()
 logger = get_logger("classic.service")
 
 
-def configure_json_logging() -> None:
-    """JSON lines on stderr for the ``canaria`` loggers, apart from BentoML's text logs."""
-    root = logging.getLogger("canaria")
-    if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    root.propagate = False
-
-
 @bentoml.service(
     resources={"cpu": str(CPUS_PER_WORKER), "memory": "1Gi"},
     workers=SERVING.workers,
@@ -93,7 +80,7 @@ class ClassicService:
         from services.classic.validation import RecordValidator
         from training.metadata import ModelMetadata
 
-        configure_json_logging()
+        configure_canaria_loggers()
         settings = ClassicSettings.from_env(os.environ)
         stored = self.model
         metadata = ModelMetadata.from_bentoml(stored.info.metadata)

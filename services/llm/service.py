@@ -16,16 +16,14 @@ a GPU. A BentoML tag is declared at class scope, so
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import bentoml
 import yaml
 
-from canaria.logs import JsonFormatter, get_logger
+from canaria.logs import configure_canaria_loggers, get_logger
 from services.llm.config import ENV_MODEL, LLMServiceConfig, bento_model_reference
 from services.llm.loader import SourceKind, resolve_source
 from services.llm.openai_app import OpenAIBackend, build_openai_app
@@ -53,18 +51,6 @@ MODEL_SOURCE = resolve_source(CONFIG.model)
 # One worker: the model is loaded once and generation threads share it. A GPU service
 # asks the scheduler for a GPU; a CPU one for the two cores it can use.
 RESOURCES: dict[str, Any] = {"gpu": 1, "memory": "16Gi"} if CONFIG.gpu else {"cpu": "2"}
-
-
-def configure_json_logging() -> None:
-    """JSON lines on stderr for the ``canaria`` loggers (the per-request lines), apart from
-    BentoML's text logs."""
-    root = logging.getLogger("canaria")
-    if not any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    root.propagate = False
 
 
 def _backend() -> OpenAIBackend:
@@ -96,7 +82,7 @@ class LLMService:
         from services.llm.loader import load_causal_lm, load_stored_model
         from services.llm.metrics import create_metrics
 
-        configure_json_logging()
+        configure_canaria_loggers()
         if CONFIG.torch_threads:
             import torch
 

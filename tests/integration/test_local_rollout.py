@@ -10,8 +10,7 @@ Timing assertions carry a slack for this shared 2-core machine; the benchmark
 from __future__ import annotations
 
 import contextlib
-import sys
-import threading
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,8 +21,11 @@ import httpx
 import pytest
 import yaml
 
+from monitoring.operator.local_rollout import local_rollout
 from tests.services.classic.cases import record
+from tests.support import fake_model
 from tests.support.fake_model import behaviour, set_behaviour
+from tests.support.local_loop import local_operator, router_checks, steady_traffic, wait_until
 from tests.support.processes import (
     RunningProcess,
     free_port,
@@ -32,11 +34,11 @@ from tests.support.processes import (
     stop_process,
     wait_http,
 )
+from tests.support.router import TOKEN_ENV, running_router
 
 pytestmark = pytest.mark.slow
 
 TOKEN = "integration-admin-token"
-ENV = {"CANARIA_ROUTER_ADMIN_TOKEN": TOKEN}
 INTERVAL = 1.0
 SLACK = 1.0  # seconds of scheduling noise allowed on a busy 2-core machine
 
@@ -67,8 +69,6 @@ class Loop:
         if not path.exists():
             return {}
         with contextlib.suppress(ValueError):
-            import json
-
             return dict(json.loads(path.read_text()))
         return {}
 
@@ -76,94 +76,36 @@ class Loop:
         return dict(self.state().get("status") or {})
 
     def wait_for(self, what: str, condition: Any, timeout: float = 30.0) -> float:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return time.time()
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}; status: {self.status()}")
+        return wait_until(
+            what, condition, timeout=timeout, detail=lambda: f"status: {self.status()}"
+        )
 
 
 def write_rollout(path: Path, router_url: str, **analysis: Any) -> Path:
-    doc = {
-        "apiVersion": "canaria.dev/v1alpha1",
-        "kind": "ModelRollout",
-        "metadata": {"name": "churn-local", "namespace": "default"},
-        "spec": {
-            "target": {
-                "stable": {"bentoTag": "churn-classifier:v1"},
-                "canary": {"bentoTag": "churn-classifier:v2"},
-            },
-            "trafficProvider": {
-                "name": "router",
-                "router": {"adminUrl": router_url, "tokenEnv": "CANARIA_ROUTER_ADMIN_TOKEN"},
-            },
-            "metricsProvider": {"name": "scrape", "targets": {"router": [f"{router_url}/metrics"]}},
-            "analysis": {
-                "interval": f"{INTERVAL:g}s",
-                "failureLimit": 1,
-                "inconclusiveLimit": 3,
-                "checks": [
-                    {
-                        "name": "success-rate",
-                        "builtin": "requestSuccessRate",
-                        "min": 0.99,
-                        "window": "800ms",
-                    },
-                    {
-                        "name": "latency-p99",
-                        "builtin": "latencyP99",
-                        "max": 0.4,
-                        "window": "800ms",
-                    },
-                ],
-                **analysis,
-            },
+    doc = local_rollout(
+        name="churn-local",
+        stable_tag="churn-classifier:v1",
+        canary_tag="churn-classifier:v2",
+        router_url=router_url,
+        token_env=TOKEN_ENV,
+        analysis={
+            "interval": f"{INTERVAL:g}s",
+            "failureLimit": 1,
+            "inconclusiveLimit": 3,
+            "checks": router_checks(window="800ms", max_latency_p99=0.4),
+            **analysis,
         },
-    }
+    )
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
-
-
-def start_model(name: str, tmp: Path) -> Any:
-    port = free_port()
-    return running(
-        [sys.executable, "-m", "tests.support.fake_model", "--port", str(port), "--name", name],
-        log_path=tmp / f"{name}.log",
-        port=port,
-        ready_path="/control",
-    )
-
-
-@contextlib.contextmanager
-def traffic(url: str, body: dict[str, Any], *, workers: int = 3) -> Iterator[None]:
-    """Steady requests through the router, so every analysis window has samples."""
-    stop = threading.Event()
-
-    def send() -> None:
-        with httpx.Client(timeout=5) as client:
-            while not stop.is_set():
-                with contextlib.suppress(httpx.HTTPError):
-                    client.post(f"{url}/predict", json=body)
-                time.sleep(0.01)
-
-    threads = [threading.Thread(target=send, daemon=True) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=10)
 
 
 @contextlib.contextmanager
 def fake_loop(tmp: Path, **analysis: Any) -> Iterator[Loop]:
     """The loop with two fake model servers."""
     with (
-        start_model("stable", tmp) as stable,
-        start_model("canary", tmp) as canary,
+        fake_model.serving("stable", workdir=tmp) as stable,
+        fake_model.serving("canary", workdir=tmp) as canary,
         local_loop(tmp, stable, canary, body={"x": 1}, **analysis) as loop,
     ):
         yield loop
@@ -179,42 +121,21 @@ def local_loop(
     **analysis: Any,
 ) -> Iterator[Loop]:
     """The router in front of ``stable`` and ``canary``, traffic, and the rollout file."""
-    router_port = free_port()
-    config = tmp / "router.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "upstreams": {
-                    "stable": {"url": stable.base_url},
-                    "canary": {"url": canary.base_url},
-                },
-                "canary_weight": 0,
-            }
-        )
-    )
-    router_args = ["canaria", "router", "--config", str(config), "--port", str(router_port)]
-    with running(
-        router_args,
-        log_path=tmp / "router.log",
-        port=router_port,
-        ready_path="/healthz",
-        env=ENV,
-    ) as router:
+    config = {
+        "upstreams": {"stable": {"url": stable.base_url}, "canary": {"url": canary.base_url}},
+        "canary_weight": 0,
+    }
+    with running_router(config, workdir=tmp, token=TOKEN) as router:
         path = write_rollout(tmp / "churn.yaml", router.base_url, **analysis)
         loop = Loop(router=router, stable=stable, canary=canary, rollout_path=path, tmp=tmp)
-        with traffic(router.base_url, body):
+        with steady_traffic(router.base_url, body, workers=3, pause=0.01):
             yield loop
 
 
-@contextlib.contextmanager
-def operator(loop: Loop, name: str = "operator") -> Iterator[RunningProcess]:
-    with running(
-        ["canaria", "operator", "--local", str(loop.rollout_path)],
-        log_path=loop.tmp / f"{name}.log",
-        ready_path=None,
-        env=ENV,
-    ) as process:
-        yield process
+def operator(
+    loop: Loop, name: str = "operator"
+) -> contextlib.AbstractContextManager[RunningProcess]:
+    return local_operator(loop.rollout_path, log_path=loop.tmp / f"{name}.log", token=TOKEN)
 
 
 def decisions(loop: Loop) -> list[tuple[str, int]]:

@@ -15,9 +15,15 @@ import argparse
 import asyncio
 import json
 import random
+import sys
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.support.processes import RunningProcess
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -100,6 +106,19 @@ def behaviour(url: str) -> dict[str, Any]:
     response = httpx.get(f"{url}/control", timeout=5)
     response.raise_for_status()
     return dict(response.json())
+
+
+@contextmanager
+def serving(name: str, *, workdir: Path) -> Iterator[RunningProcess]:
+    """A fake model called ``name`` on a free port, log in ``workdir``; stopped by PID."""
+    from tests.support.processes import free_port, running
+
+    port = free_port()
+    args = [sys.executable, "-m", "tests.support.fake_model", "--port", str(port), "--name", name]
+    with running(
+        args, log_path=workdir / f"{name}.log", port=port, ready_path="/control"
+    ) as process:
+        yield process
 
 
 def main() -> None:

@@ -66,10 +66,11 @@ def running(
     port: int | None = None,
     ready_path: str | None = "/",
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
     timeout: float = 60.0,
 ) -> Iterator[RunningProcess]:
     """Context manager: start, wait for ``ready_path`` (if given), always stop by PID."""
-    process = start_process(args, log_path=log_path, port=port, env=env)
+    process = start_process(args, log_path=log_path, port=port, env=env, cwd=cwd)
     try:
         if ready_path is not None and port is not None:
             wait_http(process, ready_path, timeout=timeout)

@@ -32,12 +32,10 @@ from monitoring.providers.traffic.httproute import (
     read_routes,
 )
 from monitoring.providers.traffic.kube import (
-    CONFLICT,
-    CONFLICT_RETRIES,
     MERGE_PATCH,
-    KubeApiError,
+    LazyApiClient,
     call,
-    load_api_client,
+    retry_on_conflict,
 )
 from monitoring.providers.traffic.matching import validate_routes
 
@@ -56,20 +54,14 @@ class GatewayApiRouter:
         kubeconfig: str | None = None,
         context: str | None = None,
     ) -> None:
-        self._api_client = api_client
-        self._kubeconfig = kubeconfig
-        self._context = context
+        self._api_client = LazyApiClient(api_client, kubeconfig=kubeconfig, context=context)
         self._custom: CustomObjectsApi | None = None
 
     def _api(self) -> CustomObjectsApi:
         if self._custom is None:
             from kubernetes.client import CustomObjectsApi
 
-            if self._api_client is None:
-                self._api_client = load_api_client(
-                    kubeconfig=self._kubeconfig, context=self._context
-                )
-            self._custom = CustomObjectsApi(self._api_client)
+            self._custom = CustomObjectsApi(self._api_client())
         return self._custom
 
     def get_routes(self, target: RouteTarget) -> Routes:
@@ -84,27 +76,25 @@ class GatewayApiRouter:
             raise TrafficRouterError(str(error)) from None
         settings = snake_case_keys(target.settings)
         namespace, name = _location(target, settings)
-        for attempt in range(CONFLICT_RETRIES):
+
+        def patch_route() -> None:
             route = self._read(target, settings)
             patch = build_patch(route, Backends.from_settings(settings, route), routes)
-            try:
-                call(
-                    f"patching HTTPRoute {namespace}/{name}",
-                    partial(
-                        self._api().patch_namespaced_custom_object,
-                        GROUP,
-                        VERSION,
-                        namespace,
-                        PLURAL,
-                        name,
-                        patch,
-                        _content_type=MERGE_PATCH,
-                    ),
-                )
-                return
-            except KubeApiError as error:
-                if error.status != CONFLICT or attempt == CONFLICT_RETRIES - 1:
-                    raise
+            call(
+                f"patching HTTPRoute {namespace}/{name}",
+                partial(
+                    self._api().patch_namespaced_custom_object,
+                    GROUP,
+                    VERSION,
+                    namespace,
+                    PLURAL,
+                    name,
+                    patch,
+                    _content_type=MERGE_PATCH,
+                ),
+            )
+
+        retry_on_conflict(patch_route)
 
     def _read(self, target: RouteTarget, settings: Mapping[str, Any]) -> dict[str, Any]:
         namespace, name = _location(target, settings)

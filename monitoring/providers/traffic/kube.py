@@ -45,6 +45,39 @@ def load_api_client(*, kubeconfig: str | None = None, context: str | None = None
     return client.ApiClient(configuration)
 
 
+class LazyApiClient:
+    """The ``ApiClient`` given, or one loaded on first use (``load_api_client``), so a
+    router that never talks to Kubernetes never looks for credentials."""
+
+    def __init__(
+        self,
+        api_client: ApiClient | None = None,
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+    ) -> None:
+        self._api_client = api_client
+        self._kubeconfig = kubeconfig
+        self._context = context
+
+    def __call__(self) -> ApiClient:
+        if self._api_client is None:
+            self._api_client = load_api_client(kubeconfig=self._kubeconfig, context=self._context)
+        return self._api_client
+
+
+def retry_on_conflict(patch_once: Callable[[], object]) -> None:
+    """Run ``patch_once`` (read the object, build a patch carrying the resourceVersion read,
+    send it) again while the API server answers 409, ``CONFLICT_RETRIES`` times at most."""
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            patch_once()
+            return
+        except KubeApiError as error:
+            if error.status != CONFLICT or attempt == CONFLICT_RETRIES - 1:
+                raise
+
+
 def call(action: str, request: Callable[[], ResultT]) -> ResultT:
     """Run one API request; failures become a ``KubeApiError`` saying what failed."""
     import urllib3

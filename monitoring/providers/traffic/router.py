@@ -38,12 +38,11 @@ from monitoring.providers.base import (
     traffic_routers,
 )
 from monitoring.providers.traffic.kube import (
-    CONFLICT,
-    CONFLICT_RETRIES,
     MERGE_PATCH,
     KubeApiError,
+    LazyApiClient,
     call,
-    load_api_client,
+    retry_on_conflict,
 )
 from monitoring.providers.traffic.matching import validate_routes
 
@@ -175,9 +174,7 @@ class CanariaRouter:
         }
         self._defaults = {key: value for key, value in given.items() if value is not None}
         self._http = httpx.Client(timeout=timeout)
-        self._api_client = api_client
-        self._kubeconfig = kubeconfig
-        self._context = context
+        self._api_client = LazyApiClient(api_client, kubeconfig=kubeconfig, context=context)
 
     def get_routes(self, target: RouteTarget) -> Routes:
         settings = self._settings(target)
@@ -261,9 +258,7 @@ class CanariaRouter:
     def _core(self) -> CoreV1Api:
         from kubernetes.client import CoreV1Api
 
-        if self._api_client is None:
-            self._api_client = load_api_client(kubeconfig=self._kubeconfig, context=self._context)
-        return CoreV1Api(self._api_client)
+        return CoreV1Api(self._api_client())
 
     def _secret_value(self, namespace: str, name: str, key: str) -> str:
         secret = granted_call(
@@ -299,21 +294,19 @@ class CanariaRouter:
         self, target: RouteTarget, settings: Mapping[str, Any], rewrite: Callable[[str], str]
     ) -> None:
         namespace, name, key = self._config_map_location(target, settings)
-        for attempt in range(CONFLICT_RETRIES):
+
+        def patch_config_map() -> None:
             patch = config_map_patch(self._read_config_map(namespace, name), key, rewrite)
-            try:
-                granted_call(
-                    f"patching ConfigMap {namespace}/{name}",
-                    partial(
-                        self._core().patch_namespaced_config_map,
-                        name,
-                        namespace,
-                        patch,
-                        _content_type=MERGE_PATCH,
-                    ),
-                    grant=_config_map_grant(namespace),
-                )
-                return
-            except KubeApiError as error:
-                if error.status != CONFLICT or attempt == CONFLICT_RETRIES - 1:
-                    raise
+            granted_call(
+                f"patching ConfigMap {namespace}/{name}",
+                partial(
+                    self._core().patch_namespaced_config_map,
+                    name,
+                    namespace,
+                    patch,
+                    _content_type=MERGE_PATCH,
+                ),
+                grant=_config_map_grant(namespace),
+            )
+
+        retry_on_conflict(patch_config_map)

@@ -1,14 +1,16 @@
-"""Building bentos with ``canaria build`` once per session and model, for the tests."""
+"""Building bentos with ``canaria build`` once per session and model, and serving them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.support.processes import REPO_ROOT
+from tests.support.processes import REPO_ROOT, RunningProcess, free_port, running
 
 _BUILT: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
 
@@ -47,3 +49,25 @@ def build_all(*, classic_model_tag: str, llm_model_tag: str) -> dict[str, str]:
         "CANARIA_LLM_GPU": "",
     }
     return canaria_build("all", env=env)
+
+
+@contextlib.contextmanager
+def serving_bento(
+    bento_tag: str, *, workdir: Path, env: dict[str, str], timeout: float
+) -> Iterator[RunningProcess]:
+    """``bentoml serve BENTO_TAG`` on a free loopback port until ``/readyz`` answers.
+
+    It runs in ``workdir``, outside the checkout, so only the bento's own source can be
+    imported; stopped by PID on exit.
+    """
+    port = free_port()
+    with running(
+        ["bentoml", "serve", bento_tag, "--host", "127.0.0.1", "--port", str(port)],
+        log_path=workdir / "serve.log",
+        port=port,
+        ready_path="/readyz",
+        env=env,
+        cwd=workdir,
+        timeout=timeout,
+    ) as process:
+        yield process

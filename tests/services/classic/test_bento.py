@@ -10,15 +10,9 @@ import bentoml
 import httpx
 import pytest
 
-from tests.services.classic.bentos import canaria_build
+from tests.services.classic.bentos import canaria_build, serving_bento
 from tests.services.classic.cases import record
-from tests.support.processes import (
-    RunningProcess,
-    free_port,
-    start_process,
-    stop_process,
-    wait_http,
-)
+from tests.support.processes import RunningProcess
 
 
 @pytest.fixture(scope="module")
@@ -40,21 +34,13 @@ def newer_model() -> Iterator[str]:
 def bento_server(
     bento_tag: str, newer_model: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningProcess]:
-    # Started outside the checkout, so only the bento's own source can be imported.
-    workdir = tmp_path_factory.mktemp("bento-serve")
-    port = free_port()
-    process = start_process(
-        ["bentoml", "serve", bento_tag, "--port", str(port)],
-        log_path=workdir / "serve.log",
-        port=port,
+    with serving_bento(
+        bento_tag,
+        workdir=tmp_path_factory.mktemp("bento-serve"),
         env={"CANARIA_CLASSIC_MODEL_TAG": ""},
-        cwd=workdir,
-    )
-    try:
-        wait_http(process, "/readyz", timeout=120)
+        timeout=120,
+    ) as process:
         yield process
-    finally:
-        stop_process(process)
 
 
 def test_the_bento_serves_the_model_it_was_built_with(

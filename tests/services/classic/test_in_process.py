@@ -6,7 +6,6 @@ The sample sink points under a regular file here, so every write fails: answers 
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,19 +29,13 @@ def service(classic_model_tag: str, tmp_path_factory: pytest.TempPathFactory) ->
         "CANARIA_MAX_BATCH": str(MAX_BATCH),
         "CANARIA_SAMPLE_LOG": str(blocker / "samples.jsonl"),
     }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
         module = importlib.import_module("services.classic.service")
         if classic_model_tag != module.MODEL_TAG:  # imported earlier with another model
             module = importlib.reload(module)
         yield module.ClassicService
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.classic.scoring import ChurnScorer
 from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, check_refusal, record
+from tests.support.metrics import MetricSamples, metric_samples, metric_value
 from tests.support.processes import RunningProcess, free_port, running
 from training.classic import load
 
@@ -53,21 +53,8 @@ def _post(server: RunningProcess, route: str, content: bytes, **headers: str) ->
     )
 
 
-def _metrics(server: RunningProcess) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    text = httpx.get(f"{server.base_url}/metrics", timeout=30).text
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def _value(
-    metrics: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
-) -> float:
-    """Sum of the samples of ``name`` whose labels include ``labels``."""
-    wanted = set(labels.items())
-    return sum(v for (n, ls), v in metrics.items() if n == name and wanted <= set(ls))
+def _metrics(server: RunningProcess) -> MetricSamples:
+    return metric_samples(httpx.get(f"{server.base_url}/metrics", timeout=30).text)
 
 
 def test_predict_answers_with_the_documented_shape(
@@ -122,8 +109,10 @@ def test_concurrent_requests_are_batched_without_mixing_answers(
         assert payload["probability"] == pytest.approx(expected[index].probability)
     # BentoML's adaptive batching histogram saw at least one model call with several records.
     metrics = _metrics(server)
-    calls = _value(metrics, "bentoml_service_adaptive_batch_size_count", method_name="predict")
-    single = _value(
+    calls = metric_value(
+        metrics, "bentoml_service_adaptive_batch_size_count", method_name="predict"
+    )
+    single = metric_value(
         metrics, "bentoml_service_adaptive_batch_size_bucket", method_name="predict", le="1.0"
     )
     assert calls > single > 0
@@ -139,13 +128,13 @@ def test_metrics_move(server: RunningProcess, classic_model_tag: str) -> None:
     after = _metrics(server)
 
     def delta(name: str, **labels: str) -> float:
-        return _value(after, name, **labels) - _value(before, name, **labels)
+        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
 
     assert delta("canaria_predictions_total", **model, predicted_class=ok["predicted_class"]) == 1
     assert delta("canaria_prediction_confidence_count", **model) == 1
     assert delta("canaria_invalid_requests_total", service="classic", reason="category") == 1
     assert delta("canaria_invalid_requests_total", service="classic", reason="batch_size") == 1
-    assert _value(after, "canaria_model_info", **model, kind="classic") == 1
+    assert metric_value(after, "canaria_model_info", **model, kind="classic") == 1
 
 
 def test_samples_and_logs_never_hold_never_log_fields(

@@ -14,14 +14,8 @@ import bentoml
 import httpx
 import pytest
 
-from tests.services.classic.bentos import build_all
-from tests.support.processes import (
-    RunningProcess,
-    free_port,
-    start_process,
-    stop_process,
-    wait_http,
-)
+from tests.services.classic.bentos import build_all, serving_bento
+from tests.support.processes import RunningProcess
 from training.metadata import LLM_MODEL_NAME
 
 
@@ -50,22 +44,14 @@ def newer_model(bento_tag: str, llm_model_tag: str) -> Iterator[str]:
 def bento_server(
     bento_tag: str, newer_model: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningProcess]:
-    # Started outside the checkout, so only the bento's own source can be imported.
-    workdir = tmp_path_factory.mktemp("llm-bento-serve")
-    port = free_port()
-    process = start_process(
-        ["bentoml", "serve", bento_tag, "--host", "127.0.0.1", "--port", str(port)],
-        log_path=workdir / "serve.log",
-        port=port,
+    with serving_bento(
+        bento_tag,
+        workdir=tmp_path_factory.mktemp("llm-bento-serve"),
         # As in the image (ENV CANARIA_LLM_GPU=1), minus the GPU this machine lacks.
         env={"CANARIA_LLM_MODEL": "", "CANARIA_LLM_DEVICE": "cpu", "CANARIA_LLM_GPU": ""},
-        cwd=workdir,
-    )
-    try:
-        wait_http(process, "/readyz", timeout=180)
+        timeout=180,
+    ) as process:
         yield process
-    finally:
-        stop_process(process)
 
 
 def test_the_bento_serves_the_model_it_was_built_with(

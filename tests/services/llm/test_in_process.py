@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,22 +52,16 @@ def service(llm_model_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     cache = hub_cache_with(
         Path(bentoml.models.get(llm_model_tag).path), tmp_path_factory.mktemp("hub"), HUB_ID
     )
-    env = {"CANARIA_LLM_MODEL": HUB_ID, "CANARIA_LLM_DEVICE": "cpu"}
-    saved = {name: os.environ.get(name) for name in env}
     threads = torch.get_num_threads()
     with pytest.MonkeyPatch.context() as patch:
         # huggingface_hub reads both at import; transformers looks them up on each load.
         patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
         patch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
-        os.environ.update(env)
+        patch.setenv("CANARIA_LLM_MODEL", HUB_ID)
+        patch.setenv("CANARIA_LLM_DEVICE", "cpu")
         try:
             yield importlib.reload(importlib.import_module("services.llm.service"))
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
             torch.set_num_threads(threads)
 
 

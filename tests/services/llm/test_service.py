@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from canaria.metrics_catalog import (
     LLM_COMPLETION_TOKENS_TOTAL,
@@ -24,6 +23,7 @@ from canaria.metrics_catalog import (
     LLM_TIME_TO_FIRST_TOKEN,
     LLM_TOKENS_PER_SECOND,
 )
+from tests.support.metrics import MetricSamples, metric_samples, metric_value
 from tests.support.processes import RunningProcess, free_port, running
 
 TIMEOUT = httpx.Timeout(60.0)
@@ -70,23 +70,8 @@ def sse_payloads(client: httpx.Client, path: str, body: dict[str, Any]) -> list[
     return payloads
 
 
-def metric_samples(client: httpx.Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    text = client.get("/metrics").text
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def metric_value(
-    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
-) -> float:
-    return sum(
-        value
-        for (sample_name, sample_labels), value in samples.items()
-        if sample_name == name and set(labels.items()) <= sample_labels
-    )
+def scrape(client: httpx.Client) -> MetricSamples:
+    return metric_samples(client.get("/metrics").text)
 
 
 def test_completion_has_openai_shape(client: httpx.Client, llm_model_tag: str) -> None:
@@ -224,14 +209,14 @@ def test_models_lists_the_served_model(client: httpx.Client, llm_model_tag: str)
 def test_metrics_move_after_serving(client: httpx.Client, llm_model_tag: str) -> None:
     name, version = llm_model_tag.split(":")
     labels = {"model": name, "version": version}
-    before = metric_samples(client)
+    before = scrape(client)
 
     usage = client.post(COMPLETIONS, json={"prompt": "Customer: Hi", "max_tokens": 6}).json()[
         "usage"
     ]
     sse_payloads(client, CHAT, {"messages": QUESTION, "max_tokens": 4})
     client.post(COMPLETIONS, json={"prompt": "hi", "max_tokens": 0})
-    after = metric_samples(client)
+    after = scrape(client)
 
     def moved(name: str, **extra: str) -> float:
         return metric_value(after, name, **labels, **extra) - metric_value(
@@ -259,7 +244,7 @@ def test_ignore_eos_generates_exactly_max_tokens(client: httpx.Client) -> None:
 def test_an_abandoned_stream_stops_generating(client: httpx.Client, llm_model_tag: str) -> None:
     name, version = llm_model_tag.split(":")
     labels = {"model": name, "version": version}
-    before = metric_samples(client)
+    before = scrape(client)
     body = {"prompt": "Customer: Hi", "max_tokens": 250, "ignore_eos": True, "stream": True}
 
     with client.stream("POST", COMPLETIONS, json=body) as response:
@@ -267,7 +252,7 @@ def test_an_abandoned_stream_stops_generating(client: httpx.Client, llm_model_ta
     # The server notices the closed connection, counts it and stops the worker thread.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        after = metric_samples(client)
+        after = scrape(client)
         abandoned = metric_value(after, LLM_REQUESTS_TOTAL, **labels, status="499")
         if abandoned > metric_value(before, LLM_REQUESTS_TOTAL, **labels, status="499"):
             break
