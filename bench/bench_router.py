@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from bench.loadgen import LoadResult, lua_script, parse_wrk_output
+from bench.loadgen import LoadResult, churn_bodies, lua_script, parse_wrk_output
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "router.json"
@@ -198,14 +198,6 @@ def _classic_env(home: Path) -> dict[str, str]:
     }
 
 
-def _classic_bodies(n: int) -> list[str]:
-    from training import churn_data
-
-    frame = churn_data.generate(n_rows=n, seed=123)
-    columns = [churn_data.ID_COLUMN, *churn_data.FEATURE_NAMES]
-    return [json.dumps(record) for record in frame[columns].to_dict("records")]
-
-
 # --- the benchmark ----------------------------------------------------------------------
 
 
@@ -350,7 +342,7 @@ def main() -> int:
         }
         print("classic service", flush=True)
         upstreams["classic"] = _compare(
-            classic, routers["router-classic"], _classic_bodies(64), PACED["classic"]
+            classic, routers["router-classic"], churn_bodies(64), PACED["classic"]
         )
         print(f"shadow ({SHADOW_DELAY_S * 1000:.0f} ms)", flush=True)
         shadow = _shadow_runs(routers["router-trivial"], routers["router-shadow"], trivial_bodies)

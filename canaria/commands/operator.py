@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_METRICS_PORT = 9108
+# Every interface by default: in a pod, Prometheus scrapes the pod's IP, not its loopback.
+DEFAULT_METRICS_HOST = "0.0.0.0"
 
 
 def register(subparsers: Any) -> None:
@@ -49,6 +51,12 @@ def register(subparsers: Any) -> None:
         help=f"serve the operator's Prometheus metrics on this port (e.g. {DEFAULT_METRICS_PORT})",
     )
     parser.add_argument(
+        "--metrics-host",
+        default=DEFAULT_METRICS_HOST,
+        help="address the --metrics-port server binds (default 0.0.0.0, every interface, "
+        "for Prometheus to scrape the pod's IP; e.g. 127.0.0.1 for local mode on a laptop)",
+    )
+    parser.add_argument(
         "--liveness", help="kopf liveness endpoint, e.g. http://0.0.0.0:8080/healthz"
     )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
@@ -77,7 +85,12 @@ def _run_operator(args: argparse.Namespace) -> int:
     configure(level=args.log_level)
     metrics = OperatorMetrics()
     if args.metrics_port is not None:
-        metrics.serve(port=args.metrics_port)
+        try:
+            metrics.serve(port=args.metrics_port, address=args.metrics_host)
+        except OSError as error:  # address in use, or a host that does not resolve
+            where = f"{args.metrics_host}:{args.metrics_port}"
+            print(f"error: cannot serve metrics on {where}: {error}")
+            return 2
     if args.local:
         return _run_local(args.local, metrics)
     return _run_kopf(args, metrics)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
-from canaria.metrics_catalog import ROUTER_REQUESTS_TOTAL
+from canaria.metrics_catalog import ROLLOUT_PHASE, ROUTER_REQUESTS_TOTAL
 from monitoring import kubectl_plugin
 from monitoring.operator.events import RolloutRef
 from monitoring.operator.local import (
@@ -28,6 +30,8 @@ from monitoring.providers.base import MetricsProvider, snake_case_keys
 from monitoring.providers.metrics.scrape import ScrapeProvider
 from monitoring.providers.metrics.static import StaticProvider
 from tests.monitoring.operator.conftest import HEALTHY, START, FakeClock
+from tests.support.metrics import metric_samples, metric_value
+from tests.support.processes import free_port, running
 
 REF = RolloutRef(namespace="default", name="churn-local")
 
@@ -237,3 +241,28 @@ def test_scrape_windows_start_with_the_analysis_and_a_restart_has_no_rate(tmp_pa
     clock.advance(1)
     reconciler.reconcile(REF)
     assert decisions(path) == ["start", "advance", "hold", "advance"]
+
+
+@pytest.mark.slow
+def test_the_local_operator_serves_metrics_on_the_chosen_address(tmp_path: Path) -> None:
+    """``--metrics-host 127.0.0.2``: the rollout's phase is served there, and 127.0.0.1,
+    which the default (every interface, 0.0.0.0) would answer on too, is refused."""
+    path = write_rollout(tmp_path / "churn.yaml")
+    port = free_port()
+    args = ["canaria", "operator", "--local", str(path)]
+    args += ["--metrics-host", "127.0.0.2", "--metrics-port", str(port)]
+
+    def phases() -> float:
+        try:
+            text = httpx.get(f"http://127.0.0.2:{port}/metrics", timeout=5).text
+        except httpx.TransportError:  # not listening yet
+            return 0.0
+        return metric_value(metric_samples(text), ROLLOUT_PHASE, rollout="default/churn-local")
+
+    with running(args, log_path=tmp_path / "operator.log", ready_path=None) as operator:
+        deadline = time.monotonic() + 60
+        while phases() != 1.0:
+            assert operator.running() and time.monotonic() < deadline, operator.log()
+            time.sleep(0.1)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)

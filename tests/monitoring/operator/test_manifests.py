@@ -61,6 +61,7 @@ def test_the_deployment_runs_a_command_the_cli_accepts() -> None:
     assert program == "canaria"
     parsed = build_parser().parse_args(args)
     assert parsed.command == "operator" and parsed.metrics_port == 9108
+    assert parsed.metrics_host == "0.0.0.0"  # Prometheus scrapes the pod's IP
     assert parsed.local is None
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.metrics import metric_samples, metric_value
 from tests.support.processes import RunningProcess, free_port, start_process, wait_http
 
 ADMIN_TOKEN = "router-test-token"
@@ -53,15 +53,8 @@ class Router:
         return httpx.get(f"{self.url}/metrics", timeout=10).text
 
     def metric(self, name: str, **labels: str) -> float:
-        """The sum of the samples called ``name`` whose labels include ``labels``."""
-        total = 0.0
-        for family in text_string_to_metric_families(self.metrics()):
-            for sample in family.samples:
-                if sample.name == name and all(
-                    sample.labels.get(key) == value for key, value in labels.items()
-                ):
-                    total += sample.value
-        return total
+        """The sum of the samples called ``name`` whose labels include ``labels``, scraped now."""
+        return metric_value(metric_samples(self.metrics()), name, **labels)
 
     def write_config(self, config: Mapping[str, Any]) -> None:
         self.config_path.write_text(yaml.safe_dump(dict(config)))
