@@ -21,8 +21,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from bench.loadgen import LoadResult, churn_bodies, lua_script, parse_wrk_output
+from bench.loadgen import LoadResult, churn_bodies, run_wrk
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "router.json"
@@ -93,24 +91,15 @@ async def trivial_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def wrk(
     url: str, *, bodies: Sequence[str], connections: int, duration_s: float, delay_ms: int = 0
 ) -> LoadResult:
-    """One ``wrk`` run; with ``delay_ms`` each connection pauses after every answer."""
-    binary = shutil.which("wrk")
-    if binary is None:
-        raise RuntimeError("wrk is not installed: run 'make system-deps'")
-    script = lua_script(
-        bodies=bodies, path="/predict", headers={"Content-Type": "application/json"}
+    """One ``wrk`` run against the classic API path (``/predict``)."""
+    return run_wrk(
+        url,
+        path="/predict",
+        bodies=bodies,
+        concurrency=connections,
+        duration_s=round(duration_s),
+        delay_ms=delay_ms,
     )
-    if delay_ms:
-        script += f"delay = function() return {delay_ms} end\n"
-    with tempfile.TemporaryDirectory(prefix="canaria-wrk-") as tmp:
-        script_path = Path(tmp) / "load.lua"
-        script_path.write_text(script)
-        args = [binary, f"-t{min(connections, 2)}", f"-c{connections}", f"-d{round(duration_s)}s"]
-        args += ["--timeout=10s", "--latency", "-s", str(script_path), url]
-        done = subprocess.run(args, capture_output=True, text=True, timeout=duration_s + 60)
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}")
-    return parse_wrk_output(done.stdout, concurrency=connections, duration_s=duration_s)
 
 
 def measure(url: str, bodies: Sequence[str], *, pace: Pace) -> LoadResult:

@@ -108,14 +108,18 @@ def run_wrk(
     headers: dict[str, str] | None = None,
     threads: int | None = None,
     timeout_s: float = 10.0,
+    delay_ms: int = 0,
 ) -> LoadResult:
-    """POST ``bodies`` to ``url + path`` with ``concurrency`` connections for ``duration_s``."""
+    """POST ``bodies`` to ``url + path`` with ``concurrency`` connections for ``duration_s``;
+    with ``delay_ms`` each connection pauses after every answer (a paced load)."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed: run 'make system-deps'")
     script = lua_script(
         bodies=bodies, path=path, headers={"Content-Type": "application/json", **(headers or {})}
     )
+    if delay_ms:
+        script += f"delay = function() return {delay_ms} end\n"
     with tempfile.TemporaryDirectory(prefix="canaria-wrk-") as tmp:
         script_path = Path(tmp) / "post.lua"
         script_path.write_text(script)
