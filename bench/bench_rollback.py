@@ -1,7 +1,7 @@
 """How fast a bad canary loses its traffic, and how often a healthy one is rolled back.
 
 The real local loop: ``canaria router``, two model servers whose errors the benchmark
-switches on (``tests.support.fake_model``), steady traffic, and ``canaria operator
+switches on (``canaria.testing.fake_model``), steady traffic, and ``canaria operator
 --local`` scraping the router's ``/metrics``. Each run gives the rollout a new canary
 version (the operator restarts the analysis), so one operator process serves every run.
 
@@ -34,10 +34,10 @@ from typing import Any
 import httpx
 import yaml
 
+from canaria.testing import fake_model
+from canaria.testing.local_loop import local_operator, router_checks, steady_traffic, wait_until
+from canaria.testing.router import TOKEN_ENV, running_router
 from monitoring.operator.local_rollout import local_rollout
-from tests.support import fake_model
-from tests.support.local_loop import local_operator, router_checks, steady_traffic, wait_until
-from tests.support.router import TOKEN_ENV, running_router
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "rollback.json"

@@ -135,7 +135,7 @@ def overhead(direct: LoadResult, routed: LoadResult) -> dict[str, float]:
 def _process(
     name: str, args: list[str], *, env: dict[str, str], log_dir: Path, ready: str
 ) -> Iterator[str]:
-    from tests.support.processes import free_port, running
+    from canaria.testing.running import free_port, running
 
     port = free_port()
     with running(

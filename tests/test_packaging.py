@@ -10,7 +10,7 @@ import bentoml
 import pytest
 import yaml
 
-from canaria.commands.build import Target, build_environment, parse_tag, targets_for
+from canaria.cli.build import Target, build_environment, parse_tag, targets_for
 from tests.services.classic.bentos import build_all
 
 

@@ -26,7 +26,7 @@ from canaria.demo.settings import DemoSettings, RolloutLimits
 from canaria.demo.stack import ComponentError, Process, Stack
 from canaria.demo.traffic import TrafficGenerator
 from canaria.demo.watch import RolloutWatcher, decisions
-from canaria.processes import REPO_ROOT, free_port
+from canaria.testing.processes import REPO_ROOT, free_port
 from monitoring.operator.local_rollout import local_rollout
 
 ROUTER_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"

@@ -256,7 +256,7 @@ def step_prometheus(prometheus: PrometheusServer | None, progress: Progress) -> 
         detail = progress.prometheus.detail if progress.prometheus else "skipped"
         say(detail)
         return
-    from canaria.metrics_catalog import ROUTER_REQUESTS_TOTAL, Variant
+    from canaria.contracts.metrics import ROUTER_REQUESTS_TOTAL, Variant
     from monitoring.providers.base import MetricQuery
     from monitoring.providers.metrics.promql import promql_for
 

@@ -45,8 +45,8 @@ from monitoring.analysis.schedule import (
 )
 from monitoring.analysis.transitions import transition
 from monitoring.analysis.verdicts import Measurement, evaluate_analysis
-from monitoring.spec import Action, RolloutSpec, StrategyType
-from monitoring.status import (
+from monitoring.api.spec import Action, RolloutSpec, StrategyType
+from monitoring.api.status import (
     AnalysisRecord,
     DecisionKind,
     PauseReason,

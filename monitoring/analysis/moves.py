@@ -9,15 +9,15 @@ from datetime import datetime
 from monitoring.analysis.routing import desired_routes
 from monitoring.analysis.schedule import interval_of, interval_text
 from monitoring.analysis.transitions import transition
-from monitoring.providers.base import Routes
-from monitoring.spec import Action, RolloutSpec
-from monitoring.status import (
+from monitoring.api.spec import Action, RolloutSpec
+from monitoring.api.status import (
     AnalysisRecord,
     DecisionKind,
     PauseReason,
     Phase,
     RolloutStatus,
 )
+from monitoring.providers.base import Routes
 
 
 @dataclass(frozen=True)

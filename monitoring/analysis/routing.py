@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from monitoring.api.spec import ModelRef, RolloutSpec, StrategyType
+from monitoring.api.status import Phase, RolloutStatus
 from monitoring.providers.base import Routes
-from monitoring.spec import ModelRef, RolloutSpec, StrategyType
-from monitoring.status import Phase, RolloutStatus
 
 
 def desired_routes(*, spec: RolloutSpec, status: RolloutStatus) -> Routes:

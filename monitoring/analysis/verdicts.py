@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitoring.checks import BUILTIN_CHECKS, Unit
-from monitoring.spec import Check, Comparison
-from monitoring.status import AnalysisRecord, CheckResult, Verdict
+from canaria.contracts.checks import BUILTIN_CHECKS, Unit
+from monitoring.api.spec import Check, Comparison
+from monitoring.api.status import AnalysisRecord, CheckResult, Verdict
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from monitoring.spec import GROUP, KIND, VERSION
-from monitoring.status import DecisionKind, Verdict, format_time
+from monitoring.api.spec import GROUP, KIND, VERSION
+from monitoring.api.status import DecisionKind, Verdict, format_time
 
 COMPONENT = "canaria-operator"
 _MESSAGE_LIMIT = 1024  # the API server refuses longer Event messages

@@ -18,9 +18,9 @@ from typing import Any
 
 import kopf
 
+from monitoring.api.spec import GROUP, PLURAL, VERSION
 from monitoring.operator.events import RolloutRef
 from monitoring.operator.reconcile import Reconciler
-from monitoring.spec import GROUP, PLURAL, VERSION
 
 TICK_SECONDS = float(os.environ.get("CANARIA_OPERATOR_TICK_SECONDS", "1"))
 METRICS_PORT_ENV = "CANARIA_OPERATOR_METRICS_PORT"

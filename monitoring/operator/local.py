@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from monitoring.analysis import ANALYSIS_SLACK, seconds_until_due
+from monitoring.api.spec import ACTION_ANNOTATION
+from monitoring.api.status import RolloutStatus, format_time
 from monitoring.operator.events import EventReason, EventType, RolloutRef, type_for
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
@@ -32,8 +34,6 @@ from monitoring.operator.state import (
     read_rollout_file,
     state_path_for,
 )
-from monitoring.spec import ACTION_ANNOTATION
-from monitoring.status import RolloutStatus, format_time
 
 _log = logging.getLogger("canaria.operator.local")
 

@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from canaria.metrics_catalog import CHECK_QUERIES, Variant
+from canaria.contracts.checks import CUSTOM_CHECK
+from canaria.contracts.metrics import CHECK_QUERIES, Variant
 from monitoring.analysis import Measurement
-from monitoring.checks import CUSTOM_CHECK
+from monitoring.api.spec import Check, Comparison, MetricsProviderName, RolloutSpec
 from monitoring.providers.base import (
     MetricQuery,
     MetricsProvider,
@@ -26,7 +27,6 @@ from monitoring.providers.base import (
     metrics_providers,
     traffic_routers,
 )
-from monitoring.spec import Check, Comparison, MetricsProviderName, RolloutSpec
 
 _log = logging.getLogger("canaria.operator.measure")
 

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from monitoring.analysis import Decision, Measurement, analysis_due, decide
+from monitoring.api.spec import ACTION_ANNOTATION, Action, RolloutSpec, SpecError, parse_spec
+from monitoring.api.status import DecisionKind, Phase, RolloutStatus
 from monitoring.operator.events import EventReason, EventRecorder, RolloutRef, reason_for
 from monitoring.operator.measure import ProviderCache, measure_checks, prime
 from monitoring.operator.metrics import OperatorMetrics
@@ -30,8 +32,6 @@ from monitoring.providers.base import (
     RouteTarget,
     TrafficRouter,
 )
-from monitoring.spec import ACTION_ANNOTATION, Action, RolloutSpec, SpecError, parse_spec
-from monitoring.status import DecisionKind, Phase, RolloutStatus
 
 _log = logging.getLogger("canaria.operator")
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from monitoring.spec import KIND
+from monitoring.api.spec import KIND
 
 STATE_SUFFIX = ".state.json"
 EVENTS_KEPT = 50

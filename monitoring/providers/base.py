@@ -13,14 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
 
 
 @dataclass(frozen=True)
 class MetricQuery:
     """One measurement the analysis needs: a check, for one variant, over a window.
 
-    ``check`` is a built-in check name (see ``monitoring.checks``) or ``"custom"``, in which
+    ``check`` is a built-in check name (see ``canaria.contracts.checks``) or ``"custom"``, in which
     case ``promql`` holds the user's query. ``selector`` adds label matchers that scope the
     query to one rollout (e.g. ``{"namespace": "ml", "service": "churn-canary"}``).
     """

@@ -6,7 +6,7 @@ Serve it from the repository root::
 
 It serves the ``churn-classifier`` tagged ``CANARIA_CLASSIC_MODEL_TAG``; without it, the
 version a built bento was built with, or the latest in the BentoML store. Requests and
-answers are described in ``http_specs.py``; settings (batch limits, the sample sink,
+answers are described in ``io_descriptors.py``; settings (batch limits, the sample sink,
 never-logged fields) in ``settings.py``. Besides
 BentoML's own endpoints (``/metrics``, ``/livez``, ``/readyz``) it exports the canaria
 metrics of ``metrics.py`` and writes one JSON log line per answer.
@@ -21,8 +21,8 @@ from pathlib import Path
 import bentoml
 import yaml
 
-from canaria.logs import configure_canaria_loggers, get_logger
-from services.classic.http_specs import (
+from canaria.contracts.logs import configure_canaria_loggers, get_logger
+from services.classic.io_descriptors import (
     BatchInput,
     BatchOutput,
     SingleRecordInput,
@@ -64,7 +64,7 @@ logger = get_logger("classic.service")
     resources={"cpu": str(CPUS_PER_WORKER), "memory": "1Gi"},
     workers=SERVING.workers,
     traffic={"timeout": 30},
-    # http_specs logs one JSON line per answer, with the request id; BentoML's text line
+    # io_descriptors logs one JSON line per answer, with the request id; BentoML's text line
     # would only repeat it.
     logging={"access": {"enabled": False}},
 )
@@ -74,11 +74,11 @@ class ClassicService:
     model = bentoml.models.BentoModel(MODEL_TAG)
 
     def __init__(self) -> None:
+        from canaria.contracts.model_metadata import ModelMetadata
         from services.classic.metrics import ClassicMetrics
         from services.classic.samples import SampleSink
         from services.classic.scoring import ChurnScorer
         from services.classic.validation import RecordValidator
-        from training.metadata import ModelMetadata
 
         configure_canaria_loggers()
         settings = ClassicSettings.from_env(os.environ)

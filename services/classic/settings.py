@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.metadata import CLASSIC_MODEL_NAME
+from canaria.contracts.model_metadata import CLASSIC_MODEL_NAME
 
 ENV_MODEL_TAG = "CANARIA_CLASSIC_MODEL_TAG"
 ENV_MAX_BATCH = "CANARIA_MAX_BATCH"

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from training.metadata import Feature, FeatureSchema, FeatureType
+from canaria.contracts.model_metadata import Feature, FeatureSchema, FeatureType
 
 ID_FIELD = "customer_id"
 ID_MAX_LENGTH = 256

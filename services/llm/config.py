@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from training.metadata import LLM_MODEL_NAME
+from canaria.contracts.model_metadata import LLM_MODEL_NAME
 
 ENV_MODEL = "CANARIA_LLM_MODEL"
 ENV_DEVICE = "CANARIA_LLM_DEVICE"

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from canaria.logs import get_logger
+from canaria.contracts.logs import get_logger
 from services.llm.engine import Finished, LLMEngine, SamplingParams, TextDelta
 from services.llm.metrics import GenerationStats, LLMMetrics
 from services.llm.protocol import (

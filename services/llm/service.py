@@ -23,7 +23,7 @@ from typing import Any
 import bentoml
 import yaml
 
-from canaria.logs import configure_canaria_loggers, get_logger
+from canaria.contracts.logs import configure_canaria_loggers, get_logger
 from services.llm.config import ENV_MODEL, LLMServiceConfig, bento_model_reference
 from services.llm.loader import SourceKind, resolve_source
 from services.llm.openai_app import OpenAIBackend, build_openai_app

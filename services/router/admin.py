@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from canaria.logs import get_logger
+from canaria.contracts.logs import get_logger
 
 from .config import ConfigError, RouterConfig, public_view
 from .proxy import Message, Receive, Send, send_json

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from canaria.logs import get_logger
-from canaria.metrics_catalog import Variant
+from canaria.contracts.logs import get_logger
+from canaria.contracts.metrics import Variant
 
 from .admin import handle_admin
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator

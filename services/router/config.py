@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
 
 DEFAULT_ADMIN_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
 CLIENT_ADDRESS = "client_address"

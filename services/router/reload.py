@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from canaria.logs import get_logger
+from canaria.contracts.logs import get_logger
 
 from .config import ConfigError, RouterConfig, parse_yaml
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from canaria.logs import get_logger, redact, scrub
-from canaria.metrics_catalog import Variant
+from canaria.contracts.logs import get_logger, redact, scrub
+from canaria.contracts.metrics import Variant
 
 from .answers import AnswerError
 from .compare import Answer, Comparator, Comparison

@@ -1,6 +1,6 @@
 """Render PromQL templates: fill ``{{ variant }}``, ``{{ window }}`` and ``{{ selector }}``.
 
-Built-in checks use the templates in ``canaria.metrics_catalog``; a custom check's query
+Built-in checks use the templates in ``canaria.contracts.metrics``; a custom check's query
 may use the same placeholders, plus one per selector label by its name (``{{ namespace }}``
 renders the selector's ``namespace`` value, escaped for use inside double quotes). An
 unknown placeholder is a query error, not an empty string.
@@ -13,8 +13,8 @@ import math
 import re
 from collections.abc import Mapping
 
-from canaria.metrics_catalog import PROMQL_TEMPLATES
-from monitoring.checks import CUSTOM_CHECK, BuiltinCheck
+from canaria.contracts.checks import CUSTOM_CHECK, BuiltinCheck
+from canaria.contracts.metrics import PROMQL_TEMPLATES
 from monitoring.providers.base import MetricQuery, MetricsQueryError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")

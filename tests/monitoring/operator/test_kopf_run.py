@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from canaria.testing.kube_stub import RecordedRequest, StubResponse
+from canaria.testing.running import free_port, running
 from tests.monitoring.operator.conftest import (
     EVENTS_PATH,
     ROLLOUT_PATH,
@@ -18,8 +20,6 @@ from tests.monitoring.operator.conftest import (
     Cluster,
     route_patch,
 )
-from tests.support.kube_stub import RecordedRequest, StubResponse
-from tests.support.processes import free_port, running
 
 pytestmark = pytest.mark.slow
 

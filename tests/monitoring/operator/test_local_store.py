@@ -12,7 +12,9 @@ import httpx
 import pytest
 import yaml
 
-from canaria.metrics_catalog import ROLLOUT_PHASE, ROUTER_REQUESTS_TOTAL
+from canaria.contracts.metrics import ROLLOUT_PHASE, ROUTER_REQUESTS_TOTAL
+from canaria.testing.metrics import metric_samples, metric_value
+from canaria.testing.running import free_port, running
 from monitoring import kubectl_plugin
 from monitoring.operator.events import RolloutRef
 from monitoring.operator.local import (
@@ -30,8 +32,6 @@ from monitoring.providers.base import MetricsProvider, snake_case_keys
 from monitoring.providers.metrics.scrape import ScrapeProvider
 from monitoring.providers.metrics.static import StaticProvider
 from tests.monitoring.operator.conftest import HEALTHY, START, FakeClock
-from tests.support.metrics import metric_samples, metric_value
-from tests.support.processes import free_port, running
 
 REF = RolloutRef(namespace="default", name="churn-local")
 

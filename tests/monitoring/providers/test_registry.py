@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
 from monitoring.providers.base import (
     MetricQuery,
     Routes,

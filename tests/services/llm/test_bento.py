@@ -14,9 +14,9 @@ import bentoml
 import httpx
 import pytest
 
+from canaria.contracts.model_metadata import LLM_MODEL_NAME
+from canaria.testing.running import RunningProcess
 from tests.services.classic.bentos import build_all, serving_bento
-from tests.support.processes import RunningProcess
-from training.metadata import LLM_MODEL_NAME
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ import torch
 from prometheus_client import REGISTRY
 from starlette.testclient import TestClient
 
-from canaria.metrics_catalog import LLM_COMPLETION_TOKENS_TOTAL, LLM_REQUESTS_TOTAL
+from canaria.contracts.metrics import LLM_COMPLETION_TOKENS_TOTAL, LLM_REQUESTS_TOTAL
 
 HUB_ID = "canaria-test/support-lm"
 COMMIT = "0" * 40

@@ -14,8 +14,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.metrics import metric_samples, metric_value
-from tests.support.processes import RunningProcess, free_port, start_process, wait_http
+from canaria.testing.metrics import metric_samples, metric_value
+from canaria.testing.running import RunningProcess, free_port, start_process, wait_http
 
 ADMIN_TOKEN = "router-test-token"
 
@@ -91,7 +91,7 @@ def _start_all(
 @pytest.fixture(scope="session")
 def processes() -> Iterator[list[RunningProcess]]:
     """Every process the router tests start; all stopped by PID at the end."""
-    from tests.support.processes import stop_process
+    from canaria.testing.running import stop_process
 
     running: list[RunningProcess] = []
     yield running

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from canaria import metrics_catalog as catalog
-from tests.support.processes import RunningProcess, free_port, start_process, wait_http
+from canaria.contracts import metrics as catalog
+from canaria.testing.running import RunningProcess, free_port, start_process, wait_http
 
 from .conftest import Router, wait_until
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import yaml
 
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
 
 from .conftest import ADMIN_TOKEN, Router, admin_headers, wait_until
 

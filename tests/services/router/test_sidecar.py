@@ -13,8 +13,8 @@ import httpx
 import pytest
 import yaml
 
-from canaria import metrics_catalog as catalog
-from canaria.metrics_catalog import Variant
+from canaria.contracts import metrics as catalog
+from canaria.contracts.metrics import Variant
 from services.router.config import load_config
 
 from .conftest import Router, admin_headers, wait_until

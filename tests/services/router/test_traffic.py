@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
 
 from .conftest import Router, admin_headers
 
