@@ -35,8 +35,9 @@ import httpx
 import yaml
 
 from canaria.testing import fake_model
-from canaria.testing.local_loop import local_operator, router_checks, steady_traffic, wait_until
+from canaria.testing.local_loop import local_operator, router_checks, steady_traffic
 from canaria.testing.router import TOKEN_ENV, running_router
+from canaria.testing.wait import wait_until
 from monitoring.operator.local_rollout import local_rollout
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

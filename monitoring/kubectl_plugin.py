@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from monitoring.api.spec import ACTION_ANNOTATION, GROUP, PLURAL, VERSION, Action
+from monitoring.api.constants import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
+from monitoring.api.spec import Action
 
-ACTIONS = tuple(action.value for action in Action)
 _MESSAGE_WIDTH = 70
 
 

@@ -32,7 +32,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TAG_PREFIX = "__tag__:"
 
 
-class Target(StrEnum):
+class BuildTarget(StrEnum):
     """Which bento to build."""
 
     CLASSIC = "classic"
@@ -40,14 +40,14 @@ class Target(StrEnum):
     ALL = "all"
 
 
-BENTOFILES: dict[Target, str] = {
-    Target.CLASSIC: "bentofile.yaml",
-    Target.LLM: "services/llm/bentofile.yaml",
+BENTOFILES: dict[BuildTarget, str] = {
+    BuildTarget.CLASSIC: "bentofile.yaml",
+    BuildTarget.LLM: "services/llm/bentofile.yaml",
 }
 # Environment each build defaults, where the caller's environment leaves it empty.
-BUILD_DEFAULTS: dict[Target, dict[str, str]] = {
-    Target.CLASSIC: {},
-    Target.LLM: {ENV_GPU: "1"},
+BUILD_DEFAULTS: dict[BuildTarget, dict[str, str]] = {
+    BuildTarget.CLASSIC: {},
+    BuildTarget.LLM: {ENV_GPU: "1"},
 }
 
 
@@ -55,14 +55,14 @@ BUILD_DEFAULTS: dict[Target, dict[str, str]] = {
 class BuildResult:
     """The outcome of one ``bentoml build``: the bento tag, or the error output."""
 
-    target: Target
+    target: BuildTarget
     tag: str | None
     error: str = ""
 
 
-def targets_for(choice: Target) -> list[Target]:
+def targets_for(choice: BuildTarget) -> list[BuildTarget]:
     """The bentos a choice builds, in build order (pure)."""
-    return [Target.CLASSIC, Target.LLM] if choice is Target.ALL else [choice]
+    return [BuildTarget.CLASSIC, BuildTarget.LLM] if choice is BuildTarget.ALL else [choice]
 
 
 def parse_tag(output: str) -> str | None:
@@ -73,7 +73,7 @@ def parse_tag(output: str) -> str | None:
     return None
 
 
-def build_environment(target: Target, environ: Mapping[str, str]) -> dict[str, str]:
+def build_environment(target: BuildTarget, environ: Mapping[str, str]) -> dict[str, str]:
     """``environ`` with the target's build defaults filled in where unset or empty (pure)."""
     env = dict(environ)
     for name, value in BUILD_DEFAULTS[target].items():
@@ -82,7 +82,7 @@ def build_environment(target: Target, environ: Mapping[str, str]) -> dict[str, s
     return env
 
 
-def build_bento(target: Target, *, project_root: Path) -> BuildResult:
+def build_bento(target: BuildTarget, *, project_root: Path) -> BuildResult:
     """Run ``bentoml build`` for one target from ``project_root``."""
     bentofile = project_root / BENTOFILES[target]
     if not bentofile.is_file():
@@ -114,8 +114,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "target",
         nargs="?",
-        default=Target.ALL.value,
-        choices=[target.value for target in Target],
+        default=BuildTarget.ALL.value,
+        choices=[target.value for target in BuildTarget],
         help="which bento to build (default: all)",
     )
     parser.add_argument(
@@ -131,7 +131,7 @@ def register(subparsers: Any) -> None:
 def _build(args: argparse.Namespace) -> int:
     results = [
         build_bento(target, project_root=args.project_dir.resolve())
-        for target in targets_for(Target(args.target))
+        for target in targets_for(BuildTarget(args.target))
     ]
     failed = [result for result in results if result.tag is None]
     for result in failed:

@@ -41,9 +41,6 @@ def register(subparsers: Any) -> None:
         default=[],
         help="watch this namespace (repeatable; default: all namespaces)",
     )
-    parser.add_argument(
-        "-A", "--all-namespaces", action="store_true", help="watch every namespace (default)"
-    )
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster, $KUBECONFIG)")
     parser.add_argument(
         "--metrics-port",
@@ -116,17 +113,9 @@ def _run_kopf(args: argparse.Namespace, metrics: Any) -> int:
         # Before kopf is imported: it imports the kubernetes client, which reads the
         # variable once, and kopf logs in through that client.
         os.environ["KUBECONFIG"] = args.kubeconfig
-    import kopf
-
-    import monitoring.operator.handlers  # noqa: F401  (registers the kopf handlers)
-    from monitoring.operator.kube import cluster_reconciler
+    from monitoring.operator.handlers import run_kopf
+    from monitoring.operator.kube_store import cluster_reconciler
 
     reconciler = cluster_reconciler(metrics=metrics, kubeconfig=args.kubeconfig)
-    kopf.run(
-        standalone=True,  # one replica (Deployment strategy Recreate): no peering objects
-        clusterwide=not args.namespace,
-        namespaces=args.namespace,
-        liveness_endpoint=args.liveness,
-        memo=kopf.Memo(reconciler=reconciler),
-    )
+    run_kopf(reconciler, namespaces=args.namespace, liveness=args.liveness)
     return 0

@@ -1,17 +1,14 @@
-"""Every Prometheus metric canaria exports, and the PromQL that reads them: one source.
+"""Every Prometheus metric canaria exports: one source of names (and ``Variant``).
 
-Services, the router and the operator import names from here; the operator's metric
-providers render the PromQL templates below. Changing a name here changes it everywhere,
-and ``tests/canaria/contracts/test_metrics.py`` checks that each template only uses names from here.
+Services, the router and the operator import names from here; the built-in checks that read
+them (with their PromQL) are ``canaria.contracts.checks``. Changing a name here changes it
+everywhere, and ``tests/canaria/contracts/test_metrics.py`` checks that each PromQL template
+only uses names from here.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from types import MappingProxyType
 
 
 class Variant(StrEnum):
@@ -74,120 +71,3 @@ ROLLOUT_CANARY_WEIGHT = "canaria_rollout_canary_weight"
 ROLLOUT_DECISIONS_TOTAL = "canaria_rollout_decisions_total"
 # Labels: rollout.
 ROLLOUT_ANALYSIS_DURATION = "canaria_rollout_analysis_duration_seconds"
-
-
-# --- analysis checks: how each built-in check reads the metrics above --------------------
-# Keys are the built-in check names (``canaria.contracts.checks.BuiltinCheck`` values; kept as plain
-# strings so services importing this module need not ship the operator). Both metric
-# providers read these definitions: ``prometheus`` renders them to PromQL, ``scrape``
-# evaluates them on /metrics deltas, so the two cannot disagree on what a check means.
-#
-# Where the ``variant`` label comes from: the router labels its own series; every series of a
-# model server or drift exporter gets it as a *target* label (the chart's scrape config puts
-# the pod's variant there; the scrape provider adds it per target).
-#
-# Metric types the checks rely on: ROUTER_REQUEST_DURATION, LLM_TIME_TO_FIRST_TOKEN and
-# LLM_TOKENS_PER_SECOND are Histograms (LLM_TOKENS_PER_SECOND observes, per request,
-# completion tokens / generation seconds); DRIFT_SHARE is a Gauge; the *_TOTAL are Counters.
-
-
-class Aggregation(StrEnum):
-    """How a check turns series into one number."""
-
-    SHARE = "share"  # increase of the series matching ``subset`` / increase of all series
-    QUANTILE = "quantile"  # histogram_quantile over the buckets' summed increases
-    HISTOGRAM_MEAN = "histogramMean"  # increase of ``_sum`` / increase of ``_count``
-    GAUGE_MAX = "gaugeMax"  # the largest current value
-
-
-class MatchOp(StrEnum):
-    """PromQL label matcher operators (regexes are fully anchored, as in PromQL)."""
-
-    EQUAL = "="
-    NOT_EQUAL = "!="
-    REGEX = "=~"
-    NOT_REGEX = "!~"
-
-
-@dataclass(frozen=True)
-class LabelMatch:
-    name: str
-    op: MatchOp
-    value: str
-
-    def promql(self) -> str:
-        return f"{self.name}{self.op.value}{json.dumps(self.value)}"
-
-
-@dataclass(frozen=True)
-class CheckQuery:
-    """What one built-in check measures: a metric, an aggregation, the series it keeps.
-
-    ``per_variant`` scopes the series to the queried variant by the ``variant`` label; the
-    shadow comparisons are counted by the router for the shadow only, so they are not.
-    """
-
-    aggregation: Aggregation
-    metric: str
-    subset: tuple[LabelMatch, ...] = ()
-    quantile: float = 0.0
-    per_variant: bool = True
-
-
-NOT_SERVER_ERROR = LabelMatch("status", MatchOp.NOT_REGEX, "5..|error")
-
-CHECK_QUERIES: Mapping[str, CheckQuery] = MappingProxyType(
-    {
-        "requestSuccessRate": CheckQuery(
-            Aggregation.SHARE, ROUTER_REQUESTS_TOTAL, subset=(NOT_SERVER_ERROR,)
-        ),
-        "latencyP99": CheckQuery(Aggregation.QUANTILE, ROUTER_REQUEST_DURATION, quantile=0.99),
-        "shadowAgreement": CheckQuery(
-            Aggregation.SHARE,
-            SHADOW_COMPARISONS_TOTAL,
-            subset=(LabelMatch("outcome", MatchOp.EQUAL, "agree"),),
-            per_variant=False,
-        ),
-        "driftShare": CheckQuery(Aggregation.GAUGE_MAX, DRIFT_SHARE),
-        "llmTtftP95": CheckQuery(Aggregation.QUANTILE, LLM_TIME_TO_FIRST_TOKEN, quantile=0.95),
-        "llmTokensPerSecond": CheckQuery(Aggregation.HISTOGRAM_MEAN, LLM_TOKENS_PER_SECOND),
-    }
-)
-
-# Placeholders in PromQL templates (and allowed in users' custom queries), Flagger-style:
-#   {{ variant }}   the variant's name: stable, canary or shadow
-#   {{ window }}    the check's window as a PromQL duration, e.g. 60s
-#   {{ selector }}  the rollout's extra label matchers, each followed by a comma
-#                   (``namespace="ml",service="churn",`` or nothing), so it goes last
-#                   inside a matcher list: ``metric{variant="{{ variant }}",{{ selector }}}``
-VARIANT_PLACEHOLDER = "{{ variant }}"
-WINDOW_PLACEHOLDER = "{{ window }}"
-SELECTOR_PLACEHOLDER = "{{ selector }}"
-
-
-def promql_template(query: CheckQuery) -> str:
-    """The PromQL template for ``query`` (pure), with the placeholders above."""
-
-    def series(suffix: str = "", subset: tuple[LabelMatch, ...] = ()) -> str:
-        matchers = [f'variant="{VARIANT_PLACEHOLDER}"'] if query.per_variant else []
-        matchers += [match.promql() for match in subset]
-        matchers.append(SELECTOR_PLACEHOLDER)
-        return f"{query.metric}{suffix}{{{','.join(matchers)}}}"
-
-    def rate(suffix: str = "", subset: tuple[LabelMatch, ...] = ()) -> str:
-        return f"rate({series(suffix, subset)}[{WINDOW_PLACEHOLDER}])"
-
-    if query.aggregation is Aggregation.SHARE:
-        # "or vector(0)": with no matching series (say, every request failed) the share is 0,
-        # not "no data"; with no series at all the division still yields nothing.
-        return f"(sum({rate(subset=query.subset)}) or vector(0)) / sum({rate()})"
-    if query.aggregation is Aggregation.QUANTILE:
-        return f"histogram_quantile({query.quantile}, sum by (le) ({rate('_bucket')}))"
-    if query.aggregation is Aggregation.HISTOGRAM_MEAN:
-        return f"sum({rate('_sum')}) / sum({rate('_count')})"
-    return f"max({series()})"
-
-
-PROMQL_TEMPLATES: Mapping[str, str] = MappingProxyType(
-    {check: promql_template(query) for check, query in CHECK_QUERIES.items()}
-)

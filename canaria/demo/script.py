@@ -257,7 +257,7 @@ def step_prometheus(prometheus: PrometheusServer | None, progress: Progress) -> 
         say(detail)
         return
     from canaria.contracts.metrics import ROUTER_REQUESTS_TOTAL, Variant
-    from monitoring.providers.base import MetricQuery
+    from monitoring.providers.interfaces import MetricQuery
     from monitoring.providers.metrics.promql import promql_for
 
     prometheus.last_scrape()

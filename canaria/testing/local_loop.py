@@ -1,6 +1,6 @@
 """The local rollout loop's moving parts, shared by the integration tests and the
 rollback benchmark: steady traffic, the two checks they judge by, the local operator and
-a poll that says when something happened.
+``wait_until`` (``canaria.testing.wait``) says when something happened.
 
 The ModelRollout itself is ``monitoring.operator.local_rollout.local_rollout``; the router
 is ``canaria.testing.router.running_router``; the model servers are ``canaria.testing.fake_model``.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,27 +63,3 @@ def local_operator(
     args = ["canaria", "operator", "--local", str(rollout_path), "--log-level", log_level]
     with running(args, log_path=log_path, ready_path=None, env={TOKEN_ENV: token}) as process:
         yield process
-
-
-def wait_until(
-    what: str,
-    condition: Callable[[], bool],
-    *,
-    timeout: float = 30.0,
-    poll: float = 0.02,
-    ignoring: tuple[type[Exception], ...] = (),
-    detail: Callable[[], object] | None = None,
-) -> float:
-    """Poll ``condition`` until it holds and return when it did (``time.time()``).
-
-    An exception in ``ignoring`` counts as "not yet". ``TimeoutError`` names ``what``, with
-    ``detail()`` when given.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(*ignoring):
-            if condition():
-                return time.time()
-        time.sleep(poll)
-    shown = f"; {detail()}" if detail is not None else ""
-    raise TimeoutError(f"timed out waiting for {what}{shown}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from canaria.contracts.checks import BUILTIN_CHECKS, Unit
-from monitoring.api.spec import Check, Comparison
+from monitoring.api.spec import Check, ThresholdMode
 from monitoring.api.status import AnalysisRecord, CheckResult, Verdict
 
 
@@ -37,7 +37,7 @@ def evaluate_check(check: Check, measurement: Measurement) -> CheckResult:
     unit = BUILTIN_CHECKS[check.builtin].unit if check.builtin else Unit.NONE
     value = _clean(measurement.canary)
     stable = _clean(measurement.stable)
-    relative = check.comparison is Comparison.RELATIVE
+    relative = check.comparison is ThresholdMode.RELATIVE
 
     def result(verdict: Verdict, compared: float | None, message: str) -> CheckResult:
         return CheckResult(

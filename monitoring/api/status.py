@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from monitoring.api.spec import Comparison, ModelRef
+from monitoring.api.spec import ModelRef, ThresholdMode
 
 HISTORY_LIMIT = 20
 """How many decisions ``status.history`` keeps (oldest dropped first)."""
@@ -84,7 +84,7 @@ class CheckResult:
     compared: float | None
     min: float | None
     max: float | None
-    comparison: Comparison
+    comparison: ThresholdMode
     unit: str
     message: str
 
@@ -114,7 +114,7 @@ class CheckResult:
             compared=_float(data.get("compared")),
             min=_float(data.get("min")),
             max=_float(data.get("max")),
-            comparison=Comparison(data.get("comparison", Comparison.ABSOLUTE.value)),
+            comparison=ThresholdMode(data.get("comparison", ThresholdMode.ABSOLUTE.value)),
             unit=data.get("unit") or "",
             message=data.get("message", ""),
         )

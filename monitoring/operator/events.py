@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from monitoring.api.spec import GROUP, KIND, VERSION
+from monitoring.api.constants import GROUP, KIND, VERSION
 from monitoring.api.status import DecisionKind, Verdict, format_time
 
 COMPONENT = "canaria-operator"

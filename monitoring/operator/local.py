@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from monitoring.analysis import ANALYSIS_SLACK, seconds_until_due
-from monitoring.api.spec import ACTION_ANNOTATION
+from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.status import RolloutStatus, format_time
 from monitoring.operator.events import EventReason, EventType, RolloutRef, type_for
 from monitoring.operator.measure import ProviderCache

@@ -34,9 +34,7 @@ model calls with concurrent requests, without a second in-process HTTP hop.
 from __future__ import annotations
 
 import json
-import re
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
@@ -46,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from canaria.contracts.logs import get_logger
+from canaria.contracts.request_id import REQUEST_ID_HEADER, request_id
 from services.classic.jobs import Job, Refused, Result, Scored, to_jobs
 from services.classic.validation import (
     InvalidReason,
@@ -55,9 +54,6 @@ from services.classic.validation import (
     parse_single,
     primary_reason,
 )
-
-REQUEST_ID_HEADER = "x-request-id"
-_USABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 logger = get_logger("classic.http")
 
@@ -70,10 +66,8 @@ class ParsingService(Protocol):
 
 
 def request_id_from(headers: Mapping[str, str]) -> str:
-    """The caller's ``x-request-id`` if it is a short plain token, else a new one (pure
-    apart from the random id)."""
-    given = headers.get(REQUEST_ID_HEADER, "")
-    return given if _USABLE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    """The request id for a request with ``headers`` (``canaria.contracts.request_id``)."""
+    return request_id(headers.get(REQUEST_ID_HEADER))
 
 
 def _current() -> ParsingService:

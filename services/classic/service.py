@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import bentoml
-import yaml
 
+from canaria.contracts.bento import bento_info_file, recorded_model_tag
 from canaria.contracts.logs import configure_canaria_loggers, get_logger
+from canaria.contracts.model_metadata import CLASSIC_MODEL_NAME
 from services.classic.io_descriptors import (
     BatchInput,
     BatchOutput,
@@ -33,21 +33,20 @@ from services.classic.settings import (
     ENV_MODEL_TAG,
     ClassicSettings,
     ServingSettings,
-    bento_model_tag,
 )
 from services.classic.validation import primary_reason
 
 # A built bento keeps its source in <bento>/src, next to <bento>/bento.yaml.
-BENTO_INFO_FILE = Path(__file__).resolve().parents[3] / "bento.yaml"
+BENTO_INFO_FILE = bento_info_file(__file__)
 
 
 def _model_tag() -> str:
     """CANARIA_CLASSIC_MODEL_TAG; else, in a built bento, the version it was built with
     (``bentoml serve <bento>`` reads the shared store, where "latest" may be newer); else
     the latest churn-classifier."""
-    if os.environ.get(ENV_MODEL_TAG, "").strip() or not BENTO_INFO_FILE.is_file():
+    if os.environ.get(ENV_MODEL_TAG, "").strip():
         return ClassicSettings.from_env(os.environ).model_tag
-    recorded = bento_model_tag(yaml.safe_load(BENTO_INFO_FILE.read_text()) or {})
+    recorded = recorded_model_tag(BENTO_INFO_FILE, CLASSIC_MODEL_NAME)
     return recorded or ClassicSettings.from_env(os.environ).model_tag
 
 

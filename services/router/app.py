@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from canaria.contracts.logs import get_logger
 from canaria.contracts.metrics import Variant
+from canaria.contracts.request_id import REQUEST_ID_HEADER, request_id
 
 from .admin import handle_admin
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
@@ -44,7 +43,6 @@ from .upstream import UpstreamError, UpstreamPool
 
 log = get_logger("router")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 _SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for"}
 VARIANT_HEADER = b"x-canaria-variant"
 
@@ -79,14 +77,18 @@ def header_bytes(scope: Message) -> int:
     return sum(len(name) + len(value) + 4 for name, value in scope["headers"])
 
 
-def request_id(given: str | None) -> str:
-    """The client's ``x-request-id`` when it is a sane token, else a new one."""
-    if given and _REQUEST_ID.match(given):
-        return given
-    return uuid.uuid4().hex
-
-
 class RouterApp:
+    """The router as a raw ASGI app: each request goes to the stable or the canary upstream
+    (by weight, stickiness and A/B match rules), its answer streams back, and a sampled
+    share is mirrored to the shadow after the primary answered.
+
+    Serves ``/healthz``, ``/readyz``, ``/metrics`` (Prometheus text) and ``/admin/*``
+    (``handle_admin``); everything else is proxied. Client errors get a JSON 4xx naming
+    the problem; an upstream that fails a 502, 503 or 504 with ``{"error", "request_id"}``. Every
+    answer carries the request's ``x-request-id`` (``canaria.contracts.request_id``).
+    ``config`` is replaced whole on reload or admin change, never edited in place.
+    """
+
     def __init__(
         self,
         config: RouterConfig,
@@ -242,7 +244,7 @@ class RouterApp:
         started = time.perf_counter()
         config, shadow_plan = self.config, self._plan  # one snapshot for this request
         headers = _header_map(scope)
-        rid = request_id(headers.get("x-request-id"))
+        rid = request_id(headers.get(REQUEST_ID_HEADER))
         reply_headers = [(b"x-request-id", rid.encode())]
         client = scope.get("client")
         address = client[0] if client else "unknown"

@@ -38,6 +38,11 @@ MetricT = TypeVar("MetricT", bound=MetricWrapperBase)
 
 
 class RouterMetrics:
+    """The router's Prometheus metrics (names from ``canaria.contracts.metrics``) in a
+    registry of their own, exported at ``/metrics``: requests by variant and status,
+    durations (seconds), upstream errors by reason, weights (0-100), reloads, rate-limit
+    refusals and the shadow comparisons, differences, drops and failures."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry

@@ -31,6 +31,10 @@ def file_signature(path: Path) -> Signature:
 
 
 class ConfigWatcher:
+    """Polls the config file every ``interval()`` seconds and hot-reloads it when its
+    content changes: a valid config goes to ``on_change``; an invalid one to
+    ``on_refused`` (the router keeps its last good config)."""
+
     def __init__(
         self,
         path: Path,

@@ -40,6 +40,8 @@ from canaria.demo.settings import demo_settings
 from canaria.demo.traffic import TrafficGenerator
 from canaria.demo.watch import format_live_line
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_TIMEOUT = 420
 

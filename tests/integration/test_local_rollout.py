@@ -23,7 +23,7 @@ import yaml
 
 from canaria.testing import fake_model
 from canaria.testing.fake_model import behaviour, set_behaviour
-from canaria.testing.local_loop import local_operator, router_checks, steady_traffic, wait_until
+from canaria.testing.local_loop import local_operator, router_checks, steady_traffic
 from canaria.testing.router import TOKEN_ENV, running_router
 from canaria.testing.running import (
     RunningProcess,
@@ -33,6 +33,7 @@ from canaria.testing.running import (
     stop_process,
     wait_http,
 )
+from canaria.testing.wait import wait_until
 from monitoring.operator.local_rollout import local_rollout
 from tests.services.classic.cases import record
 

@@ -25,11 +25,11 @@ from monitoring.api.spec import (
     KIND,
     PLURAL,
     VERSION,
-    Comparison,
     MatchType,
     MetricsProviderName,
     SpecError,
     StrategyType,
+    ThresholdMode,
     TrafficProviderName,
     parse_spec,
 )
@@ -257,7 +257,7 @@ def schema_at(path: str) -> dict[str, Any]:
     ("path", "values"),
     [
         ("spec.analysis.checks.[].builtin", [c.value for c in BuiltinCheck]),
-        ("spec.analysis.checks.[].comparison", [c.value for c in Comparison]),
+        ("spec.analysis.checks.[].comparison", [c.value for c in ThresholdMode]),
         ("spec.strategy.type", [s.value for s in StrategyType]),
         ("spec.strategy.match.[].type", [m.value for m in MatchType]),
         ("spec.trafficProvider.name", [t.value for t in TrafficProviderName]),

@@ -20,6 +20,8 @@ from canaria.contracts.model_metadata import (
 from training import churn_data, classic
 from training.churn_data import FEATURE_NAMES, FEATURE_SCHEMA, TARGET_COLUMN, DriftScenario
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 METRICS = ("accuracy", "f1", "roc_auc", "log_loss", "brier_score", "ece")
 
 

@@ -25,6 +25,8 @@ from training.llm import (
 )
 from training.llm_corpus import build_corpus
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 # Small enough to train twice in a few seconds, large enough for the loss to move.
 QUICK = {"max_steps": 5, "n_dialogues": 300, "batch_size": 4, "block_size": 64}
 

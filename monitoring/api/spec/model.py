@@ -1,4 +1,5 @@
-"""The ModelRollout spec's types: identity constants, enums and frozen dataclasses."""
+"""The ModelRollout spec's types: enums and frozen dataclasses (identity constants re-exported
+from ``monitoring.api.constants``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from canaria.contracts.checks import BuiltinCheck
+from monitoring.api.constants import ACTION_ANNOTATION, GROUP, KIND, PLURAL, VERSION
 
 __all__ = [
     "ACTION_ANNOTATION",
@@ -24,7 +26,6 @@ __all__ = [
     "Action",
     "Analysis",
     "Check",
-    "Comparison",
     "MatchRule",
     "MatchType",
     "MetricsProviderName",
@@ -34,17 +35,11 @@ __all__ = [
     "SpecError",
     "Strategy",
     "StrategyType",
-    "Target",
+    "TargetModels",
+    "ThresholdMode",
     "TrafficProviderName",
     "TrafficProviderSpec",
 ]
-
-GROUP = "canaria.dev"
-VERSION = "v1alpha1"
-KIND = "ModelRollout"
-PLURAL = "modelrollouts"
-ACTION_ANNOTATION = "canaria.dev/action"
-"""Annotation a person sets (``kubectl annotate mr churn canaria.dev/action=rollback``)."""
 
 DEFAULT_INTERVAL = "1m"
 DEFAULT_MAX_WEIGHT = 50
@@ -91,7 +86,7 @@ class MetricsProviderName(StrEnum):
     SCRAPE = "scrape"
 
 
-class Comparison(StrEnum):
+class ThresholdMode(StrEnum):
     """``relative``: the threshold bounds canary ÷ stable (max 1.2 = at most 20 % worse)."""
 
     ABSOLUTE = "absolute"
@@ -137,7 +132,7 @@ class ModelRef:
 
 
 @dataclass(frozen=True)
-class Target:
+class TargetModels:
     stable: ModelRef
     canary: ModelRef
 
@@ -205,7 +200,7 @@ class Check:
     query: str | None = None
     min: float | None = None
     max: float | None = None
-    comparison: Comparison = Comparison.ABSOLUTE
+    comparison: ThresholdMode = ThresholdMode.ABSOLUTE
     window_seconds: float = DEFAULT_CUSTOM_WINDOW_SECONDS
 
 
@@ -239,7 +234,7 @@ class Analysis:
 
 @dataclass(frozen=True)
 class RolloutSpec:
-    target: Target
+    target: TargetModels
     traffic_provider: TrafficProviderSpec
     analysis: Analysis
     strategy: Strategy = field(default_factory=Strategy)

@@ -25,7 +25,6 @@ from monitoring.api.spec.model import (
     DEFAULT_MAX_WEIGHT,
     Analysis,
     Check,
-    Comparison,
     MatchRule,
     MatchType,
     MetricsProviderName,
@@ -35,7 +34,8 @@ from monitoring.api.spec.model import (
     SpecError,
     Strategy,
     StrategyType,
-    Target,
+    TargetModels,
+    ThresholdMode,
     TrafficProviderName,
     TrafficProviderSpec,
 )
@@ -70,8 +70,8 @@ def _parse_model_ref(data: Mapping[str, Any], path: str) -> ModelRef:
     return ref
 
 
-def _parse_target(data: Mapping[str, Any]) -> Target:
-    return Target(
+def _parse_target(data: Mapping[str, Any]) -> TargetModels:
+    return TargetModels(
         stable=_parse_model_ref(
             sub_object(data, "stable", "spec.target", required=True), "spec.target.stable"
         ),
@@ -231,7 +231,7 @@ def _parse_check(data: Any, path: str) -> Check:
         query=query,
         min=low,
         max=high,
-        comparison=enum_value(data, "comparison", path, Comparison, Comparison.ABSOLUTE),
+        comparison=enum_value(data, "comparison", path, ThresholdMode, ThresholdMode.ABSOLUTE),
         window_seconds=(
             parse_duration(window, path=f"{path}.window") if window else default_window
         ),

@@ -36,15 +36,18 @@ from dataclasses import dataclass, field
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from canaria.contracts.checks import CUSTOM_CHECK, BuiltinCheck
-from canaria.contracts.metrics import CHECK_QUERIES, Aggregation, LabelMatch, MatchOp, Variant
-from monitoring.providers.base import (
-    MetricQuery,
-    MetricsQueryError,
-    MetricsUnavailableError,
-    metrics_providers,
+from canaria.contracts.checks import (
+    BUILTIN_CHECKS,
+    CUSTOM_CHECK,
+    Aggregation,
+    BuiltinCheck,
+    LabelMatch,
+    MatchOp,
 )
+from canaria.contracts.metrics import Variant
+from monitoring.providers.interfaces import MetricQuery, MetricsQueryError, MetricsUnavailableError
 from monitoring.providers.metrics.evaluate import Sample, evaluate
+from monitoring.providers.registry import metrics_providers
 
 Fetch = Callable[[str], str]
 
@@ -154,7 +157,7 @@ class ScrapeProvider:
                 "the scrape provider cannot run custom PromQL; use the prometheus provider"
             )
         try:
-            definition = CHECK_QUERIES[BuiltinCheck(query.check).value]
+            definition = BUILTIN_CHECKS[BuiltinCheck(query.check)].query
         except ValueError:
             raise MetricsQueryError(f"unknown check {query.check!r}") from None
         with self._lock:

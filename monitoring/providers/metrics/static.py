@@ -11,7 +11,8 @@ import threading
 from collections.abc import Mapping
 
 from canaria.contracts.metrics import Variant
-from monitoring.providers.base import MetricQuery, metrics_providers
+from monitoring.providers.interfaces import MetricQuery
+from monitoring.providers.registry import metrics_providers
 
 Values = Mapping[str, float | Mapping[str, float | None] | None]
 

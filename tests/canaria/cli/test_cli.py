@@ -16,6 +16,8 @@ from canaria.cli import main
 from canaria.cli.models import ModelRow, format_table, newest_first
 from canaria.testing.running import VENV_BIN
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 
 def _run_json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> Any:
     assert main(argv) == 0

@@ -1,4 +1,4 @@
-"""The metrics catalog is the one source: every template uses only names defined in it."""
+"""The metrics catalog is the one source: every check's template uses only names from it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from canaria.contracts import metrics as catalog
-from canaria.contracts.checks import BuiltinCheck
+from canaria.contracts.checks import BUILTIN_CHECKS, PROMQL_TEMPLATES, BuiltinCheck
 from canaria.contracts.metrics import Variant
-from monitoring.providers.base import MetricQuery
+from monitoring.providers.interfaces import MetricQuery
 from monitoring.providers.metrics.promql import promql_for
 
 METRIC_NAMES = {
@@ -37,13 +37,14 @@ def test_metric_names_are_unique_and_prefixed() -> None:
 
 
 def test_every_builtin_check_has_a_template_and_nothing_else_does() -> None:
-    assert set(catalog.PROMQL_TEMPLATES) == {check.value for check in BuiltinCheck}
-    assert set(catalog.CHECK_QUERIES) == {check.value for check in BuiltinCheck}
+    assert set(PROMQL_TEMPLATES) == {check.value for check in BuiltinCheck}
+    assert set(BUILTIN_CHECKS) == {check.value for check in BuiltinCheck}
+    assert all(info.check is check for check, info in BUILTIN_CHECKS.items())
 
 
 @pytest.mark.parametrize("check", list(BuiltinCheck))
 def test_templates_only_reference_catalog_metrics(check: BuiltinCheck) -> None:
-    template = catalog.PROMQL_TEMPLATES[check]
+    template = PROMQL_TEMPLATES[check]
     referenced = SELECTOR.findall(template)
     assert referenced, template
     for name in referenced:
@@ -53,11 +54,11 @@ def test_templates_only_reference_catalog_metrics(check: BuiltinCheck) -> None:
 
 @pytest.mark.parametrize("check", list(BuiltinCheck))
 def test_templates_use_only_known_placeholders(check: BuiltinCheck) -> None:
-    template = catalog.PROMQL_TEMPLATES[check]
+    template = PROMQL_TEMPLATES[check]
     placeholders = set(re.findall(r"\{\{\s*(\w+)\s*\}\}", template))
     assert placeholders <= {"variant", "window", "selector"}
     assert "selector" in placeholders
-    variant_scoped = catalog.CHECK_QUERIES[check].per_variant
+    variant_scoped = BUILTIN_CHECKS[check].query.per_variant
     assert ("variant" in placeholders) is variant_scoped
 
 

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from canaria.contracts.routes import Routes
 from monitoring.analysis import (
     Measurement,
     analysis_due,
     decide,
     desired_routes,
     seconds_until_due,
-    stable_target,
 )
 from monitoring.api.spec import (
     Action,
@@ -29,7 +29,6 @@ from monitoring.api.status import (
     RolloutStatus,
     Verdict,
 )
-from monitoring.providers.base import Routes
 from tests.monitoring.analysis.engine_driver import (
     BAD,
     GOOD,
@@ -118,7 +117,7 @@ def test_passing_analyses_advance_step_by_step_then_promote_and_complete() -> No
     )
     assert decision.status.phase is Phase.PROMOTING
     assert decision.routes == Routes(canary_weight=100)
-    assert stable_target(decision.status) == V2
+    assert decision.status.canary_model == V2  # the stable workload is updated to it
     assert driver.call(BAD, after=10).kind is DecisionKind.WAIT  # the stable is being updated
 
     decision = driver.call(BAD, after=20)
@@ -126,7 +125,6 @@ def test_passing_analyses_advance_step_by_step_then_promote_and_complete() -> No
     assert decision.message == "promoted: churn:v2 is the stable model"
     status = decision.status
     assert (status.phase, status.canary_weight, status.stable_model) == (Phase.SUCCEEDED, 0, V2)
-    assert stable_target(status) == V2
     assert decision.routes == Routes(canary_weight=0)
     conditions = {c.type: c.status for c in status.conditions}
     assert conditions == {"Progressing": "False", "Promoted": "True"}

@@ -9,7 +9,7 @@ import pytest
 
 from canaria.contracts.checks import BuiltinCheck, Unit
 from monitoring.analysis import Measurement, evaluate_analysis, evaluate_check, format_value
-from monitoring.api.spec import Check, Comparison
+from monitoring.api.spec import Check, ThresholdMode
 from monitoring.api.status import Verdict
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -55,37 +55,37 @@ def latency(**fields: Any) -> Check:
             "latency-p99 inf s > max 0.50 s",
         ),
         (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
+            latency(max=1.2, comparison=ThresholdMode.RELATIVE),
             Measurement(0.6, 0.4),
             Verdict.FAIL,
             "latency-p99 0.60 s = 1.50× stable 0.40 s > max 1.20×",
         ),
         (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
+            latency(max=1.2, comparison=ThresholdMode.RELATIVE),
             Measurement(0.44, 0.4),
             Verdict.PASS,
             "latency-p99 0.44 s = 1.10× stable 0.40 s <= max 1.20×",
         ),
         (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
+            latency(max=1.2, comparison=ThresholdMode.RELATIVE),
             Measurement(0.44),
             Verdict.INCONCLUSIVE,
             "latency-p99: no data (stable)",
         ),
         (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
+            latency(max=1.2, comparison=ThresholdMode.RELATIVE),
             Measurement(None, None),
             Verdict.INCONCLUSIVE,
             "latency-p99: no data (canary, stable)",
         ),
         (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
+            latency(max=1.2, comparison=ThresholdMode.RELATIVE),
             Measurement(0.0, 0.0),
             Verdict.PASS,
             "latency-p99 0.00 s = 1.00× stable 0.00 s <= max 1.20×",
         ),
         (
-            latency(max=1.2, comparison=Comparison.RELATIVE),
+            latency(max=1.2, comparison=ThresholdMode.RELATIVE),
             Measurement(0.1, 0.0),
             Verdict.FAIL,
             "latency-p99 0.10 s = inf× stable 0.00 s > max 1.20×",
@@ -119,7 +119,9 @@ def test_evaluate_check(
 
 
 def test_evaluate_check_keeps_the_evidence() -> None:
-    result = evaluate_check(latency(max=1.2, comparison=Comparison.RELATIVE), Measurement(0.6, 0.4))
+    result = evaluate_check(
+        latency(max=1.2, comparison=ThresholdMode.RELATIVE), Measurement(0.6, 0.4)
+    )
     assert (result.value, result.stable_value, result.unit) == (0.6, 0.4, "s")
     assert result.compared == pytest.approx(1.5)
 

@@ -13,7 +13,7 @@ import pytest
 
 from canaria.testing.kube_stub import KubeStub, RecordedRequest, StubResponse, status_response
 from monitoring.operator.events import KubeEventRecorder
-from monitoring.operator.kube import KubeRolloutStore
+from monitoring.operator.kube_store import KubeRolloutStore
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import apply_merge_patch

@@ -28,10 +28,13 @@ from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.reconcile import Reconciler, ReconcileResult
 from monitoring.operator.state import RolloutFileError, StateFile, state_path_for
-from monitoring.providers.base import MetricsProvider, snake_case_keys
+from monitoring.providers.interfaces import MetricsProvider
 from monitoring.providers.metrics.scrape import ScrapeProvider
 from monitoring.providers.metrics.static import StaticProvider
+from monitoring.providers.registry import snake_case_keys
 from tests.monitoring.operator.conftest import HEALTHY, START, FakeClock
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 REF = RolloutRef(namespace="default", name="churn-local")
 

@@ -14,6 +14,8 @@ from canaria.testing.running import RunningProcess
 from tests.services.classic.bentos import canaria_build, serving_bento
 from tests.services.classic.cases import record
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 
 @pytest.fixture(scope="module")
 def bento_tag(classic_model_tag: str) -> str:

@@ -16,6 +16,8 @@ from services.classic.scoring import ChurnScorer
 from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, check_refusal, record
 from training.classic import load
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 SECRET_ID = "C-secret-4711"
 
 

@@ -18,6 +18,8 @@ from canaria.contracts.model_metadata import LLM_MODEL_NAME
 from canaria.testing.running import RunningProcess
 from tests.services.classic.bentos import build_all, serving_bento
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 
 @pytest.fixture(scope="module")
 def bento_tag(classic_model_tag: str, llm_model_tag: str) -> str:

@@ -29,6 +29,8 @@ from starlette.testclient import TestClient
 
 from canaria.contracts.metrics import LLM_COMPLETION_TOKENS_TOTAL, LLM_REQUESTS_TOTAL
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 HUB_ID = "canaria-test/support-lm"
 COMMIT = "0" * 40
 

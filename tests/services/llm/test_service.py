@@ -26,6 +26,8 @@ from canaria.contracts.metrics import (
 from canaria.testing.metrics import MetricSamples, metric_samples, metric_value
 from canaria.testing.running import RunningProcess, free_port, running
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 TIMEOUT = httpx.Timeout(60.0)
 CHAT = "/v1/chat/completions"
 COMPLETIONS = "/v1/completions"

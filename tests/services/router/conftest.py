@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,15 +57,6 @@ class Router:
 
     def write_config(self, config: Mapping[str, Any]) -> None:
         self.config_path.write_text(yaml.safe_dump(dict(config)))
-
-
-def wait_until(predicate: Callable[[], bool], *, timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
 
 
 def admin_headers(token: str = ADMIN_TOKEN) -> dict[str, str]:

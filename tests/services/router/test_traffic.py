@@ -17,6 +17,8 @@ from canaria.contracts import metrics as catalog
 
 from .conftest import Router, admin_headers
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 PREDICT = {"features": {"tenure": 3, "plan": "basic"}}
 
 

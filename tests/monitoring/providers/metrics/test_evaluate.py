@@ -6,10 +6,11 @@ import math
 
 import pytest
 
-from canaria.contracts.metrics import CHECK_QUERIES, LabelMatch, MatchOp
+from canaria.contracts.checks import BUILTIN_CHECKS, BuiltinCheck, LabelMatch, MatchOp
 from monitoring.providers.metrics.evaluate import Sample, evaluate, histogram_quantile, matches
 
 INF = math.inf
+SUCCESS_RATE = BUILTIN_CHECKS[BuiltinCheck.REQUEST_SUCCESS_RATE].query
 
 
 @pytest.mark.parametrize(
@@ -59,14 +60,14 @@ def _requests(ok: float, failed: float) -> list[Sample]:
 
 def test_share_uses_increases_and_the_matchers() -> None:
     scope = [LabelMatch("variant", MatchOp.EQUAL, "canary")]
-    value = evaluate(CHECK_QUERIES["requestSuccessRate"], _requests(30, 10), _requests(0, 0), scope)
+    value = evaluate(SUCCESS_RATE, _requests(30, 10), _requests(0, 0), scope)
     assert value == 0.75
     start, now = _requests(10, 0), _requests(30, 20)
-    assert evaluate(CHECK_QUERIES["requestSuccessRate"], now, start, scope) == 0.5
+    assert evaluate(SUCCESS_RATE, now, start, scope) == 0.5
 
 
 def test_share_with_only_failures_is_zero_not_no_data() -> None:
     name = "canaria_router_requests_total"
     now = [Sample(name, {"variant": "canary", "status": "500"}, 5)]
     scope = [LabelMatch("variant", MatchOp.EQUAL, "canary")]
-    assert evaluate(CHECK_QUERIES["requestSuccessRate"], now, [], scope) == 0.0
+    assert evaluate(SUCCESS_RATE, now, [], scope) == 0.0

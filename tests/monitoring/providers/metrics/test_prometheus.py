@@ -12,15 +12,13 @@ from canaria.contracts.checks import CUSTOM_CHECK, BuiltinCheck
 from canaria.contracts.metrics import Variant
 from canaria.testing.prometheus import ScrapeTarget, running_prometheus, wait_for_targets_up
 from canaria.testing.running import free_port
-from monitoring.providers.base import (
-    MetricQuery,
-    MetricsQueryError,
-    MetricsUnavailableError,
-    metrics_providers,
-)
+from monitoring.providers.interfaces import MetricQuery, MetricsQueryError, MetricsUnavailableError
 from monitoring.providers.metrics.prometheus import PrometheusProvider
+from monitoring.providers.registry import metrics_providers
 from tests.monitoring.providers.metrics.conftest import Exporters
 from tests.monitoring.providers.metrics.exporter import EXPECTED, MODEL
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 WINDOW = 10.0
 

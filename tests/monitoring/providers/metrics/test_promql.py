@@ -6,7 +6,7 @@ import pytest
 
 from canaria.contracts.checks import CUSTOM_CHECK
 from canaria.contracts.metrics import Variant
-from monitoring.providers.base import MetricQuery, MetricsQueryError
+from monitoring.providers.interfaces import MetricQuery, MetricsQueryError
 from monitoring.providers.metrics.promql import label_selector, promql_duration, promql_for
 
 

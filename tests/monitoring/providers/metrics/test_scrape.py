@@ -10,15 +10,13 @@ import pytest
 from canaria.contracts.checks import CUSTOM_CHECK, BuiltinCheck
 from canaria.contracts.metrics import DRIFT_SHARE, Variant
 from canaria.testing.running import free_port
-from monitoring.providers.base import (
-    MetricQuery,
-    MetricsQueryError,
-    MetricsUnavailableError,
-    metrics_providers,
-)
+from monitoring.providers.interfaces import MetricQuery, MetricsQueryError, MetricsUnavailableError
 from monitoring.providers.metrics.scrape import ScrapeProvider
+from monitoring.providers.registry import metrics_providers
 from tests.monitoring.providers.metrics.conftest import Exporters
 from tests.monitoring.providers.metrics.exporter import EXPECTED, MODEL
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 
 @pytest.fixture

@@ -13,9 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from canaria.contracts.routes import Routes
 from canaria.testing.kube_stub import KubeStub, StubResponse, status_response
 from canaria.testing.running import REPO_ROOT
-from monitoring.providers.base import Routes, RouteTarget, TrafficRouterError, traffic_routers
+from monitoring.providers.interfaces import RouteTarget, TrafficRouterError
+from monitoring.providers.registry import traffic_routers
 from monitoring.providers.traffic.gatewayapi import GatewayApiRouter
 from monitoring.providers.traffic.httproute import Backends, build_rules, read_routes
 

@@ -9,17 +9,15 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
+from canaria.contracts.routes import Routes
 from canaria.testing.kube_stub import KubeStub, StubResponse, status_response
 from canaria.testing.router import admin_get, running_router
 from canaria.testing.running import RunningProcess, free_port
-from monitoring.providers.base import (
-    PromotingRouter,
-    Routes,
-    RouteTarget,
-    TrafficRouterError,
-    traffic_routers,
-)
+from monitoring.providers.interfaces import PromotingRouter, RouteTarget, TrafficRouterError
+from monitoring.providers.registry import traffic_routers
 from monitoring.providers.traffic.router import CanariaRouter
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 TOKEN = "providers-test-token"
 STABLE_URL = "http://127.0.0.1:9/stable"

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from monitoring.providers.base import TrafficRouterError
+from monitoring.providers.interfaces import TrafficRouterError
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from monitoring.api.spec import ModelRef, RolloutSpec, StrategyType
+from canaria.contracts.routes import Routes
+from monitoring.api.spec import RolloutSpec, StrategyType
 from monitoring.api.status import Phase, RolloutStatus
-from monitoring.providers.base import Routes
 
 
 def desired_routes(*, spec: RolloutSpec, status: RolloutStatus) -> Routes:
@@ -22,11 +22,3 @@ def desired_routes(*, spec: RolloutSpec, status: RolloutStatus) -> Routes:
             match = {rule.route_key: rule.value for rule in spec.strategy.match}
             return Routes(canary_weight=status.canary_weight, match=match)
     return Routes(canary_weight=status.canary_weight)
-
-
-def stable_target(status: RolloutStatus) -> ModelRef | None:
-    """The model the stable variant should serve now (pure): during ``Promoting`` the
-    candidate (the operator updates the stable workload to it), else ``stable_model``."""
-    if status.phase is Phase.PROMOTING:
-        return status.canary_model
-    return status.stable_model

@@ -13,12 +13,12 @@ import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from monitoring.api.spec import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
+from monitoring.api.constants import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
 from monitoring.operator.events import KubeEventRecorder, RolloutRef
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.reconcile import Reconciler
-from monitoring.providers.traffic.kube import MERGE_PATCH, load_api_client
+from monitoring.providers.kubeclient import MERGE_PATCH, load_api_client
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
