@@ -62,7 +62,8 @@ def plain_app() -> FastAPI:
 
     settings = ClassicSettings.from_env(os.environ)
     pipeline, metadata = load(settings.model_tag)
-    assert metadata.feature_schema is not None
+    if metadata.feature_schema is None:
+        raise SystemExit(f"{settings.model_tag} has no feature schema: retrain it")
     validator = RecordValidator(metadata.feature_schema)
     scorer = ChurnScorer(pipeline=pipeline, schema=metadata.feature_schema)
     configure()

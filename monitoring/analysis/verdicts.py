@@ -58,7 +58,8 @@ def evaluate_check(check: Check, measurement: Measurement) -> CheckResult:
         needed = missing if relative else ["canary"]
         return result(Verdict.INCONCLUSIVE, None, f"{check.name}: no data ({', '.join(needed)})")
     if relative:
-        assert stable is not None  # checked above; narrows the type
+        if stable is None:  # the missing-data check above returned already
+            raise RuntimeError(f"{check.name}: relative check without a stable value")
         compared = _ratio(value, stable)
         shown = (
             f"{format_value(value, unit)} = {_times(compared)} stable {format_value(stable, unit)}"

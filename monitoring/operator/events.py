@@ -7,13 +7,13 @@ describe modelrollout churn``); in local mode it goes to the log and the rollout
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from canaria.contracts.logs import get_logger
 from monitoring.api.constants import GROUP, KIND, VERSION
 from monitoring.api.status import DecisionKind, Verdict, format_time
 
@@ -155,7 +155,7 @@ class KubeEventRecorder:
     def __init__(self, core_api: Any, *, instance: str) -> None:
         self._core_api = core_api
         self._instance = instance
-        self._log = logging.getLogger("canaria.operator.events")
+        self._log = get_logger("operator.events")
 
     def record(
         self, *, rollout: RolloutRef, reason: EventReason, message: str, now: datetime

@@ -7,12 +7,12 @@ a JSON patch whose ``test`` makes sure a newer action set meanwhile is not lost.
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from canaria.contracts.logs import get_logger
 from monitoring.api.constants import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
 from monitoring.operator.events import KubeEventRecorder, RolloutRef
 from monitoring.operator.measure import ProviderCache
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
 JSON_PATCH = "application/json-patch+json"
-_log = logging.getLogger("canaria.operator.kube")
+_log = get_logger("operator.kube")
 
 
 def action_removal_patch(action: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from canaria.contracts.logs import get_logger
 from monitoring.analysis import ANALYSIS_SLACK, seconds_until_due
 from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.status import RolloutStatus, format_time
@@ -35,7 +36,7 @@ from monitoring.operator.state import (
     state_path_for,
 )
 
-_log = logging.getLogger("canaria.operator.local")
+_log = get_logger("operator.local")
 
 EARLY_WAKE = ANALYSIS_SLACK * 0.9
 """Wake this fraction of the interval before an analysis is due (the engine accepts up to

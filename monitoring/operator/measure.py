@@ -9,13 +9,13 @@ text goes to the log so a person can tell an outage from a quiet canary.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from canaria.contracts.checks import BUILTIN_CHECKS, CUSTOM_CHECK
+from canaria.contracts.logs import get_logger
 from canaria.contracts.metrics import Variant
 from monitoring.analysis import Measurement
 from monitoring.api.spec import Check, MetricsProviderName, RolloutSpec, ThresholdMode
@@ -29,7 +29,7 @@ from monitoring.providers.interfaces import (
 )
 from monitoring.providers.registry import metrics_providers, traffic_routers
 
-_log = logging.getLogger("canaria.operator.measure")
+_log = get_logger("operator.measure")
 
 MetricsFactory = Callable[[str, Mapping[str, Any]], MetricsProvider]
 TrafficFactory = Callable[[str], TrafficRouter]

@@ -10,7 +10,6 @@ so that a freshly started operator re-applies the status's traffic once.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from canaria.contracts.logs import get_logger
 from canaria.contracts.routes import Routes
 from monitoring.analysis import Decision, Measurement, analysis_due, decide
 from monitoring.api.constants import ACTION_ANNOTATION
@@ -34,7 +34,7 @@ from monitoring.providers.interfaces import (
     TrafficRouter,
 )
 
-_log = logging.getLogger("canaria.operator")
+_log = get_logger("operator")
 
 Clock = Callable[[], datetime]
 

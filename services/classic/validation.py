@@ -217,7 +217,8 @@ def parse_batch(body: bytes, validator: RecordValidator, *, max_batch: int) -> P
     size_problem = _batch_size_problem(records, max_batch=max_batch)
     if size_problem is not None:
         return ParsedRequest(problems=(size_problem,))
-    assert isinstance(records, list)
+    if not isinstance(records, list):  # _batch_size_problem refuses anything else
+        raise TypeError(f"records must be a list, got {type(records).__name__}")
     valid: list[ValidRecord] = []
     problems: list[Problem] = []
     for index, raw in enumerate(records):

@@ -199,7 +199,8 @@ async def _complete(
                 parts.append(event.text)
             else:
                 finished = event
-    assert finished is not None  # stream always ends with Finished
+    if finished is None:
+        raise RuntimeError("the generation stream ended without its Finished event")
     build = completion_response if endpoint is Endpoint.COMPLETIONS else chat_response
     text = "".join(parts)
     stats = finished.stats

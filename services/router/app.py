@@ -266,7 +266,8 @@ class RouterApp:
         except ClientGone:
             return
         upstream = config.upstream(variant)
-        assert upstream is not None, "validated: a routable variant has an upstream"
+        if upstream is None:  # the config validation guarantees one for a routable variant
+            raise RuntimeError(f"no upstream for the routable variant {variant}")
         # With mirror on, the canary is the shadow: only stable answers are copied to it.
         plan = shadow_plan if variant is Variant.STABLE or not config.mirror else None
         shadowed = plan is not None and self._draw() < plan.settings.sample_rate
@@ -294,7 +295,8 @@ class RouterApp:
             self.metrics.upstream_error(variant, outcome.error)
         self.metrics.request(variant, outcome.status, time.perf_counter() - started)
         if plan is not None and outcome.shadowable:
-            assert outcome.body is not None
+            if outcome.body is None:  # a shadowable outcome keeps its body
+                raise RuntimeError("a shadowable answer without its body")
             request = ShadowRequest(
                 request_id=rid,
                 method=scope["method"],
@@ -310,7 +312,8 @@ class RouterApp:
         self, key: str, rid: str, reply_headers: list[tuple[bytes, bytes]], send: Send
     ) -> bool:
         """Spend a rate-limit token; without one, answer 429 and say when to come back."""
-        assert self._limiter is not None
+        if self._limiter is None:
+            raise RuntimeError("rate limiting without a limiter")
         wait = self._limiter.retry_after(key)
         if wait is None:
             return True

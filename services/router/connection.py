@@ -158,7 +158,8 @@ class UpstreamConnection(asyncio.Protocol):
     # --- the exchange -------------------------------------------------------------------
 
     def send(self, data: bytes, *, head_only: bool, timeout: float) -> None:
-        assert self.transport is not None
+        if self.transport is None:
+            raise RuntimeError("send() before the connection was made")
         self._clear(head_only=head_only, timeout=timeout)
         self._head = self._loop.create_future()
         self._head.add_done_callback(_retrieve)
@@ -166,7 +167,8 @@ class UpstreamConnection(asyncio.Protocol):
         self._arm_timer()
 
     async def wait_head(self) -> None:
-        assert self._head is not None
+        if self._head is None:
+            raise RuntimeError("wait_head() before send()")
         await self._head
 
     async def next_chunk(self) -> bytes | None:

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from canaria.testing.metrics import metric_samples, metric_value
+from canaria.testing.router import router_command, write_router_config
 from canaria.testing.running import RunningProcess, free_port, start_process, wait_http
 
 ADMIN_TOKEN = "router-test-token"
@@ -134,11 +135,9 @@ def start_routers(
         commands = {}
         paths = {}
         for name, config in configs.items():
-            path = paths[name] = work / f"{name}.yaml"
-            path.write_text(yaml.safe_dump(dict(config)))
+            path = paths[name] = write_router_config(config, work / f"{name}.yaml")
             port = free_port()
-            args = [sys.executable, "-m", "canaria.cli", "router", "--config", str(path)]
-            args += ["--host", "127.0.0.1", "--port", str(port)]
+            args = router_command(path, port=port)
             commands[name] = (args, port, {"CANARIA_ROUTER_ADMIN_TOKEN": ADMIN_TOKEN}, "/readyz")
         started = _start_all(commands, work, processes)
         return {name: Router(started[name], paths[name]) for name in configs}
