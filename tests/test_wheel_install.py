@@ -4,6 +4,7 @@ the classic service work, and nothing on their path needs torch or transformers.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 pytestmark = pytest.mark.slow  # builds a wheel and installs it into a fresh venv
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+BUILD_IGNORED = (".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis")
 INSTALL_TIMEOUT = 1800  # a cold pip cache on a busy 2-core machine took 18 min
 
 
@@ -32,10 +34,13 @@ def _run(
 @pytest.fixture(scope="module")
 def venv_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
+    # Built from a clean copy: a checkout's build/ may hold modules that no longer exist.
+    source = work / "src"
+    shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(*BUILD_IGNORED))
     dist = work / "dist"
     pip = [sys.executable, "-m", "pip"]
     _run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(REPO_ROOT)],
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(source)],
         cwd=work,
     )
     (wheel,) = dist.glob("canaria-*.whl")
