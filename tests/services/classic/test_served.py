@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import select
+import socket
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +20,12 @@ from tests.support.metrics import MetricSamples, metric_samples, metric_value
 from tests.support.processes import RunningProcess, free_port, running
 from training.classic import load
 
+pytestmark = pytest.mark.slow
+
 SECRET_ID = "C-secret-4711"
+# The served limit (the default, 1 MiB) and the attack body of issue 13: 200 MiB chunked.
+BODY_LIMIT = 1 << 20
+ATTACK_BYTES = 200 << 20
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +166,77 @@ def test_samples_and_logs_never_hold_never_log_fields(
     scored = [line for line in json_lines if line["msg"] == "request scored"]
     assert scored and all(line["request_id"] and line["latency_ms"] >= 0 for line in scored)
     assert any(line.get("problems") for line in json_lines if line["msg"] == "request refused")
+
+
+def _tree_rss_bytes(root: int) -> int:
+    """Resident memory of process ``root`` and all its descendants (BentoML's workers run
+    in sessions of their own, so a process group would miss them)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    tree = {root}
+    grew = True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def _stream_until_answered(server: RunningProcess, total: int, root: int) -> tuple[bytes, int, int]:
+    """POST ``total`` bytes chunked to /predict until the server answers or stops reading.
+
+    Returns (the answer, the bytes sent, the largest RSS growth of the server's processes).
+    """
+    assert server.port is not None
+    chunk = b"[" * (64 << 10)
+    frame = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+    baseline = _tree_rss_bytes(root)
+    growth, sent = 0, 0
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        while sent < total and not select.select([sock], [], [], 0)[0]:
+            try:
+                sock.sendall(frame)
+            except (TimeoutError, OSError):
+                break  # the server stopped reading: it answered, or will
+            sent += len(chunk)
+            if sent % (8 << 20) == 0:
+                growth = max(growth, _tree_rss_bytes(root) - baseline)
+        growth = max(growth, _tree_rss_bytes(root) - baseline)
+        sock.settimeout(30)
+        answer = b""
+        deadline = time.monotonic() + 30
+        while b"}" not in answer.partition(b"\r\n\r\n")[2] and time.monotonic() < deadline:
+            part = sock.recv(65536)
+            if not part:
+                break
+            answer += part
+    return answer, sent, growth
+
+
+def test_a_200_mib_chunked_body_is_refused_while_reading(server: RunningProcess) -> None:
+    """Issue 13: the worker once buffered the whole body (260 -> 657 MB) before a 400."""
+    answer, sent, growth = _stream_until_answered(server, ATTACK_BYTES, server.popen.pid)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), answer[:300]
+    (problem,) = json.loads(body)["detail"]
+    assert problem["reason"] == "body_size"
+    assert f"at most {BODY_LIMIT} bytes" in problem["problem"]
+    # The server stopped reading soon after the limit and held no more than a few MiB.
+    assert sent < ATTACK_BYTES / 4, sent
+    assert growth < 64 << 20, growth
+    # It still answers afterwards.
+    assert _post(server, "/predict", json.dumps(record()).encode()).status_code == 200
