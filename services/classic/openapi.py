@@ -109,6 +109,7 @@ def api_responses(success_schema: Mapping[str, Any]) -> dict[str, Any]:
     responses["503"]["headers"] = {
         "Retry-After": {
             "description": "seconds to wait before retrying",
+            "required": True,
             "schema": {"type": "integer", "minimum": 1},
         }
     }
