@@ -19,6 +19,7 @@ ENV_DTYPE = "CANARIA_LLM_DTYPE"
 ENV_GPU = "CANARIA_LLM_GPU"
 ENV_MAX_TOKENS = "CANARIA_LLM_MAX_TOKENS"
 ENV_TORCH_THREADS = "CANARIA_LLM_TORCH_THREADS"
+ENV_REVISION = "CANARIA_LLM_REVISION"
 
 DEFAULT_MODEL = f"{LLM_MODEL_NAME}:latest"
 DEFAULT_MAX_TOKENS_LIMIT = 512
@@ -52,9 +53,11 @@ class LLMServiceConfig:
 
     ``model`` is a BentoML model tag, a local directory saved with ``save_pretrained``, or a
     Hugging Face model id (see services/llm/loader.py). ``max_tokens_limit`` bounds the
-    ``max_tokens`` a request may ask for. ``torch_threads`` is torch's intra-op thread
-    count on CPU (0 keeps torch's default, one per core): one thread suits the tiny model,
-    which measured 260 tokens/s with 1 thread and 25 with 2 on a busy 2-core machine.
+    ``max_tokens`` a request may ask for. ``revision`` pins a hub model to a commit (or a
+    tag or branch) and is refused for any other kind of model. ``torch_threads`` is
+    torch's intra-op thread count on CPU (0 keeps torch's default, one per core): one
+    thread suits the tiny model, which measured 260 tokens/s with 1 thread and 25 with 2
+    on a busy 2-core machine.
     """
 
     model: str = DEFAULT_MODEL
@@ -63,6 +66,7 @@ class LLMServiceConfig:
     gpu: bool = False
     max_tokens_limit: int = DEFAULT_MAX_TOKENS_LIMIT
     torch_threads: int = 1
+    revision: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> LLMServiceConfig:
@@ -74,6 +78,7 @@ class LLMServiceConfig:
             gpu=_flag(environ, ENV_GPU),
             max_tokens_limit=_count(environ, ENV_MAX_TOKENS, DEFAULT_MAX_TOKENS_LIMIT),
             torch_threads=_count(environ, ENV_TORCH_THREADS, 1, minimum=0),
+            revision=_revision(environ, ENV_REVISION),
         )
 
 
@@ -116,3 +121,12 @@ def _count(environ: Mapping[str, str], name: str, default: int, *, minimum: int 
     if not raw.isdigit() or int(raw) < minimum:
         raise ValueError(f"{name}={raw!r} is not an integer >= {minimum}")
     return int(raw)
+
+
+def _revision(environ: Mapping[str, str], name: str) -> str | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    if any(character.isspace() for character in raw) or len(raw) > 255:
+        raise ValueError(f"{name}={raw!r} is not a hub revision (a commit, tag or branch)")
+    return raw
