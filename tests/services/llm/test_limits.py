@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import pytest
 
 from services.llm.config import LLMServiceConfig
 from services.llm.loader import hub_version
-from services.llm.protocol import OpenAIError, decode_json, prompt_bytes
+from services.llm.protocol import (
+    MAX_STOP_SEQUENCES,
+    CompletionRequest,
+    OpenAIError,
+    decode_json,
+    parse_request,
+    prompt_bytes,
+    resolve_max_tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +83,40 @@ def test_a_hub_model_is_versioned_by_its_revision_else_the_resolved_commit() -> 
     assert hub_version(None, "abc") == "abc"
     assert hub_version(None, None) == "hub"
     assert hub_version("", "") == "hub"
+
+
+@pytest.mark.parametrize(
+    ("field", "accepted", "refused"),
+    [
+        ("temperature", [0.0, 2.0], [math.nextafter(0.0, -1.0), math.nextafter(2.0, 3.0)]),
+        ("top_p", [math.nextafter(0.0, 1.0), 1.0], [0.0, math.nextafter(1.0, 2.0)]),
+        ("stop", [["s"] * MAX_STOP_SEQUENCES], [["s"] * (MAX_STOP_SEQUENCES + 1)]),
+        ("n", [1], [0, 2]),
+    ],
+)
+def test_sampling_ranges_on_both_sides(field: str, accepted: list[Any], refused: list[Any]) -> None:
+    for value in accepted:
+        assert (
+            getattr(parse_request(CompletionRequest, {"prompt": "x", field: value}), field) == value
+        )
+    for value in refused:
+        with pytest.raises(OpenAIError) as error:
+            parse_request(CompletionRequest, {"prompt": "x", field: value})
+        assert (error.value.status, error.value.param) == (400, field)
+
+
+def test_max_tokens_bounds_on_both_sides() -> None:
+    limits = {"limit": 50, "default": 16, "prompt_param": "prompt"}
+    assert resolve_max_tokens(1, room=50, **limits) == 1
+    assert resolve_max_tokens(50, room=50, **limits) == 50
+    for requested in (0, 51):
+        with pytest.raises(OpenAIError, match=f"{requested} is not in 1..50"):
+            resolve_max_tokens(requested, room=100, **limits)
+    # The room left by the prompt: exactly filled is fine, one more token is not.
+    assert resolve_max_tokens(30, room=30, **limits) == 30
+    with pytest.raises(OpenAIError, match="at most 30 completion tokens fit") as error:
+        resolve_max_tokens(31, room=30, **limits)
+    assert error.value.code == "context_length_exceeded"
+    assert resolve_max_tokens(None, room=1, **limits) == 1
+    with pytest.raises(OpenAIError, match="fills the whole context"):
+        resolve_max_tokens(None, room=0, **limits)
