@@ -56,7 +56,15 @@ def instance(service: Any) -> Any:
 
 
 def _metric(name: str, **labels: str) -> float:
+    """A sample's value, 0 when the series does not exist yet: for the "before" of a delta."""
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def _series(name: str, **labels: str) -> float:
+    """A sample's value; fails when the series does not exist (a renamed metric is no 0)."""
+    value = REGISTRY.get_sample_value(name, labels)
+    assert value is not None, f"no series {name}{labels}"
+    return value
 
 
 def test_direct_call_scores_accepted_jobs_in_order_and_passes_refusals(instance: Any) -> None:
@@ -89,9 +97,9 @@ def test_direct_call_moves_the_metrics(instance: Any) -> None:
     invalid_before = _metric("canaria_invalid_requests_total", service="classic", reason="range")
     instance.predict([Accepted("y", ValidRecord(record()))])
     instance.predict([Refused("z", (Problem("age", "too old", InvalidReason.RANGE),))])
-    assert _metric("canaria_predictions_total", **predicted) == before + 1
-    assert _metric("canaria_prediction_confidence_count", **labels) == confidence_before + 1
-    assert _metric("canaria_invalid_requests_total", service="classic", reason="range") == (
+    assert _series("canaria_predictions_total", **predicted) == before + 1
+    assert _series("canaria_prediction_confidence_count", **labels) == confidence_before + 1
+    assert _series("canaria_invalid_requests_total", service="classic", reason="range") == (
         invalid_before + 1
     )
     (info,) = [

@@ -16,7 +16,7 @@ import pytest
 
 from services.classic.scoring import ChurnScorer
 from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, check_refusal, record
-from tests.support.metrics import MetricSamples, metric_samples, metric_value
+from tests.support.metrics import MetricSamples, metric_samples, metric_value, series_value
 from tests.support.processes import RunningProcess, free_port, running
 from training.classic import load
 
@@ -118,10 +118,10 @@ def test_concurrent_requests_are_batched_without_mixing_answers(
         assert payload["probability"] == pytest.approx(expected[index].probability)
     # BentoML's adaptive batching histogram saw at least one model call with several records.
     metrics = _metrics(server)
-    calls = metric_value(
+    calls = series_value(
         metrics, "bentoml_service_adaptive_batch_size_count", method_name="predict"
     )
-    single = metric_value(
+    single = series_value(
         metrics, "bentoml_service_adaptive_batch_size_bucket", method_name="predict", le="1.0"
     )
     assert calls > single > 0
@@ -137,35 +137,58 @@ def test_metrics_move(server: RunningProcess, classic_model_tag: str) -> None:
     after = _metrics(server)
 
     def delta(name: str, **labels: str) -> float:
-        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
+        return series_value(after, name, **labels) - metric_value(before, name, **labels)
 
     assert delta("canaria_predictions_total", **model, predicted_class=ok["predicted_class"]) == 1
     assert delta("canaria_prediction_confidence_count", **model) == 1
     assert delta("canaria_invalid_requests_total", service="classic", reason="category") == 1
     assert delta("canaria_invalid_requests_total", service="classic", reason="batch_size") == 1
-    assert metric_value(after, "canaria_model_info", **model, kind="classic") == 1
+    assert series_value(after, "canaria_model_info", **model, kind="classic") == 1
 
 
 def test_samples_and_logs_never_hold_never_log_fields(
     server: RunningProcess, sample_log: Path
 ) -> None:
+    """Self-contained: it sends its own requests, by request id, and checks what those
+    wrote to the sample file and the log (it passes or fails the same alone)."""
     batch = {"records": [{**record(age=33), "customer_id": SECRET_ID}, record()]}
-    assert _post(server, "/predict_batch", json.dumps(batch).encode()).status_code == 200
-    assert _post(server, "/predict", json.dumps({**record(), "customer_id": SECRET_ID}).encode())
-    lines = [json.loads(line) for line in sample_log.read_text().splitlines()]
-    assert len(lines) >= 3
-    for line in lines:
+    ids = {"nl-batch": "/predict_batch", "nl-single": "/predict", "nl-refused": "/predict"}
+    bodies = {
+        "nl-batch": batch,
+        "nl-single": {**record(), "customer_id": SECRET_ID},
+        "nl-refused": {**record(age=200), "customer_id": SECRET_ID},
+    }
+    statuses = {
+        request_id: _post(
+            server, route, json.dumps(bodies[request_id]).encode(), **{"x-request-id": request_id}
+        ).status_code
+        for request_id, route in ids.items()
+    }
+    assert statuses == {"nl-batch": 200, "nl-single": 200, "nl-refused": 422}
+
+    samples = [json.loads(line) for line in sample_log.read_text().splitlines()]
+    mine = [line for line in samples if line["request_id"] in ids]
+    assert sorted(line["request_id"] for line in mine) == ["nl-batch", "nl-batch", "nl-single"]
+    for line in mine:
         assert set(line) == {"ts", "request_id", "model_tag", "features", "prediction"}
         assert "age" not in line["features"] and "tenure_months" in line["features"]
         assert "customer_id" not in line["features"]
     assert SECRET_ID not in sample_log.read_text()
+
     log = server.log()
     assert SECRET_ID not in log
     assert "Traceback" not in log
-    json_lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    scored = [line for line in json_lines if line["msg"] == "request scored"]
-    assert scored and all(line["request_id"] and line["latency_ms"] >= 0 for line in scored)
-    assert any(line.get("problems") for line in json_lines if line["msg"] == "request refused")
+    json_lines = {
+        line["request_id"]: line
+        for line in (json.loads(text) for text in log.splitlines() if text.startswith("{"))
+        if line.get("request_id") in ids
+    }
+    assert set(json_lines) == set(ids)
+    assert json_lines["nl-batch"]["msg"] == json_lines["nl-single"]["msg"] == "request scored"
+    assert json_lines["nl-batch"]["records"] == 2
+    assert json_lines["nl-refused"]["msg"] == "request refused"
+    assert json_lines["nl-refused"]["problems"] == ["age:range"]
+    assert "200" not in json.dumps(json_lines["nl-refused"]["problems"])  # no values logged
 
 
 def _tree_rss_bytes(root: int) -> int:

@@ -123,8 +123,13 @@ def test_a_stream_arrives_as_server_sent_events(client: TestClient) -> None:
 def test_bad_input_is_a_400_and_metrics_move(client: TestClient) -> None:
     labels = {"model": HUB_ID, "version": COMMIT}
 
-    def value(name: str, **extra: str) -> float:
+    def value(name: str, **extra: str) -> float:  # "before": the series may not exist yet
         return REGISTRY.get_sample_value(name, {**labels, **extra}) or 0.0
+
+    def series(name: str, **extra: str) -> float:  # "after": it must
+        found = REGISTRY.get_sample_value(name, {**labels, **extra})
+        assert found is not None, f"no series {name}{labels}{extra}"
+        return found
 
     refused = value(LLM_REQUESTS_TOTAL, endpoint="completions", status="400")
     generated = value(LLM_COMPLETION_TOKENS_TOTAL)
@@ -134,8 +139,8 @@ def test_bad_input_is_a_400_and_metrics_move(client: TestClient) -> None:
     assert response.json()["error"]["param"] == "max_tokens"
     client.post("/completions", json={"prompt": "hi", "max_tokens": 3, "ignore_eos": True})
 
-    assert value(LLM_REQUESTS_TOTAL, endpoint="completions", status="400") == refused + 1
-    assert value(LLM_COMPLETION_TOKENS_TOTAL) == generated + 3
+    assert series(LLM_REQUESTS_TOTAL, endpoint="completions", status="400") == refused + 1
+    assert series(LLM_COMPLETION_TOKENS_TOTAL) == generated + 3
 
 
 def test_a_pinned_revision_is_passed_to_the_hub_and_recorded(service: Any) -> None:

@@ -24,7 +24,7 @@ from canaria.metrics_catalog import (
     LLM_TIME_TO_FIRST_TOKEN,
     LLM_TOKENS_PER_SECOND,
 )
-from tests.support.metrics import MetricSamples, metric_samples, metric_value
+from tests.support.metrics import MetricSamples, metric_samples, metric_value, series_value
 from tests.support.processes import RunningProcess, free_port, running
 
 pytestmark = pytest.mark.slow
@@ -242,7 +242,7 @@ def test_metrics_move_after_serving(client: httpx.Client, llm_model_tag: str) ->
     after = scrape(client)
 
     def moved(name: str, **extra: str) -> float:
-        return metric_value(after, name, **labels, **extra) - metric_value(
+        return series_value(after, name, **labels, **extra) - metric_value(
             before, name, **labels, **extra
         )
 
@@ -254,7 +254,7 @@ def test_metrics_move_after_serving(client: httpx.Client, llm_model_tag: str) ->
     assert moved(LLM_REQUESTS_TOTAL, endpoint="completions", status="200") == 1
     assert moved(LLM_REQUESTS_TOTAL, endpoint="chat_completions", status="200") == 1
     assert moved(LLM_REQUESTS_TOTAL, endpoint="completions", status="400") == 1
-    assert metric_value(after, f"{LLM_TIME_TO_FIRST_TOKEN}_sum", **labels) > 0
+    assert series_value(after, f"{LLM_TIME_TO_FIRST_TOKEN}_sum", **labels) > 0
 
 
 def test_ignore_eos_generates_exactly_max_tokens(client: httpx.Client) -> None:
@@ -276,13 +276,13 @@ def test_an_abandoned_stream_stops_generating(client: httpx.Client, llm_model_ta
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         after = scrape(client)
-        abandoned = metric_value(after, LLM_REQUESTS_TOTAL, **labels, status="499")
+        abandoned = metric_value(after, LLM_REQUESTS_TOTAL, **labels, status="499")  # polled
         if abandoned > metric_value(before, LLM_REQUESTS_TOTAL, **labels, status="499"):
             break
         time.sleep(0.1)
     else:
         pytest.fail("the abandoned stream was not counted with status 499")
-    generated = metric_value(after, LLM_COMPLETION_TOKENS_TOTAL, **labels) - metric_value(
+    generated = series_value(after, LLM_COMPLETION_TOKENS_TOTAL, **labels) - metric_value(
         before, LLM_COMPLETION_TOKENS_TOTAL, **labels
     )
     assert 1 <= generated < 250
