@@ -1,6 +1,6 @@
 """BentoML's own error answers on the scoring routes, in the documented shape.
 
-The specs in ``http_specs.py`` answer 200, 400, 413 and 422 themselves, with an
+The descriptors in ``io_descriptors.py`` answer 200, 400, 413 and 422 themselves, with an
 ``x-request-id`` header. Other errors come from BentoML: 503 when its batching queue sheds
 a request (it would wait longer than ``max_latency_ms``), 500 when the model raises, 415 for
 its pickle content type. BentoML answers those with ``{"error": ...}`` bodies that say
@@ -22,8 +22,8 @@ from bentoml.exceptions import BentoMLException, ServiceUnavailable
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
-from canaria.logs import get_logger
-from services.classic.http_specs import REQUEST_ID_HEADER, request_id_from
+from canaria.contracts.logs import get_logger
+from services.classic.io_descriptors import REQUEST_ID_HEADER, request_id_from
 from services.classic.openapi import RETRY_AFTER_SECONDS
 
 Scope = MutableMapping[str, Any]

@@ -2,7 +2,7 @@
 
 BentoML documents every API with its own error bodies (``detail`` a string for 400, 404 and
 500) and leaves out 413, 415, 422, 503 and 504. ``DocumentedService`` replaces each API's
-request body and responses with what ``http_specs.py`` and ``errors.py`` really send:
+request body and responses with what ``io_descriptors.py`` and ``errors.py`` really send:
 
 - ``200``: the prediction (the output spec's schema);
 - ``400`` (the body is not a JSON object), ``413`` (the body is over the limit) and ``422``

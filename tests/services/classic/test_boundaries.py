@@ -8,9 +8,11 @@ reason and a message naming the bound. Steps: 1 for integers, the next represent
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
+from canaria.contracts.model_metadata import Feature, FeatureSchema, FeatureType
 from services.classic.settings import ClassicSettings, ServingSettings
 from services.classic.validation import (
     ID_MAX_LENGTH,
@@ -24,7 +26,6 @@ from services.classic.validation import (
 )
 from tests.services.classic.cases import body, record
 from training.churn_data import FEATURE_SCHEMA
-from training.metadata import Feature, FeatureSchema, FeatureType
 
 VALIDATOR = RecordValidator(FEATURE_SCHEMA)
 BOUNDED = [f for f in FEATURE_SCHEMA.features if f.minimum is not None or f.maximum is not None]
@@ -160,7 +161,8 @@ def test_a_setting_at_its_minimum_is_accepted_one_below_refused(
 ) -> None:
     assert callable(read)
     assert read({name: str(lowest)}) == lowest
-    with pytest.raises(ValueError, match=f"{name} must be at least {lowest}, got {lowest - 1}"):
+    refusal = re.escape(f"{name}='{lowest - 1}': must be an integer >= {lowest}")
+    with pytest.raises(ValueError, match=refusal):
         read({name: str(lowest - 1)})
 
 
@@ -171,5 +173,6 @@ def test_a_sample_rate_at_either_end_is_accepted(rate: str) -> None:
 
 @pytest.mark.parametrize("rate", [repr(math.nextafter(0.0, -1.0)), repr(math.nextafter(1.0, 2.0))])
 def test_a_sample_rate_one_step_outside_is_refused(rate: str) -> None:
-    with pytest.raises(ValueError, match="CANARIA_SAMPLE_RATE must be between 0 and 1"):
+    refusal = re.escape(f"CANARIA_SAMPLE_RATE={rate!r}: must be a number between 0 and 1")
+    with pytest.raises(ValueError, match=refusal):
         ClassicSettings.from_env({"CANARIA_SAMPLE_RATE": rate})

@@ -19,6 +19,8 @@ from services.classic.jobs import Accepted, Refused, Scored
 from services.classic.validation import InvalidReason, Problem, ValidRecord
 from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, check_refusal, record
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 # Small, so the body-limit tests stay cheap; every other body here is under it.
 BODY_LIMIT = 4096
 

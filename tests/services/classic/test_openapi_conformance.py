@@ -18,8 +18,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from canaria.testing.running import RunningProcess, free_port, running
 from tests.services.classic.cases import MAX_BATCH, record
-from tests.support.processes import RunningProcess, free_port, running
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 import schemathesis
 
+from canaria.testing.running import RunningProcess, free_port, running
 from tests.services.classic.cases import record
-from tests.support.processes import RunningProcess, free_port, running
 
 pytestmark = pytest.mark.slow
 

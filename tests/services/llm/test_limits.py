@@ -74,8 +74,10 @@ def test_a_revision_is_read_and_a_malformed_one_refused() -> None:
     commit = "0123456789abcdef0123456789abcdef01234567"
     assert LLMServiceConfig.from_env({"CANARIA_LLM_REVISION": f" {commit} "}).revision == commit
     assert LLMServiceConfig.from_env({}).revision is None
-    with pytest.raises(ValueError, match="CANARIA_LLM_REVISION"):
+    with pytest.raises(ValueError, match="CANARIA_LLM_REVISION='main branch': must be a hub"):
         LLMServiceConfig.from_env({"CANARIA_LLM_REVISION": "main branch"})
+    with pytest.raises(ValueError, match=r"CANARIA_LLM_REVISION='x{256}': must be a hub"):
+        LLMServiceConfig.from_env({"CANARIA_LLM_REVISION": "x" * 256})
 
 
 def test_a_hub_model_is_versioned_by_its_revision_else_the_resolved_commit() -> None:
