@@ -95,13 +95,17 @@ async def http_stream(client: httpx.AsyncClient, body: dict[str, Any]) -> Stream
     first = last = 0.0
     tokens = 0
     async with client.stream("POST", "/v1/completions", json=body) as response:
-        response.raise_for_status()
+        if not response.is_success:  # recorded, not timed (bench/loadgen.py's rule)
+            await response.aread()
+            now = time.perf_counter()
+            return StreamTiming(started, now, now, now, 0, status=response.status_code)
         async for line in response.aiter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
             chunk = json.loads(line.removeprefix("data: "))
-            if "error" in chunk:
-                raise RuntimeError(f"the service failed mid-stream: {chunk['error']}")
+            if "error" in chunk:  # the service failed mid-stream: a 500 in all but status
+                now = time.perf_counter()
+                return StreamTiming(started, now, now, now, tokens, status=500)
             if chunk.get("usage"):
                 tokens = chunk["usage"]["completion_tokens"]
             if any(choice.get("text") for choice in chunk.get("choices", ())):

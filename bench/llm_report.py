@@ -47,6 +47,12 @@ class StreamTiming:
     last_token_at: float
     finished_at: float
     completion_tokens: int
+    # The HTTP status; 500 also when the service reported a failure mid-stream.
+    status: int = 200
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
 
     @property
     def ttft_s(self) -> float:
@@ -68,10 +74,24 @@ def percentile(values: Sequence[float], q: int) -> float:
 
 
 def summarise(timings: Sequence[StreamTiming], *, wall_s: float, max_tokens: int) -> dict[str, Any]:
-    """Client-side numbers of one concurrency point (pure)."""
+    """Client-side numbers of one concurrency point (pure).
+
+    Only 2xx answers are timed and counted as throughput; the status codes of the others
+    are recorded under ``errors``, and a point with any is not ``clean``.
+    """
+    failed = [t for t in timings if not t.ok]
+    errors = {
+        str(s): sum(1 for t in failed if t.status == s) for s in sorted({t.status for t in failed})
+    }
+    timings = [t for t in timings if t.ok]
+    if not timings:
+        return {"requests": len(failed), "ok": 0, "errors": errors, "clean": False}
     ttft = [t.ttft_s for t in timings]
     return {
-        "requests": len(timings),
+        "requests": len(timings) + len(failed),
+        "ok": len(timings),
+        "errors": errors,
+        "clean": not failed,
         "all_full_length": all(t.completion_tokens == max_tokens for t in timings),
         "ttft_p50_ms": round(percentile(ttft, 50) * 1000, 2),
         "ttft_p95_ms": round(percentile(ttft, 95) * 1000, 2),
@@ -140,6 +160,9 @@ def markdown_table(results: Measured) -> str:
     ]
     for side in Side:
         for concurrency, p in results.client[side].items():
+            if not p["ok"]:
+                lines.append(f"| {side.value} | {concurrency} | no 2xx: {p['errors']} |||||")
+                continue
             lines.append(
                 f"| {side.value} | {concurrency} | {p['ttft_p50_ms']:.1f} | {p['ttft_p95_ms']:.1f} "
                 f"| {p['tpot_p50_ms']:.2f} | {p['tokens_per_s_per_stream_p50']:.1f} "
@@ -153,6 +176,8 @@ def markdown_table(results: Measured) -> str:
     ]
     for concurrency, server in results.server.items():
         client = results.client[Side.HTTP][concurrency]
+        if not client["ok"]:
+            continue
         for key, label, client_p50, scale, digits in _AGREEMENT_ROWS:
             lines.append(
                 f"| {concurrency} | {label} | {client[client_p50]:.{digits}f} "
@@ -168,6 +193,9 @@ def comparison(results: Measured) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for concurrency, direct in results.client[Side.IN_PROCESS].items():
         http = results.client[Side.HTTP][concurrency]
+        if not (http["ok"] and direct["ok"]):
+            out[f"c{concurrency}"] = {"errors": http["errors"]}
+            continue
         out[f"c{concurrency}"] = {
             "ttft_p50_added_ms": round(http["ttft_p50_ms"] - direct["ttft_p50_ms"], 2),
             "tpot_p50_added_ms": round(http["tpot_p50_ms"] - direct["tpot_p50_ms"], 3),

@@ -2,7 +2,12 @@
 
 ``wrk`` is C and uses little CPU, which matters on a 2-core machine where the load
 generator shares the cores with the server under test. A Lua script rotates over a list
-of POST bodies. Latency percentiles are wrk's (not corrected for coordinated omission).
+of POST bodies and counts the answers by status code. Latency percentiles are wrk's (not
+corrected for coordinated omission).
+
+The rule for every benchmark (issue 8 §8): only 2xx answers count as throughput
+(``LoadResult.ok_per_s``), and a point with any other answer or a socket error fails its
+goal (``goal_met``) and records which status codes came back (``LoadResult.statuses``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,25 @@ _RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
 _TOTAL = re.compile(r"^\s*(\d+) requests in", re.MULTILINE)
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+_STATUS = re.compile(r"^canaria-status (\d{3}) (\d+)$", re.MULTILINE)
+# Appended to every wrk script: each thread counts statuses, done() prints the totals.
+_STATUS_LUA = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {} end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local totals = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      totals[status] = (totals[status] or 0) + count
+    end
+  end
+  for status, count in pairs(totals) do
+    io.write(string.format("canaria-status %d %d\\n", status, count))
+  end
+end
+"""
 
 
 @dataclass(frozen=True)
@@ -38,9 +62,44 @@ class LoadResult:
     p99_ms: float
     non_2xx: int
     socket_errors: int
+    # Answers by status code ("200": n, "503": m); the socket errors are not answers.
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> int:
+        """2xx answers."""
+        return sum(count for status, count in self.statuses.items() if status.startswith("2"))
+
+    @property
+    def errors(self) -> int:
+        """Requests that did not get a 2xx answer: other statuses and socket errors."""
+        return sum(self.statuses.values()) - self.ok + self.socket_errors
+
+    @property
+    def ok_per_s(self) -> float:
+        """Throughput: 2xx answers per second (``requests_per_s`` counts every answer)."""
+        answered = sum(self.statuses.values())
+        return self.requests_per_s * self.ok / answered if answered else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "ok": self.ok, "errors": self.errors, "ok_per_s": self.ok_per_s}
+
+
+def goal_met(met: bool, *points: LoadResult) -> bool:
+    """A goal is met only if its numbers meet it and none of its points had an error."""
+    return met and all(point.errors == 0 for point in points)
+
+
+def error_statuses(*points: LoadResult) -> dict[str, int]:
+    """The non-2xx status codes (and socket errors) of ``points``, summed (pure)."""
+    found: dict[str, int] = {}
+    for point in points:
+        for status, count in point.statuses.items():
+            if not status.startswith("2"):
+                found[status] = found.get(status, 0) + count
+        if point.socket_errors:
+            found["socket_error"] = found.get("socket_error", 0) + point.socket_errors
+    return dict(sorted(found.items()))
 
 
 def churn_bodies(n: int, *, seed: int = 123) -> list[str]:
@@ -70,7 +129,7 @@ def lua_script(*, bodies: Sequence[str], path: str, headers: dict[str, str]) -> 
     ]
     if any("]==]" in body for body in bodies):
         raise ValueError("a body contains ']==]', which the Lua script cannot quote")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + _STATUS_LUA
 
 
 def parse_wrk_output(text: str, *, concurrency: int, duration_s: float) -> LoadResult:
@@ -85,6 +144,7 @@ def parse_wrk_output(text: str, *, concurrency: int, duration_s: float) -> LoadR
         raise ValueError(f"unexpected wrk output:\n{text}")
     non_2xx = _NON_2XX.search(text)
     socket_errors = _SOCKET_ERRORS.search(text)
+    statuses = {match.group(1): int(match.group(2)) for match in _STATUS.finditer(text)}
     return LoadResult(
         concurrency=concurrency,
         duration_s=duration_s,
@@ -95,6 +155,7 @@ def parse_wrk_output(text: str, *, concurrency: int, duration_s: float) -> LoadR
         p99_ms=percentiles.get(99.0, float("nan")),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+        statuses=dict(sorted(statuses.items())),
     )
 
 

@@ -14,7 +14,9 @@ and answers ``200`` with::
 and answers ``{"predictions": [{"predicted_class", "probability", "probabilities",
 "customer_id"?}, ...], "model_tag": ..., "request_id": ...}`` in the records' order.
 
-A refused request gets ``400`` (the body is not a JSON object) or ``422`` (anything else)::
+A refused request gets ``400`` (the body is not a JSON object), ``413`` (the body is over
+``CANARIA_CLASSIC_MAX_BODY_BYTES``, counted while reading: a larger body is never held in
+memory) or ``422`` (anything else)::
 
     {"error": "invalid request: 2 problems",
      "detail": [{"field": "records[3].tenure_months", "problem": "must be an integer, got
@@ -33,6 +35,7 @@ model calls with concurrent requests, without a second in-process HTTP hop.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -49,7 +52,9 @@ from services.classic.jobs import Job, Refused, Result, Scored, to_jobs
 from services.classic.validation import (
     InvalidReason,
     ParsedRequest,
+    Problem,
     RecordValidator,
+    body_size_problem,
     parse_batch,
     parse_single,
     primary_reason,
@@ -63,11 +68,30 @@ class ParsingService(Protocol):
 
     validator: RecordValidator
     max_batch: int
+    max_body_bytes: int
 
 
 def request_id_from(headers: Mapping[str, str]) -> str:
     """The request id for a request with ``headers`` (``canaria.contracts.request_id``)."""
     return request_id(headers.get(REQUEST_ID_HEADER))
+
+
+async def read_body(request: Request, limit: int) -> bytes | Problem:
+    """The request's body, or the problem of one over ``limit`` bytes.
+
+    A ``Content-Length`` over the limit is refused before reading; a chunked body is
+    refused as soon as the bytes read pass the limit, so at most ``limit`` plus one chunk is
+    ever held.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return body_size_problem(limit, declared=int(declared))
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return body_size_problem(limit)
+    return bytes(body)
 
 
 def _current() -> ParsingService:
@@ -89,13 +113,27 @@ class _JobsInput(bentoml.IODescriptor):
     @classmethod
     async def from_http_request(cls, request: Request, serde: Any) -> _JobsInput:
         received_at = time.monotonic()
-        body = await request.body()
+        service = _current()
+        body = await read_body(request, service.max_body_bytes)
+        parsed = (
+            ParsedRequest(problems=(body,))
+            if isinstance(body, Problem)
+            else cls.parse(body, service)
+        )
         jobs: list[Job] = to_jobs(
-            cls.parse(body, _current()),
+            parsed,
             request_id=request_id_from(request.headers),
             received_at=received_at,
         )
         return cls.model_construct(jobs=jobs)
+
+    @classmethod
+    def batch_limits(cls) -> dict[str, Any]:
+        """The records array's schema without its items: its size limits once running."""
+        try:
+            return {"type": "array", "minItems": 1, "maxItems": _current().max_batch}
+        except BentoMLException:
+            return {"type": "array", "minItems": 1}
 
     @classmethod
     def record_schema(cls) -> dict[str, Any]:
@@ -130,14 +168,17 @@ class BatchInput(_JobsInput):
         return {
             "title": "ChurnBatch",
             "type": "object",
-            "properties": {"records": {"type": "array", "items": cls.record_schema()}},
+            "properties": {"records": {**cls.batch_limits(), "items": cls.record_schema()}},
             "required": ["records"],
         }
 
 
+_REFUSAL_STATUS = {InvalidReason.BODY: 400, InvalidReason.BODY_SIZE: 413}
+
+
 def refusal_response(refused: Refused) -> Response:
     """The 4xx answer for a refused request (pure)."""
-    status = 400 if primary_reason(refused.problems) is InvalidReason.BODY else 422
+    status = _REFUSAL_STATUS.get(primary_reason(refused.problems), 422)
     count = len(refused.problems)
     body = {
         "error": f"invalid request: {count} problem{'s' if count != 1 else ''}",
@@ -228,13 +269,17 @@ class _ResultsOutput(bentoml.IODescriptor):
         return response
 
 
+# Copied into each answer: BentoML's document builder edits the schemas it is given.
 _PREDICTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "predicted_class": {"type": "string"},
         "probability": {"type": "number", "description": "probability of predicted_class"},
         "probabilities": {"type": "object", "additionalProperties": {"type": "number"}},
-        "customer_id": {"type": ["string", "integer"], "description": "echoed when sent"},
+        "customer_id": {
+            "anyOf": [{"type": "string"}, {"type": "integer"}],
+            "description": "echoed when sent",
+        },
     },
     "required": ["predicted_class", "probability", "probabilities"],
 }
@@ -249,7 +294,7 @@ class SingleRecordOutput(_ResultsOutput):
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        properties = dict(_PREDICTION_SCHEMA["properties"])
+        properties = copy.deepcopy(_PREDICTION_SCHEMA["properties"])
         properties.update(model_tag={"type": "string"}, request_id={"type": "string"})
         return {
             "title": "ChurnPrediction",
@@ -272,7 +317,7 @@ class BatchOutput(_ResultsOutput):
             "title": "ChurnBatchPrediction",
             "type": "object",
             "properties": {
-                "predictions": {"type": "array", "items": _PREDICTION_SCHEMA},
+                "predictions": {"type": "array", "items": copy.deepcopy(_PREDICTION_SCHEMA)},
                 "model_tag": {"type": "string"},
                 "request_id": {"type": "string"},
             },

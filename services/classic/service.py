@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import cast
 
 import bentoml
 
 from canaria.contracts.bento import bento_info_file, recorded_model_tag
 from canaria.contracts.logs import configure_canaria_loggers, get_logger
 from canaria.contracts.model_metadata import CLASSIC_MODEL_NAME
+from services.classic.errors import ErrorAnswers, quiet_expected_errors
 from services.classic.io_descriptors import (
     BatchInput,
     BatchOutput,
@@ -29,6 +31,7 @@ from services.classic.io_descriptors import (
     SingleRecordOutput,
 )
 from services.classic.jobs import Accepted, Job, Refused, Result, Scored
+from services.classic.openapi import DocumentedService
 from services.classic.settings import (
     ENV_MODEL_TAG,
     ClassicSettings,
@@ -66,6 +69,8 @@ logger = get_logger("classic.service")
     # io_descriptors logs one JSON line per answer, with the request id; BentoML's text line
     # would only repeat it.
     logging={"access": {"enabled": False}},
+    # /docs.json states every status the APIs answer, with its real body (openapi.py).
+    service_class=DocumentedService,
 )
 class ClassicService:
     """Validates churn records against the model's feature schema and scores them."""
@@ -80,6 +85,7 @@ class ClassicService:
         from services.classic.validation import RecordValidator
 
         configure_canaria_loggers()
+        quiet_expected_errors()
         settings = ClassicSettings.from_env(os.environ)
         stored = self.model
         metadata = ModelMetadata.from_bentoml(stored.info.metadata)
@@ -87,6 +93,7 @@ class ClassicService:
             raise ValueError(f"model {stored.tag} has no feature_schema in its metadata")
         self.model_tag = str(stored.tag)
         self.max_batch = settings.max_batch
+        self.max_body_bytes = settings.max_body_bytes
         self.validator = RecordValidator(metadata.feature_schema)
         self.scorer = ChurnScorer(
             pipeline=bentoml.sklearn.load_model(stored),
@@ -114,6 +121,7 @@ class ClassicService:
             extra={
                 "model_tag": self.model_tag,
                 "max_batch": self.max_batch,
+                "max_body_bytes": self.max_body_bytes,
                 "sample_log": str(settings.sample_log) if settings.sample_log else None,
                 "sample_rate": settings.sample_rate,
             },
@@ -177,3 +185,8 @@ class ClassicService:
             if isinstance(result, Scored)
         )
         return results
+
+
+# BentoML's own error answers (503 when its batching queue sheds a request, 500, 415) in
+# the documented shape, with Retry-After on 503 (errors.py).
+cast("bentoml.Service[ClassicService]", ClassicService).add_asgi_middleware(ErrorAnswers)

@@ -16,6 +16,7 @@ from canaria.contracts.model_metadata import CLASSIC_MODEL_NAME
 
 ENV_MODEL_TAG = "CANARIA_CLASSIC_MODEL_TAG"
 ENV_MAX_BATCH = "CANARIA_MAX_BATCH"
+ENV_MAX_BODY_BYTES = "CANARIA_CLASSIC_MAX_BODY_BYTES"
 ENV_SAMPLE_LOG = "CANARIA_SAMPLE_LOG"
 ENV_SAMPLE_RATE = "CANARIA_SAMPLE_RATE"
 ENV_NEVER_LOG = "CANARIA_NEVER_LOG"
@@ -25,6 +26,8 @@ ENV_BATCH_LATENCY_MS = "CANARIA_CLASSIC_BATCH_LATENCY_MS"
 
 DEFAULT_MODEL_TAG = f"{CLASSIC_MODEL_NAME}:latest"
 DEFAULT_MAX_BATCH = 1000
+# A record is about 300 bytes of JSON: 1 MiB holds the largest default batch three times.
+DEFAULT_MAX_BODY_BYTES = 1 << 20
 DEFAULT_SAMPLE_RATE = 1.0
 # customer_id identifies a person (training/churn_data.PERSONAL_DATA_FIELDS).
 DEFAULT_NEVER_LOG = ("customer_id",)
@@ -63,7 +66,9 @@ class ServingSettings:
 class ClassicSettings:
     """What the service loads and what it keeps.
 
-    ``max_batch`` bounds the records of one ``/predict_batch`` request. ``sample_log`` is
+    ``max_batch`` bounds the records of one ``/predict_batch`` request and
+    ``max_body_bytes`` the bytes of any request body (counted while it is read; a larger
+    body is refused with 413 without being held in memory). ``sample_log`` is
     the JSONL file that receives a ``sample_rate`` share of scored records for drift
     analysis and retraining (none when unset); fields named in ``never_log`` are written
     neither there nor to the logs.
@@ -71,6 +76,7 @@ class ClassicSettings:
 
     model_tag: str = DEFAULT_MODEL_TAG
     max_batch: int = DEFAULT_MAX_BATCH
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     sample_log: Path | None = None
     sample_rate: float = DEFAULT_SAMPLE_RATE
     never_log: frozenset[str] = frozenset(DEFAULT_NEVER_LOG)
@@ -82,6 +88,7 @@ class ClassicSettings:
         return cls(
             model_tag=env_str(environ, ENV_MODEL_TAG, DEFAULT_MODEL_TAG),
             max_batch=env_int(environ, ENV_MAX_BATCH, DEFAULT_MAX_BATCH, minimum=1),
+            max_body_bytes=env_int(environ, ENV_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES, minimum=1),
             sample_log=Path(sample_log) if sample_log else None,
             sample_rate=env_share(environ, ENV_SAMPLE_RATE, DEFAULT_SAMPLE_RATE),
             never_log=env_names(environ, ENV_NEVER_LOG, DEFAULT_NEVER_LOG),

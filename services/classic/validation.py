@@ -41,6 +41,7 @@ class InvalidReason(StrEnum):
     RANGE = "range"
     NON_FINITE = "non_finite"
     BATCH_SIZE = "batch_size"
+    BODY_SIZE = "body_size"  # over the body limit (413)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,12 @@ def parse_json(body: bytes) -> object | Problem:
         return Problem("body", f"is not valid JSON: {error}", InvalidReason.BODY)
     except RecursionError:
         return Problem("body", "is nested too deeply", InvalidReason.BODY)
+
+
+def body_size_problem(limit: int, *, declared: int | None = None) -> Problem:
+    """The problem of a body over ``limit`` bytes (pure); ``declared`` is its Content-Length."""
+    size = f"{declared} bytes" if declared is not None else f"more than {limit} bytes"
+    return Problem("body", f"is {size}; at most {limit} bytes are allowed", InvalidReason.BODY_SIZE)
 
 
 def parse_single(body: bytes, validator: RecordValidator) -> ParsedRequest:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from canaria.contracts.env import env_choice, env_flag, env_int, env_str
+from canaria.contracts.env import EnvError, env_choice, env_flag, env_int, env_str
 from canaria.contracts.model_metadata import LLM_MODEL_NAME
 
 ENV_MODEL = "CANARIA_LLM_MODEL"
@@ -19,6 +19,7 @@ ENV_DTYPE = "CANARIA_LLM_DTYPE"
 ENV_GPU = "CANARIA_LLM_GPU"
 ENV_MAX_TOKENS = "CANARIA_LLM_MAX_TOKENS"
 ENV_TORCH_THREADS = "CANARIA_LLM_TORCH_THREADS"
+ENV_REVISION = "CANARIA_LLM_REVISION"
 
 DEFAULT_MODEL = f"{LLM_MODEL_NAME}:latest"
 DEFAULT_MAX_TOKENS_LIMIT = 512
@@ -47,9 +48,11 @@ class LLMServiceConfig:
 
     ``model`` is a BentoML model tag, a local directory saved with ``save_pretrained``, or a
     Hugging Face model id (see services/llm/loader.py). ``max_tokens_limit`` bounds the
-    ``max_tokens`` a request may ask for. ``torch_threads`` is torch's intra-op thread
-    count on CPU (0 keeps torch's default, one per core): one thread suits the tiny model
-    on a busy small machine (``bench/bench_llm.py`` measures it).
+    ``max_tokens`` a request may ask for. ``revision`` pins a hub model to a commit (or a
+    tag or branch) and is refused for any other kind of model. ``torch_threads`` is
+    torch's intra-op thread count on CPU (0 keeps torch's default, one per core): one
+    thread suits the tiny model on a busy small machine (``bench/bench_llm.py`` measures
+    it).
     """
 
     model: str = DEFAULT_MODEL
@@ -58,6 +61,7 @@ class LLMServiceConfig:
     gpu: bool = False
     max_tokens_limit: int = DEFAULT_MAX_TOKENS_LIMIT
     torch_threads: int = 1
+    revision: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> LLMServiceConfig:
@@ -69,4 +73,16 @@ class LLMServiceConfig:
             gpu=env_flag(environ, ENV_GPU),
             max_tokens_limit=env_int(environ, ENV_MAX_TOKENS, DEFAULT_MAX_TOKENS_LIMIT, minimum=1),
             torch_threads=env_int(environ, ENV_TORCH_THREADS, 1, minimum=0),
+            revision=_revision(environ, ENV_REVISION),
         )
+
+
+def _revision(environ: Mapping[str, str], name: str) -> str | None:
+    """A hub revision (a commit, tag or branch): no whitespace, at most 255 characters;
+    ``None`` when unset or blank."""
+    raw = env_str(environ, name, "")
+    if not raw:
+        return None
+    if any(character.isspace() for character in raw) or len(raw) > 255:
+        raise EnvError(name, raw, "a hub revision (a commit, tag or branch, no spaces)")
+    return raw

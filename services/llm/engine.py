@@ -166,6 +166,14 @@ class LLMEngine:
         self.eos_token_ids = frozenset(
             int(token) for token in [*eos_ids, self.tokenizer.eos_token_id] if token is not None
         )
+        # No token stands for more UTF-8 bytes than its vocabulary entry spells (byte-level
+        # BPE spells a byte with one character, SentencePiece a space with "▁", byte
+        # fallback a byte with "<0x41>"), so a prompt longer than this cannot fit the
+        # context and is refused before tokenizing.
+        longest_token = max(
+            (len(token.encode()) for token in self.tokenizer.get_vocab()), default=1
+        )
+        self.max_prompt_bytes = self.context_length * max(longest_token, 1)
 
     @property
     def name(self) -> str:

@@ -6,8 +6,10 @@ A reference is one of:
   is in the local store): the model directory saved by training/llm.py;
 - a local directory written with ``save_pretrained``;
 - a Hugging Face model id (``Qwen/Qwen2.5-0.5B-Instruct``): passed to
-  ``AutoModelForCausalLM.from_pretrained``, which downloads it. That is for a GPU user who
-  configures it; training and tests only use the first two.
+  ``AutoModelForCausalLM.from_pretrained``, which downloads it, at ``revision`` when one is
+  given (``CANARIA_LLM_REVISION``: pin a commit). The model's version is that revision, or
+  else the commit the hub resolved, so what is served is recorded either way. That is for
+  a GPU user who configures it; training and tests only use the first two.
 
 Hugging Face ids never contain ``:`` and BentoML tags never contain ``/``, which is what
 tells them apart.
@@ -137,15 +139,21 @@ def load_pretrained(
     dtype: DType = DType.AUTO,
     local_only: bool = True,
     metadata: dict[str, Any] | None = None,
+    revision: str | None = None,
 ) -> LoadedLM:
-    """Load model and tokenizer from a directory (or, with ``local_only=False``, a hub id)."""
+    """Load model and tokenizer from a directory (or, with ``local_only=False``, a hub id,
+    at ``revision`` when given)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     device_name = pick_device(device, cuda_available=torch.cuda.is_available())
-    tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_only)
+    pinned: dict[str, Any] = {"revision": revision} if revision is not None else {}
+    tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_only, **pinned)
     model = AutoModelForCausalLM.from_pretrained(
-        location, dtype=pick_dtype(dtype, device=device_name), local_files_only=local_only
+        location,
+        dtype=pick_dtype(dtype, device=device_name),
+        local_files_only=local_only,
+        **pinned,
     )
     # transformers types ``to`` through a decorator that mypy cannot see through.
     model.to(device_name)  # type: ignore[arg-type]
@@ -180,11 +188,41 @@ def load_stored_model(
     )
 
 
+def cached_commit(repo_id: str, revision: str | None) -> str | None:
+    """The commit of ``repo_id`` at ``revision`` (default branch when None) that the local
+    hub cache holds, which is what was just loaded; None when the cache does not say."""
+    from huggingface_hub import try_to_load_from_cache
+
+    path = try_to_load_from_cache(repo_id, "config.json", revision=revision)
+    return Path(path).parent.name if isinstance(path, str) else None
+
+
+def hub_version(revision: str | None, resolved_commit: object) -> str:
+    """The version a hub model is served under: the requested revision, else the commit
+    the hub resolved, else ``hub`` (pure)."""
+    if revision:
+        return revision
+    return resolved_commit if isinstance(resolved_commit, str) and resolved_commit else "hub"
+
+
 def load_causal_lm(
-    reference: str = DEFAULT_MODEL, *, device: Device = Device.AUTO, dtype: DType = DType.AUTO
+    reference: str = DEFAULT_MODEL,
+    *,
+    device: Device = Device.AUTO,
+    dtype: DType = DType.AUTO,
+    revision: str | None = None,
 ) -> LoadedLM:
-    """Load whatever ``reference`` names: a BentoML tag, a local directory or a hub id."""
+    """Load whatever ``reference`` names: a BentoML tag, a local directory or a hub id.
+
+    ``revision`` applies to a hub id only; given with anything else it is refused
+    (``ValueError``) rather than ignored.
+    """
     source = resolve_source(reference)
+    if revision is not None and source.kind is not SourceKind.HUB:
+        raise ValueError(
+            f"a revision ({revision!r}) pins a Hugging Face hub id; {reference!r} is a "
+            f"{source.kind.value} model"
+        )
     if source.kind is SourceKind.BENTOML:
         import bentoml
 
@@ -194,6 +232,16 @@ def load_causal_lm(
         return load_pretrained(
             str(path), name=path.name, version="local", device=device, dtype=dtype
         )
-    return load_pretrained(
-        reference, name=reference, version="hub", device=device, dtype=dtype, local_only=False
+    loaded = load_pretrained(
+        reference,
+        name=reference,
+        version=revision or "hub",
+        device=device,
+        dtype=dtype,
+        local_only=False,
+        revision=revision,
     )
+    commit = cached_commit(reference, revision)
+    loaded.version = hub_version(revision, commit)
+    loaded.metadata.update(hub_revision=revision, hub_commit=commit)
+    return loaded

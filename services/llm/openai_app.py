@@ -46,6 +46,7 @@ from services.llm.protocol import (
     completion_response,
     decode_json,
     parse_request,
+    prompt_bytes,
     resolve_max_tokens,
     sse,
     usage,
@@ -120,7 +121,7 @@ def _error_response(error: OpenAIError, headers: Mapping[str, str] | None = None
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
-async def _read_json(request: Request) -> Any:
+async def _read_body(request: Request) -> bytes:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise OpenAIError(
@@ -128,7 +129,32 @@ async def _read_json(request: Request) -> Any:
             code="request_too_large",
             status=413,
         )
-    return decode_json(raw)
+    return raw
+
+
+def _prepare_body(backend: OpenAIBackend, endpoint: Endpoint, raw: bytes) -> _Prepared:
+    """Decode, validate and tokenize a request body; raises ``OpenAIError``.
+
+    Called on a worker thread: decoding a large body and tokenizing a long prompt take
+    CPU time that must not stall the event loop (other requests, ``/v1/models``).
+    """
+    return _prepare(backend, endpoint, decode_json(raw))
+
+
+def _tokenize(engine: LLMEngine, text: str, param: str) -> list[int]:
+    """The prompt's token ids, refused by byte length before the tokenizer sees it."""
+    prompt_bytes(
+        text, param=param, limit=engine.max_prompt_bytes, context_length=engine.context_length
+    )
+    try:
+        prompt_ids = engine.encode(text)
+    except (TypeError, ValueError) as error:  # the tokenizer's own refusals
+        raise OpenAIError(f"Invalid '{param}': the tokenizer cannot encode it.", param=param) from (
+            error
+        )
+    if not prompt_ids:
+        raise OpenAIError(f"Invalid '{param}': it encodes to no tokens.", param=param)
+    return prompt_ids
 
 
 def _prepare(backend: OpenAIBackend, endpoint: Endpoint, body: Any) -> _Prepared:
@@ -148,14 +174,20 @@ def _prepare(backend: OpenAIBackend, endpoint: Endpoint, body: Any) -> _Prepared
             requested, tokens_param = request.max_completion_tokens, "max_completion_tokens"
         else:
             requested, tokens_param = request.max_tokens, "max_tokens"
+        messages = request.plain_messages()
+        # The template only adds to the messages: refuse an overlong conversation unrendered.
+        prompt_bytes(
+            "".join(message["content"] for message in messages),
+            param=prompt_param,
+            limit=engine.max_prompt_bytes,
+            context_length=engine.context_length,
+        )
         try:
-            prompt_text = engine.render_chat(request.plain_messages())
+            prompt_text = engine.render_chat(messages)
         except Exception as error:  # a hub model's template may refuse a conversation
             raise OpenAIError(f"Invalid 'messages': {error}", param="messages") from None
     check_model(request.model, name=engine.name, version=engine.version)
-    prompt_ids = engine.encode(prompt_text)
-    if not prompt_ids:
-        raise OpenAIError(f"Invalid '{prompt_param}': it encodes to no tokens.", param=prompt_param)
+    prompt_ids = _tokenize(engine, prompt_text, prompt_param)
     max_tokens = resolve_max_tokens(
         requested,
         limit=min(backend.max_tokens_limit, engine.context_length - 1),
@@ -293,7 +325,8 @@ def _route(get_backend: Callable[[], OpenAIBackend], endpoint: Endpoint) -> Rout
         log = RequestLog(request_id_from(request.headers), endpoint, time.monotonic())
         headers = {REQUEST_ID_HEADER: log.request_id}
         try:
-            prepared = _prepare(backend, endpoint, await _read_json(request))
+            raw = await _read_body(request)
+            prepared = await asyncio.to_thread(_prepare_body, backend, endpoint, raw)
         except OpenAIError as error:
             backend.count(endpoint, error.status)
             logger.info("request refused", extra=log.fields(status=error.status, param=error.param))

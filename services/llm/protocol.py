@@ -228,6 +228,32 @@ def decode_json(raw: bytes) -> Any:
         raise OpenAIError(
             "The request body is not valid JSON.", code="invalid_json", param=None
         ) from None
+    except RecursionError:
+        raise OpenAIError(
+            "The request body is nested too deeply.", code="invalid_json", param=None
+        ) from None
+
+
+def prompt_bytes(text: str, *, param: str, limit: int, context_length: int) -> int:
+    """The UTF-8 length of a prompt, checked before it is tokenized (pure).
+
+    Refuses text that is not valid Unicode (a lone surrogate from a ``\\ud800`` escape) and
+    text longer than ``limit`` bytes, which cannot fit ``context_length`` tokens.
+    """
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise OpenAIError(
+            f"Invalid '{param}': it is not valid Unicode (a lone surrogate).", param=param
+        ) from None
+    if size > limit:
+        raise OpenAIError(
+            f"Invalid '{param}': it is {size} bytes; at most {limit} bytes can fit the "
+            f"model's context of {context_length} tokens.",
+            param=param,
+            code="context_length_exceeded",
+        )
+    return size
 
 
 def resolve_max_tokens(

@@ -7,6 +7,7 @@ Run from the repository root::
 What it serves comes from the environment (services/llm/config.py): ``CANARIA_LLM_MODEL``
 (a BentoML tag; a local directory; or a Hugging Face id; without it, the version a built
 bento was built with, or else ``support-lm:latest``),
+``CANARIA_LLM_REVISION`` (a hub id's pinned commit),
 ``CANARIA_LLM_DEVICE`` (auto|cpu|cuda), ``CANARIA_LLM_DTYPE``, ``CANARIA_LLM_MAX_TOKENS``,
 ``CANARIA_LLM_TORCH_THREADS`` and ``CANARIA_LLM_GPU=1``, which makes the service request
 a GPU. A BentoML tag is declared at class scope, so
@@ -89,7 +90,9 @@ class LLMService:
         if self.bento_model is not None:
             loaded = load_stored_model(self.bento_model, device=CONFIG.device, dtype=CONFIG.dtype)
         else:
-            loaded = load_causal_lm(CONFIG.model, device=CONFIG.device, dtype=CONFIG.dtype)
+            loaded = load_causal_lm(
+                CONFIG.model, device=CONFIG.device, dtype=CONFIG.dtype, revision=CONFIG.revision
+            )
         self.backend = OpenAIBackend(
             engine=LLMEngine(loaded),
             metrics=create_metrics(),

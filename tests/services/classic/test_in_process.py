@@ -6,6 +6,7 @@ The sample sink points under a regular file here, so every write fails: answers 
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,9 @@ from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, check_
 
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
+# Small, so the body-limit tests stay cheap; every other body here is under it.
+BODY_LIMIT = 4096
+
 
 @pytest.fixture(scope="module")
 def service(classic_model_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
@@ -30,6 +34,7 @@ def service(classic_model_tag: str, tmp_path_factory: pytest.TempPathFactory) ->
         "CANARIA_CLASSIC_MODEL_TAG": classic_model_tag,
         "CANARIA_MAX_BATCH": str(MAX_BATCH),
         "CANARIA_SAMPLE_LOG": str(blocker / "samples.jsonl"),
+        "CANARIA_CLASSIC_MAX_BODY_BYTES": str(BODY_LIMIT),
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
@@ -53,7 +58,15 @@ def instance(service: Any) -> Any:
 
 
 def _metric(name: str, **labels: str) -> float:
+    """A sample's value, 0 when the series does not exist yet: for the "before" of a delta."""
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def _series(name: str, **labels: str) -> float:
+    """A sample's value; fails when the series does not exist (a renamed metric is no 0)."""
+    value = REGISTRY.get_sample_value(name, labels)
+    assert value is not None, f"no series {name}{labels}"
+    return value
 
 
 def test_direct_call_scores_accepted_jobs_in_order_and_passes_refusals(instance: Any) -> None:
@@ -86,9 +99,9 @@ def test_direct_call_moves_the_metrics(instance: Any) -> None:
     invalid_before = _metric("canaria_invalid_requests_total", service="classic", reason="range")
     instance.predict([Accepted("y", ValidRecord(record()))])
     instance.predict([Refused("z", (Problem("age", "too old", InvalidReason.RANGE),))])
-    assert _metric("canaria_predictions_total", **predicted) == before + 1
-    assert _metric("canaria_prediction_confidence_count", **labels) == confidence_before + 1
-    assert _metric("canaria_invalid_requests_total", service="classic", reason="range") == (
+    assert _series("canaria_predictions_total", **predicted) == before + 1
+    assert _series("canaria_prediction_confidence_count", **labels) == confidence_before + 1
+    assert _series("canaria_invalid_requests_total", service="classic", reason="range") == (
         invalid_before + 1
     )
     (info,) = [
@@ -157,3 +170,57 @@ def test_a_broken_sample_sink_does_not_fail_requests(client: TestClient) -> None
     assert running.sink is not None and not running.sink.path.parent.is_dir()
     responses = [client.post("/predict", json=record()) for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 200]
+
+
+def _padded(size: int) -> bytes:
+    """A valid /predict body of exactly ``size`` bytes (JSON padded with trailing spaces)."""
+    body = json.dumps(record()).encode()
+    assert len(body) <= size
+    return body + b" " * (size - len(body))
+
+
+def _chunks(body: bytes, size: int = 1000) -> Iterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_body_at_the_limit_is_scored_one_byte_more_is_413(
+    client: TestClient, chunked: bool
+) -> None:
+    for size, status in ((BODY_LIMIT, 200), (BODY_LIMIT + 1, 413)):
+        body = _padded(size)
+        content = _chunks(body) if chunked else body
+        response = client.post(
+            "/predict", content=content, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == status, (size, response.text)
+    payload = response.json()
+    (problem,) = payload["detail"]
+    assert (problem["field"], problem["reason"]) == ("body", "body_size")
+    assert f"at most {BODY_LIMIT} bytes" in problem["problem"]
+    assert payload["request_id"] == response.headers["x-request-id"]
+
+
+def test_a_declared_length_over_the_limit_is_refused_naming_both(client: TestClient) -> None:
+    response = client.post(
+        "/predict_batch",
+        content=_padded(BODY_LIMIT + 500),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    problem = response.json()["detail"][0]["problem"]
+    assert problem == f"is {BODY_LIMIT + 500} bytes; at most {BODY_LIMIT} bytes are allowed"
+
+
+def test_bentomls_own_refusal_is_in_the_documented_shape(client: TestClient) -> None:
+    response = client.post(
+        "/predict",
+        content=b"x",
+        headers={"content-type": "application/vnd.bentoml+pickle", "x-request-id": "p-1"},
+    )
+    assert response.status_code == 415
+    assert response.json() == {
+        "error": "unsupported content type: send application/json",
+        "request_id": "p-1",
+    }

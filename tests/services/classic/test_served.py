@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import select
+import socket
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -10,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from canaria.testing.metrics import MetricSamples, metric_samples, metric_value
+from canaria.testing.metrics import MetricSamples, metric_samples, metric_value, series_value
 from canaria.testing.running import RunningProcess, free_port, running
 from services.classic.scoring import ChurnScorer
 from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, check_refusal, record
@@ -19,6 +23,9 @@ from training.classic import load
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 SECRET_ID = "C-secret-4711"
+# The served limit (the default, 1 MiB) and the attack body of issue 13: 200 MiB chunked.
+BODY_LIMIT = 1 << 20
+ATTACK_BYTES = 200 << 20
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +118,10 @@ def test_concurrent_requests_are_batched_without_mixing_answers(
         assert payload["probability"] == pytest.approx(expected[index].probability)
     # BentoML's adaptive batching histogram saw at least one model call with several records.
     metrics = _metrics(server)
-    calls = metric_value(
+    calls = series_value(
         metrics, "bentoml_service_adaptive_batch_size_count", method_name="predict"
     )
-    single = metric_value(
+    single = series_value(
         metrics, "bentoml_service_adaptive_batch_size_bucket", method_name="predict", le="1.0"
     )
     assert calls > single > 0
@@ -130,32 +137,129 @@ def test_metrics_move(server: RunningProcess, classic_model_tag: str) -> None:
     after = _metrics(server)
 
     def delta(name: str, **labels: str) -> float:
-        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
+        return series_value(after, name, **labels) - metric_value(before, name, **labels)
 
     assert delta("canaria_predictions_total", **model, predicted_class=ok["predicted_class"]) == 1
     assert delta("canaria_prediction_confidence_count", **model) == 1
     assert delta("canaria_invalid_requests_total", service="classic", reason="category") == 1
     assert delta("canaria_invalid_requests_total", service="classic", reason="batch_size") == 1
-    assert metric_value(after, "canaria_model_info", **model, kind="classic") == 1
+    assert series_value(after, "canaria_model_info", **model, kind="classic") == 1
 
 
 def test_samples_and_logs_never_hold_never_log_fields(
     server: RunningProcess, sample_log: Path
 ) -> None:
+    """Self-contained: it sends its own requests, by request id, and checks what those
+    wrote to the sample file and the log (it passes or fails the same alone)."""
     batch = {"records": [{**record(age=33), "customer_id": SECRET_ID}, record()]}
-    assert _post(server, "/predict_batch", json.dumps(batch).encode()).status_code == 200
-    assert _post(server, "/predict", json.dumps({**record(), "customer_id": SECRET_ID}).encode())
-    lines = [json.loads(line) for line in sample_log.read_text().splitlines()]
-    assert len(lines) >= 3
-    for line in lines:
+    ids = {"nl-batch": "/predict_batch", "nl-single": "/predict", "nl-refused": "/predict"}
+    bodies = {
+        "nl-batch": batch,
+        "nl-single": {**record(), "customer_id": SECRET_ID},
+        "nl-refused": {**record(age=200), "customer_id": SECRET_ID},
+    }
+    statuses = {
+        request_id: _post(
+            server, route, json.dumps(bodies[request_id]).encode(), **{"x-request-id": request_id}
+        ).status_code
+        for request_id, route in ids.items()
+    }
+    assert statuses == {"nl-batch": 200, "nl-single": 200, "nl-refused": 422}
+
+    samples = [json.loads(line) for line in sample_log.read_text().splitlines()]
+    mine = [line for line in samples if line["request_id"] in ids]
+    assert sorted(line["request_id"] for line in mine) == ["nl-batch", "nl-batch", "nl-single"]
+    for line in mine:
         assert set(line) == {"ts", "request_id", "model_tag", "features", "prediction"}
         assert "age" not in line["features"] and "tenure_months" in line["features"]
         assert "customer_id" not in line["features"]
     assert SECRET_ID not in sample_log.read_text()
+
     log = server.log()
     assert SECRET_ID not in log
     assert "Traceback" not in log
-    json_lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    scored = [line for line in json_lines if line["msg"] == "request scored"]
-    assert scored and all(line["request_id"] and line["latency_ms"] >= 0 for line in scored)
-    assert any(line.get("problems") for line in json_lines if line["msg"] == "request refused")
+    json_lines = {
+        line["request_id"]: line
+        for line in (json.loads(text) for text in log.splitlines() if text.startswith("{"))
+        if line.get("request_id") in ids
+    }
+    assert set(json_lines) == set(ids)
+    assert json_lines["nl-batch"]["msg"] == json_lines["nl-single"]["msg"] == "request scored"
+    assert json_lines["nl-batch"]["records"] == 2
+    assert json_lines["nl-refused"]["msg"] == "request refused"
+    assert json_lines["nl-refused"]["problems"] == ["age:range"]
+    assert "200" not in json.dumps(json_lines["nl-refused"]["problems"])  # no values logged
+
+
+def _tree_rss_bytes(root: int) -> int:
+    """Resident memory of process ``root`` and all its descendants (BentoML's workers run
+    in sessions of their own, so a process group would miss them)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    tree = {root}
+    grew = True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def _stream_until_answered(server: RunningProcess, total: int, root: int) -> tuple[bytes, int, int]:
+    """POST ``total`` bytes chunked to /predict until the server answers or stops reading.
+
+    Returns (the answer, the bytes sent, the largest RSS growth of the server's processes).
+    """
+    assert server.port is not None
+    chunk = b"[" * (64 << 10)
+    frame = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+    baseline = _tree_rss_bytes(root)
+    growth, sent = 0, 0
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        while sent < total and not select.select([sock], [], [], 0)[0]:
+            try:
+                sock.sendall(frame)
+            except (TimeoutError, OSError):
+                break  # the server stopped reading: it answered, or will
+            sent += len(chunk)
+            if sent % (8 << 20) == 0:
+                growth = max(growth, _tree_rss_bytes(root) - baseline)
+        growth = max(growth, _tree_rss_bytes(root) - baseline)
+        sock.settimeout(30)
+        answer = b""
+        deadline = time.monotonic() + 30
+        while b"}" not in answer.partition(b"\r\n\r\n")[2] and time.monotonic() < deadline:
+            part = sock.recv(65536)
+            if not part:
+                break
+            answer += part
+    return answer, sent, growth
+
+
+def test_a_200_mib_chunked_body_is_refused_while_reading(server: RunningProcess) -> None:
+    """Issue 13: the worker once buffered the whole body (260 -> 657 MB) before a 400."""
+    answer, sent, growth = _stream_until_answered(server, ATTACK_BYTES, server.popen.pid)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), answer[:300]
+    (problem,) = json.loads(body)["detail"]
+    assert problem["reason"] == "body_size"
+    assert f"at most {BODY_LIMIT} bytes" in problem["problem"]
+    # The server stopped reading soon after the limit and held no more than a few MiB.
+    assert sent < ATTACK_BYTES / 4, sent
+    assert growth < 64 << 20, growth
+    # It still answers afterwards.
+    assert _post(server, "/predict", json.dumps(record()).encode()).status_code == 200

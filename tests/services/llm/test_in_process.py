@@ -13,6 +13,7 @@ and tests/services/classic/test_in_process.py does that.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import shutil
@@ -28,6 +29,8 @@ from prometheus_client import REGISTRY
 from starlette.testclient import TestClient
 
 from canaria.contracts.metrics import LLM_COMPLETION_TOKENS_TOTAL, LLM_REQUESTS_TOTAL
+from services.llm.config import Device
+from services.llm.loader import load_causal_lm
 
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
@@ -88,7 +91,8 @@ def test_a_hub_id_is_not_packed_but_loaded_when_the_service_starts(service: Any)
 
 def test_the_hub_model_is_served_under_its_id(client: TestClient) -> None:
     (entry,) = client.get("/models").json()["data"]
-    assert (entry["id"], entry["version"], entry["context_length"]) == (HUB_ID, "hub", 256)
+    # Unpinned, it is recorded under the commit the hub cache resolved.
+    assert (entry["id"], entry["version"], entry["context_length"]) == (HUB_ID, COMMIT, 256)
 
     response = client.post(
         "/chat/completions",
@@ -100,7 +104,13 @@ def test_the_hub_model_is_served_under_its_id(client: TestClient) -> None:
 
 
 def test_a_stream_arrives_as_server_sent_events(client: TestClient) -> None:
-    body = {"prompt": "Customer: Hi\nAgent:", "max_tokens": 5, "ignore_eos": True, "stream": True}
+    body = {
+        "prompt": "Customer: Hi\nAgent:",
+        "max_tokens": 5,
+        "ignore_eos": True,
+        "stream": True,
+        "temperature": 0,  # greedy: the same chunks every run
+    }
     with client.stream("POST", "/completions", json=body) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         payloads = [
@@ -113,10 +123,15 @@ def test_a_stream_arrives_as_server_sent_events(client: TestClient) -> None:
 
 
 def test_bad_input_is_a_400_and_metrics_move(client: TestClient) -> None:
-    labels = {"model": HUB_ID, "version": "hub"}
+    labels = {"model": HUB_ID, "version": COMMIT}
 
-    def value(name: str, **extra: str) -> float:
+    def value(name: str, **extra: str) -> float:  # "before": the series may not exist yet
         return REGISTRY.get_sample_value(name, {**labels, **extra}) or 0.0
+
+    def series(name: str, **extra: str) -> float:  # "after": it must
+        found = REGISTRY.get_sample_value(name, {**labels, **extra})
+        assert found is not None, f"no series {name}{labels}{extra}"
+        return found
 
     refused = value(LLM_REQUESTS_TOTAL, endpoint="completions", status="400")
     generated = value(LLM_COMPLETION_TOKENS_TOTAL)
@@ -126,5 +141,47 @@ def test_bad_input_is_a_400_and_metrics_move(client: TestClient) -> None:
     assert response.json()["error"]["param"] == "max_tokens"
     client.post("/completions", json={"prompt": "hi", "max_tokens": 3, "ignore_eos": True})
 
-    assert value(LLM_REQUESTS_TOTAL, endpoint="completions", status="400") == refused + 1
-    assert value(LLM_COMPLETION_TOKENS_TOTAL) == generated + 3
+    assert series(LLM_REQUESTS_TOTAL, endpoint="completions", status="400") == refused + 1
+    assert series(LLM_COMPLETION_TOKENS_TOTAL) == generated + 3
+
+
+def test_a_pinned_revision_is_passed_to_the_hub_and_recorded(service: Any) -> None:
+    loaded = load_causal_lm(HUB_ID, device=Device.CPU, revision=COMMIT)
+    assert loaded.version == COMMIT
+    assert (loaded.metadata["hub_revision"], loaded.metadata["hub_commit"]) == (COMMIT, COMMIT)
+    # A revision the hub (here: its offline cache) does not have is not quietly replaced.
+    with pytest.raises(OSError, match="find them in the cached files"):
+        load_causal_lm(HUB_ID, device=Device.CPU, revision="f" * 40)
+
+
+def test_a_revision_for_a_model_that_is_not_a_hub_id_is_refused(llm_model_tag: str) -> None:
+    with pytest.raises(ValueError, match="pins a Hugging Face hub id"):
+        load_causal_lm(llm_model_tag, device=Device.CPU, revision=COMMIT)
+
+
+def test_prompts_are_decoded_and_tokenized_off_the_event_loop(
+    service: Any, client: TestClient
+) -> None:
+    engine = bentoml.get_current_service().backend.engine
+    on_loop: list[bool] = []
+    original = engine.encode
+
+    def encode(text: str) -> list[int]:
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        return original(text)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "encode", encode)
+        response = client.post("/completions", json={"prompt": "Customer: Hi", "max_tokens": 1})
+    assert response.status_code == 200, response.text
+    assert on_loop == [False]
+
+
+def test_the_byte_limit_is_the_context_times_the_longest_token() -> None:
+    engine = bentoml.get_current_service().backend.engine
+    longest = max(len(token.encode()) for token in engine.tokenizer.get_vocab())
+    assert engine.max_prompt_bytes == engine.context_length * longest == 256 * longest
