@@ -4,10 +4,10 @@ restarted exporter or a restarted operator never gives a negative or a huge rate
 from __future__ import annotations
 
 import pytest
-from canaria.contracts.metrics import Variant
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from canaria.contracts.metrics import Variant
 from monitoring.providers.interfaces import MetricQuery
 from monitoring.providers.metrics.evaluate import Sample
 from monitoring.providers.metrics.scrape import restarted
