@@ -16,9 +16,10 @@ import pytest
 import yaml
 
 from canaria.testing import fake_model
-from canaria.testing.local_loop import local_operator, router_checks, steady_traffic, wait_until
-from canaria.testing.processes import RunningProcess, free_port, running
+from canaria.testing.local_loop import local_operator, router_checks, steady_traffic
 from canaria.testing.router import TOKEN_ENV
+from canaria.testing.running import RunningProcess, free_port, running
+from canaria.testing.wait import wait_until
 from monitoring.operator.local_rollout import local_rollout
 
 pytestmark = pytest.mark.slow
