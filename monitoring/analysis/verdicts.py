@@ -2,7 +2,12 @@
 
 Argo Rollouts style: the verdict is a pure function of the measurements, and every
 verdict carries a message naming the limit, e.g. ``latency-p99 1.84 s > max 0.50 s``.
-No data is ``inconclusive``, never a pass.
+No data is ``inconclusive``, never a pass, and so is every number that is not finite:
+a NaN or ±Inf measurement, and a ``relative`` check's canary ÷ stable ratio when it is
+not a finite comparison of two non-negative numbers (a stable of 0 with a non-zero canary,
+a negative value on either side). Both at 0 is the one ratio defined by convention (1.0,
+"the same"). Built-in checks measure rates, shares, durations and throughputs, none of
+which can be negative, so a negative built-in value is inconclusive too.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ def evaluate_check(check: Check, measurement: Measurement) -> CheckResult:
     if value is None or (relative and stable is None):
         needed = missing if relative else ["canary"]
         return result(Verdict.INCONCLUSIVE, None, f"{check.name}: no data ({', '.join(needed)})")
+    unusable = _unusable(check, value, stable if relative else None)
+    if unusable is not None:
+        return result(Verdict.INCONCLUSIVE, None, f"{check.name}: {unusable}")
     if relative:
         if stable is None:  # the missing-data check above returned already
             raise RuntimeError(f"{check.name}: relative check without a stable value")
@@ -124,12 +132,34 @@ def _times(ratio: float) -> str:
     return format_value(ratio, Unit.NONE) + "×"
 
 
+def _unusable(check: Check, value: float, stable: float | None) -> str | None:
+    """Why ``value`` (and, for a relative check, ``stable``) cannot be judged, or ``None``
+    (pure). Every answer here makes the check inconclusive: never a pass, never a fail on
+    a number that means nothing."""
+    sides = [("canary", value)] + ([("stable", stable)] if stable is not None else [])
+    for side, number in sides:
+        if not math.isfinite(number):
+            return f"{side} value {number} is not a finite number"
+        if number < 0 and (check.builtin is not None or stable is not None):
+            what = "a built-in check" if check.builtin is not None else "a relative check"
+            return f"{side} value {number:g} is negative, which {what} cannot compare"
+    if stable is not None:
+        if stable == 0 and value != 0:
+            return f"canary ÷ stable is not finite ({value:g} ÷ 0)"
+        ratio = _ratio(value, stable)
+        if not math.isfinite(ratio):
+            return f"canary ÷ stable is not finite ({value:g} ÷ {stable:g})"
+    return None
+
+
 def _ratio(canary: float, stable: float) -> float:
-    if stable == 0:
-        # Both zero (e.g. no errors on either side) is "the same"; otherwise unbounded.
-        return 1.0 if canary == 0 else math.copysign(math.inf, canary)
+    """canary ÷ stable; both 0 (e.g. no errors on either side) is 1.0, "the same"."""
+    if stable == 0 and canary == 0:
+        return 1.0
     return canary / stable
 
 
 def _clean(value: float | None) -> float | None:
+    """``None`` for no data (NaN is Prometheus' "no data", e.g. 0/0); ±Inf is kept so the
+    message can say what came back, and is judged inconclusive by ``_unusable``."""
     return None if value is None or math.isnan(value) else float(value)

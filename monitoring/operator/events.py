@@ -44,6 +44,9 @@ class EventReason(StrEnum):
     TRAFFIC_ERROR = "TrafficError"
     INVALID_ACTION = "InvalidAction"
     ACTION_IGNORED = "ActionIgnored"
+    RECONCILE_ERROR = "ReconcileError"
+    TRAFFIC_CORRECTED = "TrafficCorrected"
+    TRAFFIC_REVERTED = "TrafficReverted"
 
 
 _REASONS: Mapping[DecisionKind, EventReason] = {
@@ -67,6 +70,8 @@ _WARNINGS = frozenset(
         EventReason.TRAFFIC_ERROR,
         EventReason.INVALID_ACTION,
         EventReason.ACTION_IGNORED,
+        EventReason.RECONCILE_ERROR,
+        EventReason.TRAFFIC_CORRECTED,
     }
 )
 

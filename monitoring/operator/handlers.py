@@ -19,8 +19,9 @@ from typing import Any
 import kopf
 
 from monitoring.api.constants import GROUP, PLURAL, VERSION
-from monitoring.operator.events import RolloutRef
+from monitoring.operator.events import EventReason, RolloutRef
 from monitoring.operator.reconcile import Reconciler
+from monitoring.providers.interfaces import ProviderError
 
 TICK_SECONDS = float(os.environ.get("CANARIA_OPERATOR_TICK_SECONDS", "1"))
 METRICS_PORT_ENV = "CANARIA_OPERATOR_METRICS_PORT"
@@ -99,11 +100,34 @@ def spec_changed(
     _reconciler(memo).reconcile(_ref(name, namespace, uid))
 
 
-@kopf.on.delete(GROUP, VERSION, PLURAL, optional=True)
+DELETE_RETRIES = 3
+
+
+@kopf.on.delete(GROUP, VERSION, PLURAL, retries=DELETE_RETRIES + 1, backoff=2.0)
 def deleted(
-    name: str | None, namespace: str | None, uid: str | None, memo: kopf.Memo, **_: Any
+    body: kopf.Body,
+    name: str | None,
+    namespace: str | None,
+    uid: str | None,
+    memo: kopf.Memo,
+    retry: int = 0,
+    **_: Any,
 ) -> None:
-    _reconciler(memo).forget(_ref(name, namespace, uid))
+    """The deletion policy: kopf's finalizer holds the rollout until its traffic is back
+    on the stable (``Reconciler.delete``); a router that stays unreachable is retried
+    ``DELETE_RETRIES`` times, then the operator lets go anyway and says so."""
+    reconciler = _reconciler(memo)
+    ref = _ref(name, namespace, uid)
+    try:
+        reconciler.delete(ref, dict(body))
+    except ProviderError as error:
+        if retry < DELETE_RETRIES:
+            raise kopf.TemporaryError(f"traffic not reverted yet: {error}", delay=2.0) from None
+        message = f"deleted; traffic could not be sent back to the stable: {error}; letting go"
+        reconciler.events.record(
+            rollout=ref, reason=EventReason.TRAFFIC_ERROR, message=message, now=reconciler.clock()
+        )
+        reconciler.forget(ref)
 
 
 def run_kopf(reconciler: Reconciler, *, namespaces: list[str], liveness: str | None) -> None:

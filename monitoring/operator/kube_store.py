@@ -18,6 +18,7 @@ from monitoring.operator.events import KubeEventRecorder, RolloutRef
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.reconcile import Reconciler
+from monitoring.operator.trust import RouterPolicy, TrustedReplicas, kube_endpoints
 from monitoring.providers.kubeclient import MERGE_PATCH, load_api_client
 
 if TYPE_CHECKING:
@@ -115,4 +116,5 @@ def cluster_reconciler(
         events=KubeEventRecorder(CoreV1Api(client), instance=instance_name()),
         providers=providers,
         metrics=metrics or OperatorMetrics(),
+        replicas=TrustedReplicas(RouterPolicy.from_env(local=False), kube_endpoints(client)),
     )

@@ -35,6 +35,7 @@ from monitoring.operator.state import (
     read_rollout_file,
     state_path_for,
 )
+from monitoring.operator.trust import RouterPolicy, TrustedReplicas
 
 _log = get_logger("operator.local")
 
@@ -47,7 +48,8 @@ DEFAULT_POLL_SECONDS = 0.25
 class FileRolloutStore:
     """Rollouts from YAML files; their status and action from the state files beside them.
 
-    An edited file that no longer parses is refused and its last good version kept.
+    An edited file that no longer parses is refused and its last good version kept; a
+    file that is gone is a deletion (``fetch`` answers ``None``).
     """
 
     def __init__(self, paths: Sequence[Path]) -> None:
@@ -76,6 +78,8 @@ class FileRolloutStore:
         if path is None:
             return None
         doc = self._read(ref, path)
+        if doc is None:
+            return None
         state = self.state(ref).read()
         obj = copy.deepcopy(doc)
         meta = obj.setdefault("metadata", {})
@@ -101,7 +105,13 @@ class FileRolloutStore:
 
         self.state(ref).update(change)
 
-    def _read(self, ref: RolloutRef, path: Path) -> dict[str, Any]:
+    def drop(self, ref: RolloutRef) -> None:
+        """Stop reconciling a deleted rollout (its state file stays, with its Events)."""
+        self._last_good.pop(ref.key, None)
+
+    def _read(self, ref: RolloutRef, path: Path) -> dict[str, Any] | None:
+        if not path.exists():
+            return None  # a deletion, not a parse error: the operator reverts and lets go
         try:
             doc = read_rollout_file(path)
             if ref_of(doc).key != ref.key:
@@ -148,6 +158,7 @@ def local_reconciler(
         providers=ProviderCache(),
         metrics=metrics or OperatorMetrics(),
         clock=clock,
+        replicas=TrustedReplicas(RouterPolicy.from_env(local=True)),
     )
     return reconciler, store
 
@@ -185,6 +196,8 @@ def run_local(
                         "reconcile failed", extra={"rollout": ref.key, "error": repr(error)}
                     )
                     continue
+                if result.gone:
+                    store.drop(ref)
                 sleep = min(sleep, wake_in(result, now=clock(), poll_seconds=poll_seconds))
             stop.wait(max(sleep, 0.005))
     finally:

@@ -23,6 +23,7 @@ from monitoring.providers.interfaces import (
     Closable,
     MetricQuery,
     MetricsProvider,
+    MetricsQueryError,
     Primable,
     ProviderError,
     TrafficRouter,
@@ -116,7 +117,12 @@ def default_metrics_settings(spec: RolloutSpec) -> dict[str, Any]:
 
 
 def _create_metrics(name: str, settings: Mapping[str, Any]) -> MetricsProvider:
-    return metrics_providers.create(name, **settings)
+    """The provider the spec names; one its settings cannot build (a prometheus without
+    ``address``) is a ``MetricsQueryError``: its checks have no data, nothing raises."""
+    try:
+        return metrics_providers.create(name, **settings)
+    except (TypeError, ValueError) as error:
+        raise MetricsQueryError(f"metrics provider {name} cannot be built: {error}") from None
 
 
 @dataclass

@@ -10,6 +10,7 @@ so that a freshly started operator re-applies the status's traffic once.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,16 +20,32 @@ from typing import Any, Protocol
 
 from canaria.contracts.logs import get_logger
 from canaria.contracts.routes import Routes
-from monitoring.analysis import Decision, Measurement, analysis_due, decide
+from monitoring.analysis import Decision, Measurement, analysis_due, decide, desired_routes
 from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.spec import Action, RolloutSpec, SpecError, parse_spec
 from monitoring.api.status import DecisionKind, Phase, RolloutStatus
+from monitoring.operator.deletion import STABLE_ONLY, revert_plan
 from monitoring.operator.events import EventReason, EventRecorder, RolloutRef, reason_for
+from monitoring.operator.failures import (
+    RECONCILED,
+    Backoffs,
+    describe,
+    failing_condition,
+    fingerprint,
+    with_condition,
+)
 from monitoring.operator.measure import ProviderCache, measure_checks, prime
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import merge_patch_between
+from monitoring.operator.traffic import (
+    PROMOTED_UPSTREAM,
+    Resolver,
+    assert_traffic,
+    status_extras,
+    verify_seconds,
+)
+from monitoring.operator.trust import RouterPolicy, TrustedReplicas
 from monitoring.providers.interfaces import (
-    PromotingRouter,
     ProviderError,
     RouteTarget,
     TrafficRouter,
@@ -64,6 +81,7 @@ class ReconcileResult:
     spec: RolloutSpec | None = None
     decision: Decision | None = None
     error: str | None = None
+    gone: bool = False
 
 
 def ref_of(obj: Mapping[str, Any]) -> RolloutRef:
@@ -100,33 +118,53 @@ class Reconciler:
         providers: ProviderCache,
         metrics: OperatorMetrics,
         clock: Clock = utc_now,
+        replicas: Resolver | None = None,
     ) -> None:
         self.store = store
         self.events = events
         self.providers = providers
         self.metrics = metrics
         self.clock = clock
+        self.backoffs = Backoffs()
         self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, threading.RLock] = {}
         self._applied: dict[str, Routes] = {}
         self._refusals: dict[str, str] = {}
+        self._last_objects: dict[str, Mapping[str, Any]] = {}
+        self._verified_at: dict[str, datetime] = {}
+        self.replicas: Resolver = replicas or TrustedReplicas(RouterPolicy.from_env(local=True))
 
     # --- entry points ----------------------------------------------------------------------
 
     def reconcile(self, ref: RolloutRef) -> ReconcileResult:
-        """Fetch the rollout fresh and take its next step (if one is due)."""
+        """Fetch the rollout fresh and take its next step (if one is due). Never raises:
+        a failure is reported (condition, Warning Event) and retried with a backoff."""
         with self._lock_for(ref.key):
-            obj = self.store.fetch(ref)
-            if obj is None:
-                self.forget(ref)
-                return ReconcileResult(error="gone")
-            return self._reconcile(ref_of(obj), obj)
+            obj: Mapping[str, Any] | None = None
+            try:
+                obj = self.store.fetch(ref)
+                if obj is None:
+                    if ref.key in self._last_objects:  # seen, now gone: a deletion
+                        return ReconcileResult(error=f"gone: {self.delete(ref)}", gone=True)
+                    self.forget(ref)
+                    return ReconcileResult(error="gone", gone=True)
+                left = self.backoffs.waiting(ref.key, now=self.clock(), print_=fingerprint(obj))
+                if left is not None:
+                    return ReconcileResult(error=f"backing off: next try in {left:.1f}s")
+                result = self._reconcile(ref_of(obj), obj)
+            except Exception as error:  # one rollout's failure must not stop the others
+                return self._failed(ref, obj, EventReason.RECONCILE_ERROR, describe(error))
+            if result.error is None:
+                self.backoffs.succeeded(ref.key)
+            return result
 
     def needs_reconcile(self, obj: Mapping[str, Any]) -> bool:
         """Whether a (possibly stale) copy of the rollout shows anything to do now: routes
         this process never set, an action, a due analysis or any other engine step. A stale
         copy can only cause one extra fetch that then finds nothing to do."""
         ref = ref_of(obj)
+        if self.backoffs.waiting(ref.key, now=self.clock(), print_=fingerprint(obj)) is not None:
+            return False
         if ref.key not in self._applied or requested_action(obj) is not None:
             return True
         try:
@@ -137,7 +175,32 @@ class Reconciler:
         generation = (obj.get("metadata") or {}).get("generation")
         if generation is not None and status.observed_generation != generation:
             return True
-        return decide(spec=spec, status=status, measurements={}, now=self.clock()).changed
+        verified = self._verified_at.get(ref.key)
+        now = self.clock()
+        if verified is None or (now - verified).total_seconds() >= verify_seconds(spec):
+            return True  # time to compare the routers with the status again
+        return decide(spec=spec, status=status, measurements={}, now=now).changed
+
+    def delete(self, ref: RolloutRef, obj: Mapping[str, Any] | None = None) -> str:
+        """The deletion policy (``deletion``): send the traffic back to the stable when the
+        rollout had a candidate, say so in an Event, and forget it. ``obj``: the deleted
+        rollout's last copy (kopf passes the body; local mode the last one read). Raises
+        ``ProviderError`` when the router cannot be reached, so kopf retries."""
+        with self._lock_for(ref.key):
+            last = obj if obj is not None else self._last_objects.get(ref.key)
+            revert, message = revert_plan(last or {})
+            now = self.clock()
+            if revert and last is not None:
+                spec = parse_spec(last.get("spec") or {})
+                router = self.providers.traffic(spec.traffic_provider.name.value)
+                for target in self.replicas(route_target(ref, spec)):
+                    router.set_routes(target, STABLE_ONLY)
+            self.events.record(
+                rollout=ref, reason=EventReason.TRAFFIC_REVERTED, message=message, now=now
+            )
+            _log.info(message, extra={"rollout": ref.key})
+            self.forget(ref)
+            return message
 
     def forget(self, ref: RolloutRef) -> None:
         """A deleted rollout: drop its provider, routes memory and metric series."""
@@ -146,11 +209,15 @@ class Reconciler:
         with self._guard:
             self._applied.pop(ref.key, None)
             self._refusals.pop(ref.key, None)
+            self._last_objects.pop(ref.key, None)
+            self._verified_at.pop(ref.key, None)
+        self.backoffs.succeeded(ref.key)
 
     # --- one reconcile ---------------------------------------------------------------------
 
     def _reconcile(self, ref: RolloutRef, obj: Mapping[str, Any]) -> ReconcileResult:
         now = self.clock()
+        self._last_objects[ref.key] = obj
         try:
             spec = parse_spec(obj.get("spec") or {})
         except SpecError as error:
@@ -169,21 +236,21 @@ class Reconciler:
             and stored.phase is Phase.PROGRESSING
             and analysis_due(spec=spec, status=stored, now=now)
         ):
-            provider = self.providers.metrics(rollout=ref.key, spec=spec)
-            measurements = measure_checks(provider, spec=spec, rollout=ref.key)
+            measurements = self._measure(ref, spec)
             now = self.clock()  # the analysis is as of when its numbers came back
         decision = decide(
             spec=spec, status=stored, measurements=measurements, now=now, action=action
         )
 
+        raw_status = obj.get("status") or {}
         try:
-            self._apply_traffic(ref, spec, decision)
+            extras = self._apply_traffic(ref, spec, stored, raw_status, decision)
         except ProviderError as error:
             return self._refuse(
                 ref, EventReason.TRAFFIC_ERROR, f"traffic not applied: {error}", now, spec=spec
             )
         self._refusals.pop(ref.key, None)
-        self._write_status(ref, obj, stored, decision)
+        self._write_status(ref, obj, stored, decision, extras)
         if raw_action is not None:
             self.store.clear_action(ref, raw_action)
         if decision.kind in (DecisionKind.START, DecisionKind.RESUME) or (
@@ -191,11 +258,21 @@ class Reconciler:
         ):
             # A new analysis period (or samples lost with a restart): a provider keeping
             # its own samples needs one now for the next window to start from.
-            prime(self.providers.metrics(rollout=ref.key, spec=spec), rollout=ref.key)
+            with contextlib.suppress(ProviderError):  # logged when it is measured
+                prime(self.providers.metrics(rollout=ref.key, spec=spec), rollout=ref.key)
         self._announce(ref, decision, action, now)
         took = time.perf_counter() - started if measurements else None
         self._observe(ref, decision, seconds=took)
         return ReconcileResult(spec=spec, decision=decision)
+
+    def _measure(self, ref: RolloutRef, spec: RolloutSpec) -> dict[str, Measurement]:
+        """Every check measured; a provider that cannot even be built gives no data."""
+        try:
+            provider = self.providers.metrics(rollout=ref.key, spec=spec)
+        except ProviderError as error:
+            _log.warning("metrics unavailable", extra={"rollout": ref.key, "error": str(error)})
+            return {}
+        return measure_checks(provider, spec=spec, rollout=ref.key)
 
     def _write_status(
         self,
@@ -203,29 +280,72 @@ class Reconciler:
         obj: Mapping[str, Any],
         stored: RolloutStatus,
         decision: Decision,
+        extras: Mapping[str, Any],
     ) -> None:
         """Patch what changed, against what is stored (read back canonically), so that
-        fields the stored status lacks, even at their defaults, are written too."""
+        fields the stored status lacks, even at their defaults, are written too; plus
+        ``extras``, status keys the engine does not own (``promotedUpstream``)."""
         generation = (obj.get("metadata") or {}).get("generation")
         next_status = replace(decision.status, observed_generation=generation)
         raw_status = obj.get("status") or {}
         before = {k: v for k, v in stored.to_dict().items() if k in raw_status}
-        patch = merge_patch_between(before, next_status.to_dict())
+        after = next_status.to_dict()
+        raw_conditions = raw_status.get("conditions")
+        if failing_condition(raw_conditions):
+            before["conditions"] = raw_conditions
+            after["conditions"] = with_condition(
+                after.get("conditions"),
+                status="True",
+                reason=RECONCILED,
+                message="reconciled",
+                now=self.clock(),
+            )
+        patch = {**merge_patch_between(before, after), **extras}
         if patch:
             self.store.patch_status(ref, patch)
 
-    def _apply_traffic(self, ref: RolloutRef, spec: RolloutSpec, decision: Decision) -> None:
-        """Set the routes when they differ from the last this process set (or it set none
-        yet: a restarted operator re-applies the status's traffic once); on promotion
-        completing, let a router that can swap its upstreams make the canary the stable."""
+    def _apply_traffic(
+        self,
+        ref: RolloutRef,
+        spec: RolloutSpec,
+        stored: RolloutStatus,
+        raw_status: Mapping[str, Any],
+        decision: Decision,
+    ) -> dict[str, Any]:
+        """Level-triggered: read every replica's actual routes (and, after a promotion,
+        its stable upstream), re-apply what differs from the status, and report drift as
+        ``TrafficCorrected``; at most once per ``verify_seconds`` when nothing moves.
+        Returns the status keys the pass changes (``promotedUpstream``)."""
+        now = self.clock()
+        verified = self._verified_at.get(ref.key)
+        if (
+            not decision.changed
+            and self._applied.get(ref.key) == decision.routes
+            and verified is not None
+            and (now - verified).total_seconds() < verify_seconds(spec)
+        ):
+            return {}
         router: TrafficRouter = self.providers.traffic(spec.traffic_provider.name.value)
-        target = route_target(ref, spec)
-        if decision.kind is DecisionKind.COMPLETE and isinstance(router, PromotingRouter):
-            router.promote(target)
-            self._applied.pop(ref.key, None)  # promote resets the router's routes
-        if self._applied.get(ref.key) != decision.routes:
-            router.set_routes(target, decision.routes)
-            self._applied[ref.key] = decision.routes
+        outcome = assert_traffic(
+            router,
+            self.replicas(route_target(ref, spec)),
+            kind=decision.kind,
+            phase=decision.status.phase,
+            desired=decision.routes,
+            previous=desired_routes(spec=spec, status=stored),
+            promoted=raw_status.get(PROMOTED_UPSTREAM),
+        )
+        self._applied[ref.key] = decision.routes
+        self._verified_at[ref.key] = now
+        if outcome.corrections:
+            message = "traffic differed from the status; corrected: " + "; ".join(
+                outcome.corrections
+            )
+            self.events.record(
+                rollout=ref, reason=EventReason.TRAFFIC_CORRECTED, message=message, now=now
+            )
+            _log.warning(message, extra={"rollout": ref.key})
+        return status_extras(raw_status, outcome)
 
     def _parse_action(self, ref: RolloutRef, raw: str | None, now: datetime) -> Action | None:
         if raw is None:
@@ -279,13 +399,55 @@ class Reconciler:
         *,
         spec: RolloutSpec | None = None,
     ) -> ReconcileResult:
-        """Keep everything as it is; say why once per distinct problem, not every tick."""
+        """Keep everything as it is; say why once per distinct problem, not every tick
+        (an Event and the ``Reconciled`` condition), and retry with a backoff."""
         if self._refusals.get(ref.key) != message:
             self._refusals[ref.key] = message
             self.events.record(rollout=ref, reason=reason, message=message, now=now)
             _log.warning(message, extra={"rollout": ref.key, "reason": reason.value})
+            self._set_failing_condition(ref, reason, message, now)
+        obj = self._last_objects.get(ref.key)
+        print_ = fingerprint(obj) if obj is not None else None
+        self.backoffs.failed(ref.key, now=now, print_=print_, message=message)
         return ReconcileResult(spec=spec, error=message)
 
-    def _lock_for(self, key: str) -> threading.Lock:
+    def _failed(
+        self, ref: RolloutRef, obj: Mapping[str, Any] | None, reason: EventReason, message: str
+    ) -> ReconcileResult:
+        """An unexpected failure: a Warning Event and the condition when it is news, a
+        log line with the backoff every time, and no retry before the backoff is over."""
+        now = self.clock()
+        print_ = fingerprint(obj) if obj is not None else None
+        count, news = self.backoffs.failed(ref.key, now=now, print_=print_, message=message)
+        delay = self.backoffs.delay(ref.key)
+        text = f"reconcile failed ({count} in a row, next try in {delay:g}s): {message}"
+        _log.error(text, extra={"rollout": ref.key, "reason": reason.value})
+        if news:
+            try:
+                self.events.record(rollout=ref, reason=reason, message=text, now=now)
+                self._set_failing_condition(ref, reason, text, now)
+            except Exception as error:  # reporting must not fail the loop either
+                _log.error("could not report", extra={"rollout": ref.key, "error": repr(error)})
+        return ReconcileResult(error=text)
+
+    def _set_failing_condition(
+        self, ref: RolloutRef, reason: EventReason, message: str, now: datetime
+    ) -> None:
+        obj = self._last_objects.get(ref.key) or {}
+        conditions = with_condition(
+            (obj.get("status") or {}).get("conditions"),
+            status="False",
+            reason=reason.value,
+            message=message,
+            now=now,
+        )
+        try:
+            self.store.patch_status(ref, {"conditions": conditions})
+        except Exception as error:  # the status may be what cannot be written
+            _log.warning(
+                "could not set condition", extra={"rollout": ref.key, "error": repr(error)}
+            )
+
+    def _lock_for(self, key: str) -> threading.RLock:
         with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
+            return self._locks.setdefault(key, threading.RLock())

@@ -20,7 +20,6 @@ from monitoring.api.spec import (
     DEFAULT_FAILURE_LIMIT,
     DEFAULT_INCONCLUSIVE_LIMIT,
     DEFAULT_INTERVAL,
-    DURATION_PATTERN,
     GROUP,
     KIND,
     PLURAL,
@@ -33,6 +32,7 @@ from monitoring.api.spec import (
     TrafficProviderName,
     parse_spec,
 )
+from monitoring.api.spec.bounds import DURATION_SCHEMA_PATTERN
 from monitoring.api.status import HISTORY_LIMIT, PauseReason, Phase, RolloutStatus, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,7 +229,7 @@ def rollout_statuses() -> Iterator[RolloutStatus]:
     good = {c.name: Measurement(canary=0.1, stable=0.1) for c in spec.analysis.checks}
     good["success-rate"] = Measurement(canary=1.0, stable=1.0)
     good["shadow-agreement"] = Measurement(canary=0.99)
-    bad = {**good, "latency-p99": Measurement(canary=float("inf"), stable=0.1)}
+    bad = {**good, "latency-p99": Measurement(canary=1e6, stable=0.1)}
     status = RolloutStatus()
     for measurements in [{}, good, good, {}, bad, bad, bad, {}]:
         status = decide(spec=spec, status=status, measurements=measurements, now=now).status
@@ -272,8 +272,8 @@ def test_crd_enums_are_the_code_enums(path: str, values: list[str]) -> None:
 
 
 def test_crd_patterns_and_limits_are_the_code_ones() -> None:
-    assert schema_at("spec.analysis.interval")["pattern"] == DURATION_PATTERN
-    assert schema_at("spec.analysis.checks.[].window")["pattern"] == DURATION_PATTERN
+    assert schema_at("spec.analysis.interval")["pattern"] == DURATION_SCHEMA_PATTERN
+    assert schema_at("spec.analysis.checks.[].window")["pattern"] == DURATION_SCHEMA_PATTERN
     assert schema_at("spec.analysis.checks.[].name")["pattern"] == CHECK_NAME_PATTERN
     assert schema_at("status.history")["maxItems"] == HISTORY_LIMIT
     analysis = schema_at("spec.analysis")["properties"]

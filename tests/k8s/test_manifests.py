@@ -77,6 +77,7 @@ def test_rbac_grants_only_what_the_operator_uses() -> None:
         ("canaria.dev", "modelrollouts/status"): ["get", "patch"],
         ("", "events"): ["create"],
         ("gateway.networking.k8s.io", "httproutes"): ["get", "patch"],
+        ("discovery.k8s.io", "endpointslices"): ["list"],
     }
     binding = by_kind("ClusterRoleBinding")
     account = by_kind("ServiceAccount")

@@ -18,13 +18,20 @@ CHECK_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 CHECK_NAME_RE = re.compile(CHECK_NAME_PATTERN)
 
 
-def parse_duration(text: str, *, path: str = "duration") -> float:
-    """``"1m30s"`` -> 90.0 seconds; ``SpecError`` naming ``path`` when malformed or zero."""
-    if not isinstance(text, str) or not DURATION_RE.match(text):
-        raise SpecError(path, f"must be a duration like 30s, 1m or 500ms, got {text!r}")
+def parse_duration(
+    text: str, *, path: str = "duration", bounds: tuple[float, float] | None = None
+) -> float:
+    """``"1m30s"`` -> 90.0 seconds; ``SpecError`` naming ``path`` when malformed, zero,
+    not finite, or outside ``bounds`` (seconds, inclusive)."""
+    if not isinstance(text, str) or len(text) > 64 or not DURATION_RE.match(text):
+        shown = text if not isinstance(text, str) or len(text) <= 64 else text[:64] + "..."
+        raise SpecError(path, f"must be a duration like 30s, 1m or 500ms, got {shown!r}")
     seconds = sum(float(n) * UNIT_SECONDS[u] for n, u in DURATION_PART.findall(text))
-    if seconds <= 0:
-        raise SpecError(path, f"must be longer than 0, got {text!r}")
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise SpecError(path, f"must be longer than 0 and finite, got {text!r}")
+    if bounds is not None and not bounds[0] <= seconds <= bounds[1]:
+        lo, hi = bounds
+        raise SpecError(path, f"must be between {lo:g}s and {hi:g}s, got {text!r} ({seconds:g}s)")
     return seconds
 
 

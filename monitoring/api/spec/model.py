@@ -240,6 +240,9 @@ class RolloutSpec:
     strategy: Strategy = field(default_factory=Strategy)
     metrics_provider: MetricsProviderSpec = field(default_factory=MetricsProviderSpec)
     paused: bool = False
+    revert_on_deletion: bool = True
+    """Deleting the rollout (the file, in local mode) sends all traffic back to the stable
+    first, as Flagger's ``revertOnDeletion``; ``false`` leaves the routes as they are."""
 
     @property
     def total_steps(self) -> int:

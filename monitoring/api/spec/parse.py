@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from canaria.contracts.checks import BUILTIN_CHECKS, BuiltinCheck
+from monitoring.api.spec import bounds
 from monitoring.api.spec.fields import (
     CHECK_NAME_RE,
     REQUIRED,
@@ -57,6 +58,7 @@ def parse_spec(spec: Mapping[str, Any]) -> RolloutSpec:
         strategy=strategy,
         analysis=_parse_analysis(analysis_raw, strategy=strategy.type),
         paused=field_value(spec, "paused", "spec", bool, default=False),
+        revert_on_deletion=field_value(spec, "revertOnDeletion", "spec", bool, default=True),
     )
 
 
@@ -65,6 +67,9 @@ def _parse_model_ref(data: Mapping[str, Any], path: str) -> ModelRef:
         bento_tag=field_value(data, "bentoTag", path, str, default=None),
         image=field_value(data, "image", path, str, default=None),
     )
+    for key, value in (("bentoTag", ref.bento_tag), ("image", ref.image)):
+        if value is not None:
+            bounds.text(value, f"{path}.{key}")
     if not ref.bento_tag and not ref.image:
         raise SpecError(path, "needs a bentoTag or an image")
     return ref
@@ -96,9 +101,45 @@ def _parse_traffic(data: Mapping[str, Any]) -> TrafficProviderSpec:
     settings = sub_object(data, key, parent, required=True)
     if name is TrafficProviderName.GATEWAY_API:
         field_value(settings, "name", f"{parent}.{key}", str, default=REQUIRED)
-    elif not settings.get("adminUrl") and not settings.get("configMap"):
-        raise SpecError(f"{parent}.{key}", "needs an adminUrl or a configMap")
+    elif not any(settings.get(k) for k in ("adminUrl", "adminUrls", "configMap", "service")):
+        raise SpecError(f"{parent}.{key}", "needs a service, an adminUrl or a configMap")
+    _check_traffic_settings(settings, f"{parent}.{key}")
     return TrafficProviderSpec(name=name, settings=dict(settings))
+
+
+_NAME_FIELDS = (
+    "name",
+    "namespace",
+    "stableBackend",
+    "canaryBackend",
+    "tokenEnv",
+    "configMap",
+    "configMapKey",
+    "service",
+)
+
+
+def _check_traffic_settings(settings: Mapping[str, Any], parent: str) -> None:
+    """Types and bounds of the provider's own fields (the provider reads them later)."""
+    for key in _NAME_FIELDS:
+        if settings.get(key) is not None:
+            bounds.text(settings[key], f"{parent}.{key}", limit=bounds.MAX_NAME_LENGTH)
+    if settings.get("port") is not None:
+        int_in_range(settings, "port", parent, 1, 65535, None)
+    if settings.get("adminUrl") is not None:
+        bounds.url(settings["adminUrl"], f"{parent}.adminUrl")
+    urls = settings.get("adminUrls")
+    if urls is not None:
+        for i, item in enumerate(bounds.listed(urls, f"{parent}.adminUrls", 16)):
+            bounds.url(item, f"{parent}.adminUrls[{i}]")
+    ref = settings.get("adminTokenSecretRef")
+    if ref is not None:
+        ref = bounds.mapping(ref, f"{parent}.adminTokenSecretRef", 2)
+        field_value(ref, "name", f"{parent}.adminTokenSecretRef", str, default=REQUIRED)
+        for part in ("name", "key"):
+            if ref.get(part) is not None:
+                where = f"{parent}.adminTokenSecretRef.{part}"
+                bounds.text(ref[part], where, limit=bounds.MAX_NAME_LENGTH)
 
 
 def _parse_metrics(data: Mapping[str, Any]) -> MetricsProviderSpec:
@@ -108,28 +149,37 @@ def _parse_metrics(data: Mapping[str, Any]) -> MetricsProviderSpec:
     for label, value in labels.items():
         if not isinstance(value, str):
             raise SpecError(f"{parent}.labels.{label}", f"must be a string, got {value!r}")
-    settings = {k: v for k, v in data.items() if k not in ("name", "labels")}
+    bounds.check_labels(labels, f"{parent}.labels")
+    unknown = sorted(set(data) - {"name", "labels", *_METRICS_SETTINGS})
+    if unknown:
+        known = ", ".join(sorted({"name", "labels", *_METRICS_SETTINGS}))
+        raise SpecError(f"{parent}.{unknown[0]}", f"unknown field (known: {known})")
+    settings = {k: v for k, v in data.items() if k in _METRICS_SETTINGS and v is not None}
+    bounds.check_metrics_settings(name.value, settings, parent)
     return MetricsProviderSpec(name=name, settings=settings, labels=dict(labels))
+
+
+_METRICS_SETTINGS = ("address", "targets")
 
 
 def _parse_strategy(data: Mapping[str, Any]) -> Strategy:
     parent = "spec.strategy"
     kind = enum_value(data, "type", parent, StrategyType, StrategyType.CANARY)
-    raw_rules = data.get("match") or []
-    if not isinstance(raw_rules, Sequence) or isinstance(raw_rules, str):
-        raise SpecError(f"{parent}.match", f"must be a list, got {raw_rules!r}")
+    raw_rules = bounds.listed(data.get("match") or [], f"{parent}.match", bounds.MAX_MATCH_RULES)
     rules = []
     for i, raw in enumerate(raw_rules):
         path = f"{parent}.match[{i}]"
         if not isinstance(raw, Mapping):
             raise SpecError(path, f"must be an object, got {raw!r}")
-        rules.append(
-            MatchRule(
-                type=enum_value(raw, "type", path, MatchType, REQUIRED),
-                name=non_empty(raw, "name", path),
-                value=field_value(raw, "value", path, str, default=REQUIRED),
-            )
+        rule = MatchRule(
+            type=enum_value(raw, "type", path, MatchType, REQUIRED),
+            name=non_empty(raw, "name", path),
+            value=field_value(raw, "value", path, str, default=REQUIRED),
         )
+        if not bounds.TOKEN_RE.match(rule.name) or len(rule.name) > bounds.MAX_NAME_LENGTH:
+            raise SpecError(f"{path}.name", f"must be a header or cookie name, got {rule.name!r}")
+        bounds.text(rule.value, f"{path}.value")
+        rules.append(rule)
     if kind is StrategyType.AB_TESTING and not rules:
         raise SpecError(f"{parent}.match", "abTesting needs at least one header or cookie rule")
     if kind is not StrategyType.AB_TESTING and rules:
@@ -157,7 +207,9 @@ def _parse_analysis(data: Mapping[str, Any], *, strategy: StrategyType) -> Analy
                     f"{parent}.stepWeights[{i}]", f"{weight} > maxWeight ({max_weight})"
                 )
     return Analysis(
-        interval_seconds=parse_duration(interval_text, path=f"{parent}.interval"),
+        interval_seconds=parse_duration(
+            interval_text, path=f"{parent}.interval", bounds=bounds.INTERVAL_SECONDS
+        ),
         checks=_parse_checks(data.get("checks"), f"{parent}.checks"),
         step_weight=step_weight,
         step_weights=step_weights,
@@ -192,6 +244,7 @@ def _parse_step_weights(raw: Any, path: str) -> tuple[int, ...]:
 def _parse_checks(raw: Any, path: str) -> tuple[Check, ...]:
     if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
         raise SpecError(path, "needs at least one check")
+    bounds.listed(raw, path, bounds.MAX_CHECKS)
     checks: list[Check] = []
     seen: set[str] = set()
     for i, item in enumerate(raw):
@@ -213,10 +266,10 @@ def _parse_check(data: Any, path: str) -> Check:
     query = field_value(data, "query", path, str, default=None)
     if (builtin is None) == (query is None):
         raise SpecError(path, "needs exactly one of builtin or query")
-    if query is not None and not query.strip():
-        raise SpecError(f"{path}.query", "must not be empty")
-    low = field_value(data, "min", path, float, default=None)
-    high = field_value(data, "max", path, float, default=None)
+    if query is not None:
+        bounds.text(query, f"{path}.query", limit=bounds.MAX_QUERY_LENGTH)
+    low = bounds.threshold(field_value(data, "min", path, float, default=None), f"{path}.min")
+    high = bounds.threshold(field_value(data, "max", path, float, default=None), f"{path}.max")
     if low is None and high is None:
         raise SpecError(path, "needs a min or a max threshold")
     if low is not None and high is not None and low > high:
@@ -233,6 +286,8 @@ def _parse_check(data: Any, path: str) -> Check:
         max=high,
         comparison=enum_value(data, "comparison", path, ThresholdMode, ThresholdMode.ABSOLUTE),
         window_seconds=(
-            parse_duration(window, path=f"{path}.window") if window else default_window
+            parse_duration(window, path=f"{path}.window", bounds=bounds.WINDOW_SECONDS)
+            if window
+            else default_window
         ),
     )

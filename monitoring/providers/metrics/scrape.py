@@ -223,17 +223,41 @@ class ScrapeProvider:
         self._client.close()
 
 
+COUNTER_SUFFIXES = ("_total", "_count", "_bucket")
+START_TIME = "process_start_time_seconds"
+
+
+def restarted(start: Iterable[Sample], now: Iterable[Sample]) -> bool:
+    """Whether the process behind one target restarted between two of its scrapes (pure):
+    its ``process_start_time_seconds`` changed, or any counter went down, which is how
+    Prometheus' ``rate()`` reads a counter reset. Then every counter of that target counts
+    from zero, the restarted process's own total: a counter that happened to climb past
+    its old value after the restart is not mistaken for a small increase."""
+    before = {sample.key: sample.value for sample in start}
+    for sample in now:
+        old = before.get(sample.key)
+        if old is None:
+            continue
+        if sample.name == START_TIME and sample.value != old:
+            return True
+        if sample.name.endswith(COUNTER_SUFFIXES) and sample.value < old:
+            return True
+    return False
+
+
 def _merge(
     windows: Iterable[tuple[tuple[Sample, ...], tuple[Sample, ...] | None]], *, gauge: bool
 ) -> tuple[list[Sample], list[Sample]]:
     """All targets' (latest, start) samples. A target without a start has no increases, so
     only a gauge reads its latest samples (an increase from nothing would count since the
-    exporter started)."""
+    exporter started). A target that restarted inside the window contributes no start:
+    its counters count from zero (``restarted``), never negative, never huge."""
     now: list[Sample] = []
     start: list[Sample] = []
     for target_now, target_start in windows:
         if target_start is None and not gauge:
             continue
         now.extend(target_now)
-        start.extend(target_start or ())
+        if target_start is not None and not restarted(target_start, target_now):
+            start.extend(target_start)
     return now, start

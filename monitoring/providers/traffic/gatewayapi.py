@@ -33,6 +33,7 @@ from monitoring.providers.traffic.httproute import (
     build_patch,
     read_routes,
 )
+from monitoring.providers.traffic.tenancy import check_backends_exist, check_route_access
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient, CustomObjectsApi
@@ -92,6 +93,8 @@ class GatewayApiRouter:
         retry_on_conflict(patch_route)
 
     def _read(self, target: RouteTarget, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """The route, once this rollout may touch it (``tenancy``): in its namespace or
+        opted in, and forwarding to both backends already."""
         namespace, name = _location(target, settings)
         route = call(
             f"reading HTTPRoute {namespace}/{name}",
@@ -100,7 +103,11 @@ class GatewayApiRouter:
             ),
         )
         if not isinstance(route, dict):
-            raise TrafficRouterError(f"HTTPRoute {namespace}/{name}: unexpected answer {route!r}")
+            raise TrafficRouterError(f"HTTPRoute {namespace}/{name}: unexpected answer")
+        route.setdefault("metadata", {}).setdefault("namespace", namespace)
+        check_route_access(route, rollout_namespace=target.namespace)
+        backends = Backends.from_settings(settings, route)
+        check_backends_exist(route, backends.stable, backends.canary)
         return route
 
 

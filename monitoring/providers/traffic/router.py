@@ -52,6 +52,7 @@ from monitoring.providers.registry import snake_case_keys, traffic_routers
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient, CoreV1Api
 
+CONFIG_PATH = "/admin/config"
 DEFAULT_CONFIG_MAP_KEY = "config.yaml"
 DEFAULT_SECRET_KEY = "token"
 FORBIDDEN = 403
@@ -193,6 +194,23 @@ class CanariaRouter:
         else:
             self._patch_config_map(target, settings, promoted_config_text)
 
+    def upstreams(self, target: RouteTarget) -> dict[str, str]:
+        """``{"stable": url, "canary": url}``: the upstreams the router serves now."""
+        settings = self._settings(target)
+        if settings.get("admin_url"):
+            config = self._admin(target, settings, "GET", CONFIG_PATH)
+        else:
+            namespace, name, key = self._config_map_location(target, settings)
+            text = (self._read_config_map(namespace, name).get("data") or {}).get(key)
+            config = parse_config_text(text or "")
+        found = (config or {}).get("upstreams") if isinstance(config, Mapping) else None
+        out: dict[str, str] = {}
+        for variant in ("stable", "canary"):
+            upstream = (found or {}).get(variant) if isinstance(found, Mapping) else None
+            if isinstance(upstream, Mapping) and isinstance(upstream.get("url"), str):
+                out[variant] = upstream["url"].rstrip("/")
+        return out
+
     def close(self) -> None:
         self._http.close()
 
@@ -213,14 +231,17 @@ class CanariaRouter:
         headers = {"Authorization": f"Bearer {self._token(target, settings)}"}
         try:
             response = self._http.request(method, url, json=body, headers=headers)
-        except httpx.HTTPError as error:
-            raise TrafficRouterError(f"router admin {url} unreachable: {error!r}") from error
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            reason = type(error).__name__
+            raise TrafficRouterError(f"router admin {url} unreachable ({reason})") from error
         if response.status_code == 401:
             raise TrafficRouterError(f"router admin {url} refused the token (401)")
         if response.status_code != 200:
+            # The status and its reason phrase only: the body is the other side's text,
+            # which must never reach an Event or the status.
             raise TrafficRouterError(
-                f"router admin {method} {url} answered {response.status_code}: "
-                f"{response.text[:300]}"
+                f"router admin {method} {url} answered {response.status_code} "
+                f"{response.reason_phrase}".rstrip()
             )
         try:
             return response.json() if response.content else None
@@ -267,7 +288,8 @@ class CanariaRouter:
         if not name:
             raise TrafficRouterError("router settings need an adminUrl or a configMap")
         key = str(settings.get("config_map_key") or DEFAULT_CONFIG_MAP_KEY)
-        return str(settings.get("namespace") or target.namespace), str(name), key
+        # The rollout's own namespace, always: a rollout touches nothing beyond it.
+        return target.namespace, str(name), key
 
     def _read_config_map(self, namespace: str, name: str) -> dict[str, Any]:
         api = self._core()

@@ -100,7 +100,7 @@ def test_minimal_spec_gets_the_documented_defaults() -> None:
 
 def test_the_churn_example_parses_to_what_it_says() -> None:
     spec = parse_spec(yaml.safe_load((EXAMPLES / "churn-canary.yaml").read_text())["spec"])
-    assert spec.traffic_provider.settings["adminUrl"] == "http://churn-router.ml.svc:8080"
+    assert spec.traffic_provider.settings["service"] == "churn-router"
     assert spec.metrics_provider.settings == {"address": "http://prometheus.monitoring.svc:9090"}
     assert spec.metrics_provider.labels == {"namespace": "ml"}
     assert spec.analysis.interval_seconds == 30

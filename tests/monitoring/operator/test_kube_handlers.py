@@ -113,6 +113,14 @@ def test_tick_before_the_interval_sends_nothing(cluster: Cluster) -> None:
     cluster.kube.clear()
     cluster.clock.advance(10)  # interval is 30s
     tick(cluster)
+    # Level-triggered: the route is read back (every quarter interval), nothing written.
+    assert [(r.method, r.path) for r in cluster.kube.requests] == [
+        ("GET", ROLLOUT_PATH),
+        ("GET", ROUTE_PATH),
+    ]
+    cluster.kube.clear()
+    cluster.clock.advance(1)  # not yet a quarter interval since
+    tick(cluster)
     assert cluster.kube.requests == []
 
 
@@ -261,7 +269,12 @@ def test_invalid_spec_is_refused_once_and_nothing_changes(cluster: Cluster) -> N
 
     assert cluster.reasons() == ["InvalidSpec"]
     assert "spec.analysis.stepWeights[1]" in cluster.events()[0]["message"]
-    assert route_patches(cluster) == [] and status_patches(cluster) == []
+    assert route_patches(cluster) == []
+    # Only the Reconciled condition is written, once: it says why nothing moves.
+    (patch,) = status_patches(cluster)
+    assert list(patch["status"]) == ["conditions"]
+    reconciled = [c for c in patch["status"]["conditions"] if c["type"] == "Reconciled"]
+    assert [(c["status"], c["reason"]) for c in reconciled] == [("False", "InvalidSpec")]
     assert cluster.rollout["status"]["canaryWeight"] == 10  # the last good state stays
 
 
@@ -271,12 +284,16 @@ def test_unreachable_route_leaves_the_status_for_the_next_tick(cluster: Cluster)
     tick(cluster)
     assert cluster.reasons() == ["TrafficError"]
     assert "etcd down" in cluster.events()[0]["message"]
-    assert status_patches(cluster) == []
+    # Nothing but the Reconciled condition, which says why.
+    assert [list(p["status"]) for p in status_patches(cluster)] == [["conditions"]]
 
     cluster.route = cluster.kube.serve_object(ROUTE_PATH, cluster.route())  # the API is back
+    cluster.clock.advance(1)  # the first backoff
     tick(cluster)
     assert weights(cluster) == [10]
     assert cluster.rollout["status"]["phase"] == "Progressing"
+    conditions = {c["type"]: c["status"] for c in cluster.rollout["status"]["conditions"]}
+    assert conditions["Reconciled"] == "True"
 
 
 def test_event_failure_does_not_undo_the_decision(cluster: Cluster) -> None:
@@ -306,7 +323,11 @@ def test_operator_metrics_follow_the_decisions(cluster: Cluster) -> None:
 def test_deleted_rollout_is_forgotten(cluster: Cluster) -> None:
     tick(cluster)
     handlers.deleted(
-        name="churn", namespace="ml", uid="uid-1", memo=kopf.Memo(reconciler=cluster.reconciler)
+        body=cluster.rollout,
+        name="churn",
+        namespace="ml",
+        uid="uid-1",
+        memo=kopf.Memo(reconciler=cluster.reconciler),
     )
     text = generate_latest(cluster.reconciler.metrics.registry).decode()
     assert 'rollout="ml/churn"' not in text
