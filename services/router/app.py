@@ -24,6 +24,7 @@ from canaria.metrics_catalog import Variant
 from .admin import handle_admin
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
 from .config import ConfigError, RouterConfig, UpstreamSettings
+from .listener import ListenerCounters, ListenerLimits
 from .metrics import CONTENT_TYPE, RouterMetrics
 from .proxy import (
     CLIENT_DISCONNECT,
@@ -96,7 +97,8 @@ class RouterApp:
     ) -> None:
         self.config = config
         self.config_path = config_path
-        self.metrics = RouterMetrics()
+        self.listener_counters = ListenerCounters()
+        self.metrics = RouterMetrics(self.listener_counters)
         self.ready = False
         self._draw = draw
         self._pool = UpstreamPool()
@@ -111,6 +113,18 @@ class RouterApp:
         self.apply(config, source="start")
 
     # --- configuration ------------------------------------------------------------------
+
+    def limits(self) -> ListenerLimits:
+        """The listener's bounds under the config in force (read per connection)."""
+        config = self.config
+        connections = config.connections
+        return ListenerLimits(
+            max_header_bytes=config.max_header_bytes,
+            header_timeout_seconds=connections.header_timeout_seconds,
+            body_timeout_seconds=connections.body_timeout_seconds,
+            idle_timeout_seconds=connections.idle_timeout_seconds,
+            max_connections=connections.max_connections,
+        )
 
     def apply(self, config: RouterConfig, *, source: str) -> None:
         """Put ``config`` in force. Synchronous, so no request sees a half-applied one."""
@@ -178,7 +192,7 @@ class RouterApp:
                 self,
                 path=path,
                 method=scope["method"],
-                headers=_header_map(scope),
+                headers=_header_map(scope["headers"]),
                 receive=receive,
                 send=send,
             )
@@ -241,7 +255,10 @@ class RouterApp:
     async def _proxy(self, scope: Message, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         config, shadow_plan = self.config, self._plan  # one snapshot for this request
-        headers = _header_map(scope)
+        # The head as it arrived, taken before the body is read: nothing that comes with
+        # or after the body (a trailer) can choose the variant or be forwarded.
+        raw_headers = list(scope["headers"])
+        headers = _header_map(raw_headers)
         rid = request_id(headers.get("x-request-id"))
         reply_headers = [(b"x-request-id", rid.encode())]
         client = scope.get("client")
@@ -268,7 +285,7 @@ class RouterApp:
         # With mirror on, the canary is the shadow: only stable answers are copied to it.
         plan = shadow_plan if variant is Variant.STABLE or not config.mirror else None
         shadowed = plan is not None and self._draw() < plan.settings.sample_rate
-        forwarded = _forwarded_headers(scope, rid, address)
+        forwarded = _forwarded_headers(raw_headers, rid, address)
         reply_headers.append((VARIANT_HEADER, variant.value.encode()))
         try:
             outcome = await forward(
@@ -346,9 +363,9 @@ async def _answer_upstream_error(
     await send_json(send, ERROR_STATUS.get(error.reason, 502), payload, headers=reply_headers)
 
 
-def _header_map(scope: Message) -> dict[str, str]:
+def _header_map(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """Header names are lower case in ASGI; a repeated header keeps its last value."""
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
 
 
 def _target(scope: Message) -> bytes:
@@ -358,10 +375,12 @@ def _target(scope: Message) -> bytes:
     return path + b"?" + query if query else path
 
 
-def _forwarded_headers(scope: Message, rid: str, address: str) -> list[tuple[bytes, bytes]]:
-    headers = [(name, value) for name, value in scope["headers"] if name not in _SKIP_FORWARDED]
+def _forwarded_headers(
+    raw_headers: list[tuple[bytes, bytes]], rid: str, address: str
+) -> list[tuple[bytes, bytes]]:
+    headers = [(name, value) for name, value in raw_headers if name not in _SKIP_FORWARDED]
     forwarded_for = address.encode("latin-1")
-    for name, value in scope["headers"]:
+    for name, value in raw_headers:
         if name == b"x-forwarded-for":
             forwarded_for = value + b", " + forwarded_for
     headers.append((b"x-request-id", rid.encode("latin-1")))

@@ -138,6 +138,18 @@ class RateLimitSettings(_Frozen):
         return key.lower()
 
 
+class ConnectionSettings(_Frozen):
+    """Bounds on client connections (seconds): the whole head must arrive within
+    ``header_timeout_seconds`` of its first byte, the whole body within
+    ``body_timeout_seconds`` of the head (else 408); a connection idle for
+    ``idle_timeout_seconds`` is closed; past ``max_connections`` new ones get a 503."""
+
+    max_connections: StrictInt = Field(default=1000, ge=1, le=1_000_000)
+    idle_timeout_seconds: StrictFloat = Field(default=5.0, gt=0, le=3600)
+    header_timeout_seconds: StrictFloat = Field(default=10.0, gt=0, le=3600)
+    body_timeout_seconds: StrictFloat = Field(default=30.0, gt=0, le=3600)
+
+
 class AdminSettings(_Frozen):
     """Where the admin bearer token comes from; the token itself is never in this file."""
 
@@ -157,6 +169,7 @@ class RouterConfig(_Frozen):
     rate_limit: RateLimitSettings | None = None
     max_request_bytes: StrictInt = Field(default=1 << 20, ge=1)
     max_header_bytes: StrictInt = Field(default=64 << 10, ge=1024, le=16 << 20)
+    connections: ConnectionSettings = ConnectionSettings()
     admin: AdminSettings = AdminSettings()
     reload_interval_seconds: StrictFloat = Field(default=1.0, gt=0, le=3600)
 

@@ -9,6 +9,7 @@ from canaria import logs
 
 from .app import RouterApp
 from .config import ConfigError, load_config
+from .listener import bound_protocol
 
 log = logs.get_logger("router.server")
 
@@ -33,7 +34,10 @@ def serve(*, config_path: Path, host: str, port: int, log_level: str = "INFO") -
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        # httptools with the router's bounds: head size while parsing, head/body/idle
+        # timeouts, a connection cap, trailers dropped (listener.py).
+        http=bound_protocol(app.limits, app.listener_counters),
+        timeout_keep_alive=int(max(1, round(config.connections.idle_timeout_seconds))),
         # No WebSocket handling: an Upgrade request is proxied as plain HTTP (the hop-by-hop
         # Upgrade header is dropped) instead of being refused with a 500.
         ws="none",
