@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,22 +19,24 @@ from typing import Any
 from canaria.logs import get_logger
 from canaria.metrics_catalog import Variant
 
+from .accesslog import AccessLog, Exchange
 from .admin import handle_admin
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
-from .config import ConfigError, RouterConfig, UpstreamSettings
+from .config import ConfigError, RouterConfig
+from .exchange import (
+    BodyTooLarge,
+    ClientGone,
+    answer_upstream_error,
+    forwarded_headers,
+    header_bytes,
+    header_map,
+    read_request_body,
+    request_id,
+    target,
+)
 from .listener import ListenerCounters, ListenerLimits
 from .metrics import CONTENT_TYPE, RouterMetrics
-from .proxy import (
-    CLIENT_DISCONNECT,
-    ERROR_STATUS,
-    REQUEST_SKIP,
-    Message,
-    Receive,
-    Send,
-    error_message,
-    forward,
-    send_json,
-)
+from .proxy import CLIENT_DISCONNECT, Message, Receive, Send, forward, send_json
 from .ratelimit import RateLimiter
 from .reload import ConfigWatcher
 from .routing import RoutingError, choose_variant
@@ -45,46 +45,7 @@ from .upstream import UpstreamError, UpstreamPool
 
 log = get_logger("router")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
-_SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for"}
 VARIANT_HEADER = b"x-canaria-variant"
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class ClientGone(Exception):
-    pass
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body, refusing more than ``limit`` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks) if len(chunks) != 1 else chunk
-
-
-def header_bytes(scope: Message) -> int:
-    """The size of the request's header block as sent (names, values, ": " and CRLF)."""
-    return sum(len(name) + len(value) + 4 for name, value in scope["headers"])
-
-
-def request_id(given: str | None) -> str:
-    """The client's ``x-request-id`` when it is a sane token, else a new one."""
-    if given and _REQUEST_ID.match(given):
-        return given
-    return uuid.uuid4().hex
 
 
 class RouterApp:
@@ -101,6 +62,7 @@ class RouterApp:
         self.metrics = RouterMetrics(self.listener_counters)
         self.ready = False
         self._draw = draw
+        self.access_log = AccessLog()
         self._pool = UpstreamPool()
         # Shadow copies have their own connections: they never queue behind primary ones.
         self._shadow_pool = UpstreamPool()
@@ -192,7 +154,7 @@ class RouterApp:
                 self,
                 path=path,
                 method=scope["method"],
-                headers=_header_map(scope["headers"]),
+                headers=header_map(scope["headers"]),
                 receive=receive,
                 send=send,
             )
@@ -258,7 +220,7 @@ class RouterApp:
         # The head as it arrived, taken before the body is read: nothing that comes with
         # or after the body (a trailer) can choose the variant or be forwarded.
         raw_headers = list(scope["headers"])
-        headers = _header_map(raw_headers)
+        headers = header_map(raw_headers)
         rid = request_id(headers.get("x-request-id"))
         reply_headers = [(b"x-request-id", rid.encode())]
         client = scope.get("client")
@@ -269,7 +231,7 @@ class RouterApp:
             return
         try:
             variant = choose_variant(config=config, headers=headers, draw=self._draw)
-            body = await self._body(receive, headers, config.max_request_bytes)
+            body = await read_request_body(receive, headers, config.max_request_bytes)
         except RoutingError as error:
             payload = {"error": str(error), "request_id": rid}
             await send_json(send, 400, payload, headers=reply_headers)
@@ -285,14 +247,15 @@ class RouterApp:
         # With mirror on, the canary is the shadow: only stable answers are copied to it.
         plan = shadow_plan if variant is Variant.STABLE or not config.mirror else None
         shadowed = plan is not None and self._draw() < plan.settings.sample_rate
-        forwarded = _forwarded_headers(raw_headers, rid, address)
+        forwarded = forwarded_headers(raw_headers, rid, address, decodable_only=shadowed)
         reply_headers.append((VARIANT_HEADER, variant.value.encode()))
+        exchange = Exchange(rid, scope["method"], scope["path"], variant, upstream, started)
         try:
             outcome = await forward(
                 pool=self._pool,
                 upstream=upstream,
                 method=scope["method"],
-                target=_target(scope),
+                target=target(scope),
                 headers=forwarded,
                 body=body,
                 send=send,
@@ -301,25 +264,43 @@ class RouterApp:
                 capture_limit=plan.settings.max_answer_bytes if shadowed and plan else 0,
             )
         except UpstreamError as error:
-            self.metrics.upstream_error(variant, error.reason)
-            self.metrics.request(variant, None, time.perf_counter() - started)
-            await _answer_upstream_error(send, error, variant, upstream, rid, reply_headers)
+            self._finished(config, exchange, None, error.reason)
+            await answer_upstream_error(send, error, variant, upstream, rid, reply_headers)
             return
-        if outcome.error is not None and outcome.error != CLIENT_DISCONNECT:
-            self.metrics.upstream_error(variant, outcome.error)
-        self.metrics.request(variant, outcome.status, time.perf_counter() - started)
+        self._finished(config, exchange, outcome.status, outcome.error)
         if plan is not None and outcome.shadowable:
             assert outcome.body is not None
             request = ShadowRequest(
                 request_id=rid,
                 method=scope["method"],
-                target=_target(scope),
+                target=target(scope),
                 headers=forwarded,
                 body=body,
                 primary_variant=variant,
-                primary=Answer(outcome.body, outcome.content_type),
+                primary=Answer(outcome.body, outcome.content_type, outcome.content_encoding),
             )
             self.shadow.offer(request, plan)
+
+    def _finished(
+        self, config: RouterConfig, exchange: Exchange, status: int | None, error: str | None
+    ) -> None:
+        """Count, log and judge one forwarded request (``status`` None: no answer came)."""
+        seconds = time.perf_counter() - exchange.started
+        variant = exchange.variant
+        if error is not None and error != CLIENT_DISCONNECT:
+            self.metrics.upstream_error(variant, error)
+            log.warning(
+                "upstream failed",
+                extra={
+                    "request_id": exchange.request_id,
+                    "variant": variant.value,
+                    "reason": error,
+                    "upstream": exchange.upstream.url,
+                    "status": status,
+                },
+            )
+        self.metrics.request(variant, status, seconds)
+        self.access_log.write(config, exchange, status, seconds)
 
     async def _admitted(
         self, key: str, rid: str, reply_headers: list[tuple[bytes, bytes]], send: Send
@@ -337,52 +318,3 @@ class RouterApp:
             headers=[*reply_headers, (b"retry-after", str(wait).encode())],
         )
         return False
-
-    @staticmethod
-    async def _body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge
-        return await read_body(receive, limit)
-
-
-async def _answer_upstream_error(
-    send: Send,
-    error: UpstreamError,
-    variant: Variant,
-    upstream: UpstreamSettings,
-    rid: str,
-    reply_headers: list[tuple[bytes, bytes]],
-) -> None:
-    """503 unreachable, 504 timeout, 502 otherwise: JSON naming the variant."""
-    payload = {
-        "error": error_message(variant, upstream, error.reason),
-        "variant": variant.value,
-        "request_id": rid,
-    }
-    await send_json(send, ERROR_STATUS.get(error.reason, 502), payload, headers=reply_headers)
-
-
-def _header_map(raw_headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Header names are lower case in ASGI; a repeated header keeps its last value."""
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers}
-
-
-def _target(scope: Message) -> bytes:
-    """The path and query as the client sent them."""
-    query = scope.get("query_string", b"")
-    path = scope.get("raw_path") or scope["path"].encode()
-    return path + b"?" + query if query else path
-
-
-def _forwarded_headers(
-    raw_headers: list[tuple[bytes, bytes]], rid: str, address: str
-) -> list[tuple[bytes, bytes]]:
-    headers = [(name, value) for name, value in raw_headers if name not in _SKIP_FORWARDED]
-    forwarded_for = address.encode("latin-1")
-    for name, value in raw_headers:
-        if name == b"x-forwarded-for":
-            forwarded_for = value + b", " + forwarded_for
-    headers.append((b"x-request-id", rid.encode("latin-1")))
-    headers.append((b"x-forwarded-for", forwarded_for))
-    return headers

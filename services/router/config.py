@@ -150,6 +150,14 @@ class ConnectionSettings(_Frozen):
     body_timeout_seconds: StrictFloat = Field(default=30.0, gt=0, le=3600)
 
 
+class AccessLogSettings(_Frozen):
+    """One JSON line per sampled request: ``sample_rate`` of all (0 = none), and with
+    ``always_log_errors`` every request answered 5xx or not answered at all."""
+
+    sample_rate: StrictFloat = Field(default=0.1, ge=0, le=1)
+    always_log_errors: StrictBool = True
+
+
 class AdminSettings(_Frozen):
     """Where the admin bearer token comes from; the token itself is never in this file."""
 
@@ -170,6 +178,7 @@ class RouterConfig(_Frozen):
     max_request_bytes: StrictInt = Field(default=1 << 20, ge=1)
     max_header_bytes: StrictInt = Field(default=64 << 10, ge=1024, le=16 << 20)
     connections: ConnectionSettings = ConnectionSettings()
+    access_log: AccessLogSettings = AccessLogSettings()
     admin: AdminSettings = AdminSettings()
     reload_interval_seconds: StrictFloat = Field(default=1.0, gt=0, le=3600)
 
