@@ -34,6 +34,8 @@ class ConfigHolder(Protocol):
 
     def apply(self, config: RouterConfig, *, source: str) -> None: ...
 
+    def routes_view(self) -> dict[str, Any]: ...
+
 
 def admin_token(config: RouterConfig) -> str | None:
     """The token from ``admin.token_file`` if set, else from ``admin.token_env``."""
@@ -128,4 +130,4 @@ async def _dispatch(
     if method == "PUT":
         update = await _read_json(receive)
         holder.apply(holder.config.with_routes(update), source="admin routes")
-    return 200, holder.config.routes()
+    return 200, holder.routes_view()

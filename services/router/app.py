@@ -21,6 +21,7 @@ from canaria.metrics_catalog import Variant
 
 from .accesslog import AccessLog, Exchange
 from .admin import handle_admin
+from .breaker import Breaker
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
 from .config import ConfigError, RouterConfig
 from .exchange import (
@@ -72,6 +73,7 @@ class RouterApp:
         self._comparator_key: tuple[Any, ...] = ()
         self._plan: ShadowPlan | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self.breaker: Breaker | None = None
         self.apply(config, source="start")
 
     # --- configuration ------------------------------------------------------------------
@@ -99,8 +101,30 @@ class RouterApp:
         self._plan = self._shadow_plan(config)
         self.config = config
         self.metrics.set_weight(config.canary_weight)
+        self._reset_breaker(previous, config, source)
         if source != "start" and previous.routes() != config.routes():
             log.info("routes changed", extra={"source": source, **config.routes()})
+
+    def _reset_breaker(self, previous: RouterConfig, config: RouterConfig, source: str) -> None:
+        """A fresh breaker at start, on every admin change, and on a file whose routes,
+        canary or breaker settings changed: setting routes is the operator's answer."""
+        changed = (
+            source.startswith("admin")
+            or previous.routes() != config.routes()
+            or previous.upstreams.canary != config.upstreams.canary
+            or previous.breaker != config.breaker
+        )
+        if source != "start" and not changed:
+            return
+        if self.breaker is not None and self.breaker.open:
+            log.warning("breaker reset", extra={"variant": "canary", "source": source})
+        self.breaker = None if config.breaker is None else Breaker(config.breaker)
+        self.metrics.breaker_open.labels(variant=Variant.CANARY.value).set(0)
+
+    def routes_view(self) -> dict[str, Any]:
+        """What ``GET /admin/routes`` answers: the routes and the canary's breaker."""
+        breaker = None if self.breaker is None else self.breaker.view()
+        return {**self.config.routes(), "breaker": {"canary": breaker}}
 
     def _shadow_plan(self, config: RouterConfig) -> ShadowPlan | None:
         upstream = config.upstream(Variant.SHADOW)
@@ -230,7 +254,13 @@ class RouterApp:
         ):
             return
         try:
-            variant = choose_variant(config=config, headers=headers, draw=self._draw)
+            breaker = self.breaker
+            variant = choose_variant(
+                config=config,
+                headers=headers,
+                draw=self._draw,
+                canary_open=breaker is not None and breaker.open,
+            )
             body = await read_request_body(receive, headers, config.max_request_bytes)
         except RoutingError as error:
             payload = {"error": str(error), "request_id": rid}
@@ -301,6 +331,12 @@ class RouterApp:
             )
         self.metrics.request(variant, status, seconds)
         self.access_log.write(config, exchange, status, seconds)
+        breaker = self.breaker
+        judged = variant is Variant.CANARY and breaker is not None and error != CLIENT_DISCONNECT
+        if judged and breaker is not None and breaker.record(status):
+            self.metrics.breaker_open.labels(variant=variant.value).set(1)
+            self.metrics.breaker_trips.labels(variant=variant.value).inc()
+            log.error("breaker tripped: canary traffic goes to stable", extra=breaker.view())
 
     async def _admitted(
         self, key: str, rid: str, reply_headers: list[tuple[bytes, bytes]], send: Send

@@ -150,6 +150,21 @@ class ConnectionSettings(_Frozen):
     body_timeout_seconds: StrictFloat = Field(default=30.0, gt=0, le=3600)
 
 
+class BreakerSettings(_Frozen):
+    """Fast abort: trip when ``failures`` of the canary's last ``window_requests`` answers
+    failed (5xx or none), counting only those of the last ``window_seconds``."""
+
+    failures: StrictInt = Field(default=5, ge=1, le=100_000)
+    window_requests: StrictInt = Field(default=20, ge=1, le=100_000)
+    window_seconds: StrictFloat = Field(default=10.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> BreakerSettings:
+        if self.failures > self.window_requests:
+            raise ValueError("failures must be at most window_requests")
+        return self
+
+
 class AccessLogSettings(_Frozen):
     """One JSON line per sampled request: ``sample_rate`` of all (0 = none), and with
     ``always_log_errors`` every request answered 5xx or not answered at all."""
@@ -179,6 +194,7 @@ class RouterConfig(_Frozen):
     max_header_bytes: StrictInt = Field(default=64 << 10, ge=1024, le=16 << 20)
     connections: ConnectionSettings = ConnectionSettings()
     access_log: AccessLogSettings = AccessLogSettings()
+    breaker: BreakerSettings | None = None
     admin: AdminSettings = AdminSettings()
     reload_interval_seconds: StrictFloat = Field(default=1.0, gt=0, le=3600)
 
@@ -241,10 +257,12 @@ class RouterConfig(_Frozen):
         return {"canary_weight": self.canary_weight, "mirror": self.mirror, "match": self.match}
 
     def with_routes(self, update: Mapping[str, Any]) -> RouterConfig:
-        """A copy with some of canary_weight / mirror / match replaced, validated whole."""
-        unknown = sorted(set(update) - {"canary_weight", "mirror", "match"})
+        """A copy with some of canary_weight / mirror / match / breaker replaced (``breaker``
+        null turns it off), validated whole."""
+        unknown = sorted(set(update) - {"canary_weight", "mirror", "match", "breaker"})
         if unknown:
-            raise ConfigError(f"{unknown[0]}: unknown field (known: canary_weight, match, mirror)")
+            known = "breaker, canary_weight, match, mirror"
+            raise ConfigError(f"{unknown[0]}: unknown field (known: {known})")
         return parse_config({**self.model_dump(mode="python", exclude_none=True), **update})
 
     def promoted(self) -> RouterConfig:

@@ -56,11 +56,16 @@ def matches(
 
 
 def choose_variant(
-    *, config: RouterConfig, headers: Mapping[str, str], draw: Callable[[], float]
+    *,
+    config: RouterConfig,
+    headers: Mapping[str, str],
+    draw: Callable[[], float],
+    canary_open: bool = False,
 ) -> Variant:
     """The variant for one request (pure given ``draw``, a uniform number in [0, 1)).
 
-    Order: the override header forces a variant (testing); a request matching every A/B
+    Order: the override header forces a variant (testing); with the canary's breaker open
+    (``canary_open``) everything else goes to the stable; a request matching every A/B
     rule goes to the canary; the rest are split by weight, by the sticky key's bucket when
     the request has one, else at random. ``headers`` has lower-case names.
     """
@@ -74,6 +79,8 @@ def choose_variant(
         if variant is Variant.CANARY and config.upstreams.canary is None:
             raise RoutingError(f"header {config.override_header}: no canary upstream configured")
         return variant
+    if canary_open:
+        return Variant.STABLE
     weight = config.canary_weight
     needs_cookies = config.match or (config.sticky is not None and config.sticky.cookie)
     cookies = parse_cookies(headers.get("cookie", "")) if needs_cookies else {}

@@ -128,16 +128,18 @@ def test_admin_refuses_a_body_that_is_not_json(
 def test_admin_reads_and_sets_routes(client: httpx.Client, routers: dict[str, Router]) -> None:
     router = routers["control"]
     url = f"{router.url}/admin/routes"
+    no_breaker = {"breaker": {"canary": None}}
     assert client.get(url, headers=admin_headers()).json() == {
         "canary_weight": 10,
         "mirror": False,
         "match": {},
+        **no_breaker,
     }
     new = {"canary_weight": 40, "match": {"header:x-ab": "b"}}
     response = client.put(url, json=new, headers=admin_headers())
     assert response.status_code == 200
-    assert response.json() == {**new, "mirror": False}
-    assert client.get(url, headers=admin_headers()).json() == {**new, "mirror": False}
+    assert response.json() == {**new, "mirror": False, **no_breaker}
+    assert client.get(url, headers=admin_headers()).json() == {**new, "mirror": False, **no_breaker}
     assert router.metric(catalog.ROUTER_WEIGHT, variant="canary") == 40
     response = client.put(url, json={"canary_weight": 10, "match": {}}, headers=admin_headers())
     assert response.json()["canary_weight"] == 10
