@@ -67,6 +67,7 @@ def _router(stable: str, canary: str, *, breaker: bool, work: Path, name: str) -
         "upstreams": {"stable": {"url": stable}, "canary": {"url": canary}},
         "canary_weight": CANARY_WEIGHT,
         "access_log": {"sample_rate": 0.0, "always_log_errors": False},
+        "admin": {"port": 0},  # unused here: any free loopback port
     }
     if breaker:
         config["breaker"] = BREAKER

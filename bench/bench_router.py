@@ -166,7 +166,10 @@ def _router(name: str, log_dir: Path, config: dict[str, Any]) -> Any:
 
 
 def _router_config(stable: str, shadow: str | None = None) -> dict[str, Any]:
-    config: dict[str, Any] = {"upstreams": {"stable": {"url": stable, "timeout_seconds": 30}}}
+    config: dict[str, Any] = {
+        "upstreams": {"stable": {"url": stable, "timeout_seconds": 30}},
+        "admin": {"port": 0},  # unused here: any free loopback port
+    }
     if shadow is not None:
         config["upstreams"]["shadow"] = {"url": shadow, "timeout_seconds": 5}
         config["shadow"] = {"sample_rate": 1.0, "max_in_flight": 512, "comparator": "classic"}

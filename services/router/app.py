@@ -20,7 +20,7 @@ from canaria.logs import get_logger
 from canaria.metrics_catalog import Variant
 
 from .accesslog import AccessLog, Exchange
-from .admin import handle_admin
+from .admin import AuthGuard, handle_admin
 from .breaker import Breaker
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
 from .config import ConfigError, RouterConfig
@@ -29,8 +29,10 @@ from .exchange import (
     ClientGone,
     answer_upstream_error,
     forwarded_headers,
+    has_dot_segments,
     header_bytes,
     header_map,
+    override_allowed,
     read_request_body,
     request_id,
     target,
@@ -56,9 +58,12 @@ class RouterApp:
         *,
         config_path: Path | None = None,
         draw: Callable[[], float] = random.random,
+        admin_port: int | None = None,
     ) -> None:
         self.config = config
         self.config_path = config_path
+        # The admin listener's local port; None: the admin API is on the public listener.
+        self.admin_port = admin_port
         self.listener_counters = ListenerCounters()
         self.metrics = RouterMetrics(self.listener_counters)
         self.ready = False
@@ -74,6 +79,7 @@ class RouterApp:
         self._plan: ShadowPlan | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self.breaker: Breaker | None = None
+        self.admin_guard = AuthGuard()
         self.apply(config, source="start")
 
     # --- configuration ------------------------------------------------------------------
@@ -88,6 +94,7 @@ class RouterApp:
             body_timeout_seconds=connections.body_timeout_seconds,
             idle_timeout_seconds=connections.idle_timeout_seconds,
             max_connections=connections.max_connections,
+            uncapped_port=self.admin_port,
         )
 
     def apply(self, config: RouterConfig, *, source: str) -> None:
@@ -141,6 +148,14 @@ class RouterApp:
         return ShadowPlan(upstream, settings, comparator, frozenset(config.never_log))
 
     def _reloaded(self, config: RouterConfig) -> None:
+        listener = ("listen", "host", "port")
+        if [getattr(config.admin, k) for k in listener] != [
+            getattr(self.config.admin, k) for k in listener
+        ]:
+            log.warning(
+                "admin.listen/host/port changed: the listeners change at the next start",
+                extra={"path": str(self.config_path)},
+            )
         self.apply(config, source="file")
         self.metrics.reload(ok=True)
         log.info("config reloaded", extra={"path": str(self.config_path), **config.routes()})
@@ -173,7 +188,10 @@ class RouterApp:
             await send_json(send, 431, {"error": message})
             return
         path = scope["path"]
-        if path.startswith("/admin/"):
+        admin_side = self.admin_port is None or _local_port(scope) == self.admin_port
+        public_side = self.admin_port is None or not admin_side
+        if path.startswith("/admin/") and admin_side:
+            client = scope.get("client")
             await handle_admin(
                 self,
                 path=path,
@@ -181,9 +199,16 @@ class RouterApp:
                 headers=header_map(scope["headers"]),
                 receive=receive,
                 send=send,
+                caller=client[0] if client else "unknown",
             )
         elif path in ("/healthz", "/readyz", "/metrics"):
             await self._own_endpoint(path, send)
+        elif path.startswith("/admin/") or not public_side:
+            where = "the admin listener" if path.startswith("/admin/") else "the public listener"
+            await send_json(send, 404, {"error": f"{path}: served on {where} only"})
+        elif has_dot_segments(path):
+            message = "path: dot segments ('.' or '..') are not allowed"
+            await send_json(send, 400, {"error": message})
         else:
             await self._proxy(scope, receive, send)
 
@@ -260,6 +285,7 @@ class RouterApp:
                 headers=headers,
                 draw=self._draw,
                 canary_open=breaker is not None and breaker.open,
+                override_allowed=override_allowed(config, headers),
             )
             body = await read_request_body(receive, headers, config.max_request_bytes)
         except RoutingError as error:
@@ -354,3 +380,8 @@ class RouterApp:
             headers=[*reply_headers, (b"retry-after", str(wait).encode())],
         )
         return False
+
+
+def _local_port(scope: Message) -> int | None:
+    server = scope.get("server")
+    return server[1] if server else None

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -34,7 +34,8 @@ DEFAULT_ADMIN_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
 CLIENT_ADDRESS = "client_address"
 _HEADER_NAME = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
 _MATCH_KEY = re.compile(rf"^(header|cookie):{_HEADER_NAME}$")
-_RATE_LIMIT_KEY = re.compile(rf"^(client_address|header:{_HEADER_NAME})$")
+FORWARDED_FOR = "forwarded_for"
+_RATE_LIMIT_KEY = re.compile(rf"^(client_address|forwarded_for|header:{_HEADER_NAME})$")
 
 
 class ConfigError(ValueError):
@@ -128,13 +129,22 @@ class RateLimitSettings(_Frozen):
     requests_per_second: StrictFloat = Field(gt=0)
     burst: StrictInt = Field(ge=1)
     key: StrictStr = CLIENT_ADDRESS
+    # With key forwarded_for: how many proxies in front of the router append to
+    # X-Forwarded-For; the client is the address the outermost of them saw.
+    trusted_proxies: StrictInt = Field(default=1, ge=1, le=10)
     max_clients: StrictInt = Field(default=100_000, ge=1)
 
     @field_validator("key")
     @classmethod
     def _key_form(cls, key: str) -> str:
         if not _RATE_LIMIT_KEY.match(key):
-            raise ValueError(f"must be 'client_address' or 'header:NAME', got {key!r}")
+            raise ValueError(
+                f"must be 'client_address', 'forwarded_for' or 'header:NAME', got {key!r}"
+            )
+        if key.lower() == "header:x-forwarded-for":
+            # A client can prefix any address to the header: key on the hop a trusted
+            # proxy added instead.
+            raise ValueError("header:x-forwarded-for can be spoofed: use 'forwarded_for'")
         return key.lower()
 
 
@@ -174,10 +184,17 @@ class AccessLogSettings(_Frozen):
 
 
 class AdminSettings(_Frozen):
-    """Where the admin bearer token comes from; the token itself is never in this file."""
+    """The admin API: where its bearer token comes from (never from this file), where it
+    listens (``separate``: its own listener at ``host``:``port``, loopback by default;
+    ``public``: the serving port, as before), and how many failed authentications a
+    caller may make per minute before it is refused with 429 for that minute."""
 
     token_env: StrictStr = DEFAULT_ADMIN_TOKEN_ENV
     token_file: StrictStr | None = None
+    listen: Literal["separate", "public"] = "separate"
+    host: StrictStr = "127.0.0.1"
+    port: StrictInt = Field(default=8081, ge=0, le=65535)
+    max_auth_failures_per_minute: StrictInt = Field(default=10, ge=1, le=10_000)
 
 
 class RouterConfig(_Frozen):
@@ -186,7 +203,8 @@ class RouterConfig(_Frozen):
     mirror: StrictBool = False
     match: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     sticky: StickySettings | None = None
-    override_header: StrictStr = "x-canaria-variant"
+    override_header: StrictStr | None = None
+    override_secret_env: StrictStr | None = None
     shadow: ShadowSettings | None = None
     never_log: tuple[StrictStr, ...] = ()
     rate_limit: RateLimitSettings | None = None
@@ -212,11 +230,13 @@ class RouterConfig(_Frozen):
 
     @field_validator("override_header")
     @classmethod
-    def _lower_header(cls, name: str) -> str:
-        return name.lower()
+    def _lower_header(cls, name: str | None) -> str | None:
+        return None if name is None else name.lower()
 
     @model_validator(mode="after")
     def _consistent(self) -> RouterConfig:
+        if self.override_secret_env is not None and self.override_header is None:
+            raise ValueError("override_secret_env needs override_header")
         if self.upstreams.canary is None:
             if self.canary_weight > 0:
                 raise ValueError("canary_weight > 0 needs upstreams.canary")

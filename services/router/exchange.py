@@ -4,12 +4,15 @@ which read from ``receive`` or write to ``send``."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import re
 import uuid
 
 from canaria.metrics_catalog import Variant
 
-from .config import UpstreamSettings
+from .config import RouterConfig, UpstreamSettings
 from .encoding import decodable_accept_encoding
 from .proxy import (
     ERROR_STATUS,
@@ -26,7 +29,8 @@ from .upstream import UpstreamError
 Headers = list[tuple[bytes, bytes]]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")  # no "@": never an e-mail
-_SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for"}
+OVERRIDE_SECRET_HEADER = "x-canaria-override-secret"
+_SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for", OVERRIDE_SECRET_HEADER.encode()}
 
 
 class BodyTooLarge(Exception):
@@ -64,6 +68,26 @@ def request_id(given: str | None) -> str:
     if given and _REQUEST_ID.match(given):
         return given
     return uuid.uuid4().hex
+
+
+def override_allowed(config: RouterConfig, headers: dict[str, str]) -> bool:
+    """Whether this request may use the override header: always when no secret is
+    configured, else only with ``x-canaria-override-secret`` equal to the secret (read
+    from ``override_secret_env``; an empty or unset variable allows no one)."""
+    if config.override_secret_env is None:
+        return True
+    expected = os.environ.get(config.override_secret_env, "")
+    given = headers.get(OVERRIDE_SECRET_HEADER, "")
+    same = hmac.compare_digest(
+        hashlib.sha256(given.encode()).digest(), hashlib.sha256(expected.encode()).digest()
+    )
+    return bool(expected) and same
+
+
+def has_dot_segments(path: str) -> bool:
+    """Whether the (percent-decoded) path has a ``.`` or ``..`` segment (pure): such a path
+    is refused rather than sent upstream, where ``/a/../admin`` may mean ``/admin``."""
+    return any(segment in (".", "..") for segment in path.replace("\\", "/").split("/"))
 
 
 async def read_request_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:

@@ -50,6 +50,7 @@ class ListenerLimits:
     body_timeout_seconds: float = 30.0
     idle_timeout_seconds: float = 5.0
     max_connections: int = 1000
+    uncapped_port: int | None = None  # the admin listener: a flood elsewhere cannot lock it
 
 
 @dataclass
@@ -94,7 +95,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._limits = limits = type(self).limits()
         self.timeout_keep_alive = int(max(1, round(limits.idle_timeout_seconds)))
-        over = len(self.connections) >= limits.max_connections
+        local = transport.get_extra_info("sockname")
+        uncapped = isinstance(local, tuple) and local[1] == limits.uncapped_port
+        over = not uncapped and len(self.connections) >= limits.max_connections
         super().connection_made(transport)
         if over:
             self.counters.over_capacity += 1

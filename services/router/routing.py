@@ -61,15 +61,18 @@ def choose_variant(
     headers: Mapping[str, str],
     draw: Callable[[], float],
     canary_open: bool = False,
+    override_allowed: bool = True,
 ) -> Variant:
     """The variant for one request (pure given ``draw``, a uniform number in [0, 1)).
 
-    Order: the override header forces a variant (testing); with the canary's breaker open
+    Order: the override header (when configured and ``override_allowed``: the request
+    carried the configured secret, if any) forces a variant; with the canary's breaker open
     (``canary_open``) everything else goes to the stable; a request matching every A/B
     rule goes to the canary; the rest are split by weight, by the sticky key's bucket when
     the request has one, else at random. ``headers`` has lower-case names.
     """
-    forced = headers.get(config.override_header)
+    header = config.override_header if override_allowed else None
+    forced = headers.get(header) if header else None
     if forced is not None:
         variant = _SELECTABLE.get(forced.strip().lower())
         if variant is None:

@@ -21,9 +21,14 @@ def running_router(
     config: Mapping[str, Any], *, workdir: Path, token: str
 ) -> Iterator[RunningProcess]:
     """``canaria router`` serving ``config`` (written to ``workdir/router.yaml``), with
-    ``token`` as its admin token; stopped by PID on exit."""
+    ``token`` as its admin token and its admin API on the same port unless ``config``'s
+    ``admin`` says otherwise; stopped by PID on exit."""
     config_path = workdir / "router.yaml"
-    config_path.write_text(yaml.safe_dump(dict(config)))
+    # The callers use the router's one URL for traffic and the admin API alike: keep the
+    # admin API on the public listener (explicitly; the router's default is a separate
+    # loopback listener) unless the config says where it goes.
+    admin = {"listen": "public", **dict(config.get("admin") or {})}
+    config_path.write_text(yaml.safe_dump({**config, "admin": admin}))
     port = free_port()
     args = ["canaria", "router", "--config", str(config_path)]
     args += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "WARNING"]

@@ -89,6 +89,7 @@ def router(upstreams: dict[str, str], start_routers: Callable[..., dict[str, Rou
                     "canary": {"url": upstreams["failing"]},
                 },
                 "canary_weight": 50,
+                "override_header": "x-canaria-variant",
                 "breaker": {"failures": 3, "window_requests": 10, "window_seconds": 30},
                 "reload_interval_seconds": 0.2,
             }
@@ -103,7 +104,7 @@ def client() -> Iterator[httpx.Client]:
 
 
 def routes(client: httpx.Client, router: Router) -> dict[str, object]:
-    answer = client.get(f"{router.url}/admin/routes", headers=admin_headers())
+    answer = client.get(f"{router.admin_url}/admin/routes", headers=admin_headers())
     return dict(answer.json())
 
 
@@ -135,7 +136,7 @@ def test_a_failing_canary_loses_its_share_after_three_errors(
     assert routes(client, router)["breaker"]["canary"]["open"] is True  # type: ignore[index]
     # ...setting routes (the operator's answer) resets it.
     put = client.put(
-        f"{router.url}/admin/routes", json={"canary_weight": 0}, headers=admin_headers()
+        f"{router.admin_url}/admin/routes", json={"canary_weight": 0}, headers=admin_headers()
     )
     assert put.json()["breaker"]["canary"]["open"] is False
     assert router.metric(catalog.ROUTER_BREAKER_OPEN, variant="canary") == 0
@@ -148,6 +149,7 @@ def test_an_open_breaker_sends_split_and_matched_requests_to_the_stable() -> Non
             "upstreams": {"stable": {"url": "http://s"}, "canary": {"url": "http://c"}},
             "canary_weight": 100,
             "match": {"header:x-ab": "b"},
+            "override_header": "x-canaria-variant",
         }
     )
     for headers in ({}, {"x-ab": "b"}):

@@ -45,6 +45,7 @@ def routers(
         },
         "mirror": True,
         "shadow": {"sample_rate": 0.5},
+        "override_header": "x-canaria-variant",
     }
     return start_routers(
         {
