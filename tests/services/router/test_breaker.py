@@ -158,3 +158,17 @@ def test_an_open_breaker_sends_split_and_matched_requests_to_the_stable() -> Non
     forced = {"x-canaria-variant": "canary"}
     chosen = choose_variant(config=config, headers=forced, draw=lambda: 0.0, canary_open=True)
     assert chosen is Variant.CANARY
+
+
+@pytest.mark.slow
+def test_the_operator_can_set_and_clear_the_breaker_through_the_admin_api(
+    client: httpx.Client, router: Router
+) -> None:
+    url = f"{router.admin_url}/admin/routes"
+    limits = {"failures": 2, "window_requests": 5, "window_seconds": 5.0}
+    answer = client.put(url, json={"breaker": limits}, headers=admin_headers()).json()
+    assert answer["breaker"]["canary"] == {"open": False, **limits}
+    refused = client.put(url, json={"breaker": {"failures": 0}}, headers=admin_headers())
+    assert refused.status_code == 400 and "breaker.failures" in refused.json()["error"]
+    answer = client.put(url, json={"breaker": None}, headers=admin_headers()).json()
+    assert answer["breaker"] == {"canary": None}
