@@ -21,7 +21,7 @@ from canaria.metrics_catalog import Variant
 
 from .accesslog import AccessLog, Exchange
 from .admin import AuthGuard, handle_admin
-from .breaker import Breaker
+from .breaker import Breaker, resets_breaker
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
 from .config import ConfigError, RouterConfig
 from .exchange import (
@@ -37,7 +37,7 @@ from .exchange import (
     request_id,
     target,
 )
-from .listener import ListenerCounters, ListenerLimits
+from .listener import ListenerCounters, ListenerLimits, listener_limits
 from .metrics import CONTENT_TYPE, RouterMetrics
 from .proxy import CLIENT_DISCONNECT, Message, Receive, Send, forward, send_json
 from .ratelimit import RateLimiter
@@ -86,16 +86,7 @@ class RouterApp:
 
     def limits(self) -> ListenerLimits:
         """The listener's bounds under the config in force (read per connection)."""
-        config = self.config
-        connections = config.connections
-        return ListenerLimits(
-            max_header_bytes=config.max_header_bytes,
-            header_timeout_seconds=connections.header_timeout_seconds,
-            body_timeout_seconds=connections.body_timeout_seconds,
-            idle_timeout_seconds=connections.idle_timeout_seconds,
-            max_connections=connections.max_connections,
-            uncapped_port=self.admin_port,
-        )
+        return listener_limits(self.config, uncapped_port=self.admin_port)
 
     def apply(self, config: RouterConfig, *, source: str) -> None:
         """Put ``config`` in force. Synchronous, so no request sees a half-applied one."""
@@ -115,13 +106,7 @@ class RouterApp:
     def _reset_breaker(self, previous: RouterConfig, config: RouterConfig, source: str) -> None:
         """A fresh breaker at start, on every admin change, and on a file whose routes,
         canary or breaker settings changed: setting routes is the operator's answer."""
-        changed = (
-            source.startswith("admin")
-            or previous.routes() != config.routes()
-            or previous.upstreams.canary != config.upstreams.canary
-            or previous.breaker != config.breaker
-        )
-        if source != "start" and not changed:
+        if source != "start" and not resets_breaker(previous, config, source):
             return
         if self.breaker is not None and self.breaker.open:
             log.warning("breaker reset", extra={"variant": "canary", "source": source})
@@ -274,30 +259,10 @@ class RouterApp:
         reply_headers = [(b"x-request-id", rid.encode())]
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        if self._limiter is not None and not await self._admitted(
-            self._limiter.key(headers, address), rid, reply_headers, send
-        ):
+        admitted = await self._admit(config, headers, address, rid, reply_headers, receive, send)
+        if admitted is None:
             return
-        try:
-            breaker = self.breaker
-            variant = choose_variant(
-                config=config,
-                headers=headers,
-                draw=self._draw,
-                canary_open=breaker is not None and breaker.open,
-                override_allowed=override_allowed(config, headers),
-            )
-            body = await read_request_body(receive, headers, config.max_request_bytes)
-        except RoutingError as error:
-            payload = {"error": str(error), "request_id": rid}
-            await send_json(send, 400, payload, headers=reply_headers)
-            return
-        except BodyTooLarge:
-            message = f"request body larger than max_request_bytes ({config.max_request_bytes})"
-            await send_json(send, 413, {"error": message, "request_id": rid}, headers=reply_headers)
-            return
-        except ClientGone:
-            return
+        variant, body = admitted
         upstream = config.upstream(variant)
         assert upstream is not None, "validated: a routable variant has an upstream"
         # With mirror on, the canary is the shadow: only stable answers are copied to it.
@@ -336,6 +301,44 @@ class RouterApp:
                 primary=Answer(outcome.body, outcome.content_type, outcome.content_encoding),
             )
             self.shadow.offer(request, plan)
+
+    async def _admit(
+        self,
+        config: RouterConfig,
+        headers: dict[str, str],
+        address: str,
+        rid: str,
+        reply_headers: list[tuple[bytes, bytes]],
+        receive: Receive,
+        send: Send,
+    ) -> tuple[Variant, bytes] | None:
+        """The variant and the body; ``None`` once a refusal (429, 400, 413) was sent or
+        the client left."""
+        if self._limiter is not None and not await self._admitted(
+            self._limiter.key(headers, address), rid, reply_headers, send
+        ):
+            return None
+        try:
+            breaker = self.breaker
+            variant = choose_variant(
+                config=config,
+                headers=headers,
+                draw=self._draw,
+                canary_open=breaker is not None and breaker.open,
+                override_allowed=override_allowed(config, headers),
+            )
+            body = await read_request_body(receive, headers, config.max_request_bytes)
+        except RoutingError as error:
+            payload = {"error": str(error), "request_id": rid}
+            await send_json(send, 400, payload, headers=reply_headers)
+            return None
+        except BodyTooLarge:
+            message = f"request body larger than max_request_bytes ({config.max_request_bytes})"
+            await send_json(send, 413, {"error": message, "request_id": rid}, headers=reply_headers)
+            return None
+        except ClientGone:
+            return None
+        return variant, body
 
     def _finished(
         self, config: RouterConfig, exchange: Exchange, status: int | None, error: str | None

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .config import BreakerSettings
+from .config import BreakerSettings, RouterConfig
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,17 @@ class Trip:
     at_unix: float
     failures: int
     requests: int
+
+
+def resets_breaker(previous: RouterConfig, config: RouterConfig, source: str) -> bool:
+    """Whether applying ``config`` (from ``source``) starts a fresh breaker (pure): every
+    admin change, and a file whose routes, canary upstream or breaker settings changed."""
+    return (
+        source.startswith("admin")
+        or previous.routes() != config.routes()
+        or previous.upstreams.canary != config.upstreams.canary
+        or previous.breaker != config.breaker
+    )
 
 
 def is_failure(status: int | None) -> bool:

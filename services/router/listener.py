@@ -34,6 +34,8 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from canaria.logs import get_logger
 
+from .config import RouterConfig
+
 log = get_logger("router.listener")
 
 # After a 431 the rest of the client's head is read and thrown away for this long, so
@@ -62,6 +64,19 @@ class ListenerCounters:
     body_timeout: int = 0
     over_capacity: int = 0
     trailers_dropped: int = 0
+
+
+def listener_limits(config: RouterConfig, *, uncapped_port: int | None) -> ListenerLimits:
+    """The bounds ``config`` sets (pure); ``uncapped_port`` is exempt from the cap."""
+    connections = config.connections
+    return ListenerLimits(
+        max_header_bytes=config.max_header_bytes,
+        header_timeout_seconds=connections.header_timeout_seconds,
+        body_timeout_seconds=connections.body_timeout_seconds,
+        idle_timeout_seconds=connections.idle_timeout_seconds,
+        max_connections=connections.max_connections,
+        uncapped_port=uncapped_port,
+    )
 
 
 def refusal(status: int, message: str) -> bytes:
