@@ -303,6 +303,8 @@ def raw_exchange(url: str, data: bytes) -> bytes:
             431,
             b"max_header_bytes",
         ),
+        # The request line counts too: a 200 KB URL is refused the same way.
+        (b"GET /predict?" + b"q" * 200_000 + b" HTTP/1.1\r\n\r\n", 431, b"max_header_bytes"),
         # A WebSocket upgrade is proxied as a plain request (hop-by-hop headers dropped).
         (
             b"GET /predict HTTP/1.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
