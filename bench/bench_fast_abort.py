@@ -1,7 +1,7 @@
 """Fast abort: how many users see an error from a dead canary before its traffic leaves it.
 
-A stable that answers 200 and a canary that answers 503 to everything (the router tests'
-upstream app, ``tests.services.router.upstreams``), behind ``canaria router`` at 25 %
+A stable that answers 200 and a canary that answers 503 to everything (``status_app``
+here, a trivial classic-shaped upstream), behind ``canaria router`` at 25 %
 canary weight, with ``wrk`` pacing about 200 requests/s (4 connections, 15 ms pause after
 each answer) for ``DURATION_S``. Each round runs the same load twice, on fresh routers:
 with the breaker (``breaker: {failures: 5, window_requests: 20, window_seconds: 10}``,
@@ -17,6 +17,7 @@ Run: ``python -m bench fast_abort``; writes bench/results/fast_abort.json.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import sys
@@ -27,10 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from bench.loadgen import run_wrk
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "fast_abort.json"
@@ -44,42 +44,61 @@ GOAL_MAX_ERRORS = 10
 BODY = json.dumps({"features": {"tenure": 3, "plan": "basic"}})
 
 
+STATUS_BODY = json.dumps({"predicted_class": "yes", "probability": 0.9}).encode()
+
+
+async def status_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The upstream: answers ``STATUS_BODY`` with the status ``BENCH_UPSTREAM_STATUS``
+    (``/ready``: always 200, its readiness probe)."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(STATUS_BODY)).encode()),
+    ]
+    status = 200 if scope["path"] == "/ready" else int(os.environ["BENCH_UPSTREAM_STATUS"])
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": STATUS_BODY})
+
+
 @contextmanager
-def _process(args: list[str], *, env: dict[str, str], log: Path, ready: str) -> Iterator[str]:
-    from tests.support.processes import free_port, running
+def _upstream(status: int, work: Path, name: str) -> Iterator[str]:
+    from canaria.testing.running import free_port, running
 
     port = free_port()
+    args = [sys.executable, "-m", "uvicorn", "bench.bench_fast_abort:status_app"]
+    args += ["--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
     with running(
-        [*args, "--port", str(port)], log_path=log, port=port, ready_path=ready, env=env
+        [*args, "--port", str(port)],
+        log_path=work / f"{name}.log",
+        port=port,
+        ready_path="/ready",
+        env={"BENCH_UPSTREAM_STATUS": str(status)},
     ) as process:
         yield process.base_url
 
 
-def _upstream(status: int, work: Path, name: str) -> Any:
-    args = [sys.executable, "-m", "uvicorn", "tests.services.router.upstreams:app"]
-    args += ["--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]
-    env = {"UPSTREAM_NAME": name, "UPSTREAM_STATUS": str(status)}
-    return _process(args, env=env, log=work / f"{name}.log", ready="/ready")
+@contextmanager
+def _router(stable: str, canary: str, *, breaker: bool, work: Path, name: str) -> Iterator[str]:
+    from canaria.testing.router import running_router
 
-
-def _router(stable: str, canary: str, *, breaker: bool, work: Path, name: str) -> Any:
     config: dict[str, Any] = {
         "upstreams": {"stable": {"url": stable}, "canary": {"url": canary}},
         "canary_weight": CANARY_WEIGHT,
         "access_log": {"sample_rate": 0.0, "always_log_errors": False},
-        "admin": {"port": 0},  # unused here: any free loopback port
     }
     if breaker:
         config["breaker"] = BREAKER
-    path = work / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(config))
-    args = [sys.executable, "-m", "canaria.cli", "router", "--config", str(path)]
-    args += ["--host", "127.0.0.1", "--log-level", "WARNING"]
-    return _process(args, env={}, log=work / f"{name}.log", ready="/readyz")
+    with running_router(
+        config, workdir=work, token=None, name=name, ready_path="/readyz"
+    ) as process:
+        yield process.base_url
 
 
 def _metric(metrics: str, name: str, **labels: str) -> float:
-    from tests.support.metrics import metric_samples, metric_value
+    from canaria.testing.metrics import metric_samples, metric_value
 
     return metric_value(metric_samples(metrics), name, **labels)
 

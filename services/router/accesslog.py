@@ -2,7 +2,7 @@
 
 Each line holds the request id, method, path (never the query string, which may carry
 personal data), variant, upstream status (``null`` when none came back) and duration in
-milliseconds, passed through ``canaria.logs.redact`` with the config's ``never_log`` (so
+milliseconds, passed through ``canaria.contracts.logs.redact`` with the config's ``never_log`` (so
 an e-mail in a path or a request id is masked like everywhere else). The client address
 is not logged.
 """
@@ -13,8 +13,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from canaria.logs import get_logger, redact
-from canaria.metrics_catalog import Variant
+from canaria.contracts.logs import get_logger, redact
+from canaria.contracts.metrics import Variant
 
 from .config import RouterConfig, UpstreamSettings
 

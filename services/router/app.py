@@ -16,8 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from canaria.logs import get_logger
-from canaria.metrics_catalog import Variant
+from canaria.contracts.logs import get_logger
+from canaria.contracts.metrics import Variant
+from canaria.contracts.request_id import REQUEST_ID_HEADER, request_id
 
 from .accesslog import AccessLog, Exchange
 from .admin import AuthGuard, handle_admin
@@ -34,7 +35,6 @@ from .exchange import (
     header_map,
     override_allowed,
     read_request_body,
-    request_id,
     target,
 )
 from .listener import ListenerCounters, ListenerLimits, listener_limits
@@ -52,6 +52,17 @@ VARIANT_HEADER = b"x-canaria-variant"
 
 
 class RouterApp:
+    """The router as a raw ASGI app: each request goes to the stable or the canary upstream
+    (by weight, stickiness and A/B match rules), its answer streams back, and a sampled
+    share is mirrored to the shadow after the primary answered.
+
+    Serves ``/healthz``, ``/readyz``, ``/metrics`` (Prometheus text) and ``/admin/*``
+    (``handle_admin``); everything else is proxied. Client errors get a JSON 4xx naming
+    the problem; an upstream that fails a 502, 503 or 504 with ``{"error", "request_id"}``. Every
+    answer carries the request's ``x-request-id`` (``canaria.contracts.request_id``).
+    ``config`` is replaced whole on reload or admin change, never edited in place.
+    """
+
     def __init__(
         self,
         config: RouterConfig,
@@ -255,8 +266,8 @@ class RouterApp:
         # or after the body (a trailer) can choose the variant or be forwarded.
         raw_headers = list(scope["headers"])
         headers = header_map(raw_headers)
-        rid = request_id(headers.get("x-request-id"))
-        reply_headers = [(b"x-request-id", rid.encode())]
+        rid = request_id(headers.get(REQUEST_ID_HEADER))
+        reply_headers = [(REQUEST_ID_HEADER.encode(), rid.encode())]
         client = scope.get("client")
         address = client[0] if client else "unknown"
         admitted = await self._admit(config, headers, address, rid, reply_headers, receive, send)
@@ -264,7 +275,8 @@ class RouterApp:
             return
         variant, body = admitted
         upstream = config.upstream(variant)
-        assert upstream is not None, "validated: a routable variant has an upstream"
+        if upstream is None:  # the config validation guarantees one for a routable variant
+            raise RuntimeError(f"no upstream for the routable variant {variant}")
         # With mirror on, the canary is the shadow: only stable answers are copied to it.
         plan = shadow_plan if variant is Variant.STABLE or not config.mirror else None
         shadowed = plan is not None and self._draw() < plan.settings.sample_rate
@@ -290,7 +302,8 @@ class RouterApp:
             return
         self._finished(config, exchange, outcome.status, outcome.error)
         if plan is not None and outcome.shadowable:
-            assert outcome.body is not None
+            if outcome.body is None:  # a shadowable outcome keeps its body
+                raise RuntimeError("a shadowable answer without its body")
             request = ShadowRequest(
                 request_id=rid,
                 method=scope["method"],
@@ -371,7 +384,8 @@ class RouterApp:
         self, key: str, rid: str, reply_headers: list[tuple[bytes, bytes]], send: Send
     ) -> bool:
         """Spend a rate-limit token; without one, answer 429 and say when to come back."""
-        assert self._limiter is not None
+        if self._limiter is None:
+            raise RuntimeError("rate limiting without a limiter")
         wait = self._limiter.retry_after(key)
         if wait is None:
             return True

@@ -28,7 +28,15 @@ from pydantic import (
     model_validator,
 )
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
+from canaria.contracts.routes import (
+    ROUTE_FIELDS,
+    NothingToPromoteError,
+    Routes,
+    promoted_config,
+    routes_body,
+    unknown_route_fields,
+)
 
 DEFAULT_ADMIN_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
 CLIENT_ADDRESS = "client_address"
@@ -36,6 +44,8 @@ _HEADER_NAME = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
 _MATCH_KEY = re.compile(rf"^(header|cookie):{_HEADER_NAME}$")
 FORWARDED_FOR = "forwarded_for"
 _RATE_LIMIT_KEY = re.compile(rf"^(client_address|forwarded_for|header:{_HEADER_NAME})$")
+# What ``PUT /admin/routes`` accepts besides the operator's route fields.
+ROUTER_ONLY_ROUTE_FIELDS = ("breaker",)
 
 
 class ConfigError(ValueError):
@@ -273,25 +283,28 @@ class RouterConfig(_Frozen):
         return None
 
     def routes(self) -> dict[str, Any]:
-        """What ``GET /admin/routes`` answers."""
-        return {"canary_weight": self.canary_weight, "mirror": self.mirror, "match": self.match}
+        """What ``GET /admin/routes`` answers (``canaria.contracts.routes.routes_body``)."""
+        return routes_body(
+            Routes(canary_weight=self.canary_weight, mirror=self.mirror, match=self.match)
+        )
 
     def with_routes(self, update: Mapping[str, Any]) -> RouterConfig:
-        """A copy with some of canary_weight / mirror / match / breaker replaced (``breaker``
-        null turns it off), validated whole."""
-        unknown = sorted(set(update) - {"canary_weight", "mirror", "match", "breaker"})
+        """A copy with some of canary_weight / mirror / match (the operator's routes,
+        ``canaria.contracts.routes.ROUTE_FIELDS``) or the router's own ``breaker`` replaced
+        (``breaker`` null turns it off), validated whole."""
+        unknown = sorted(set(unknown_route_fields(update)) - set(ROUTER_ONLY_ROUTE_FIELDS))
         if unknown:
-            known = "breaker, canary_weight, match, mirror"
+            known = ", ".join(sorted((*ROUTE_FIELDS, *ROUTER_ONLY_ROUTE_FIELDS)))
             raise ConfigError(f"{unknown[0]}: unknown field (known: {known})")
         return parse_config({**self.model_dump(mode="python", exclude_none=True), **update})
 
     def promoted(self) -> RouterConfig:
-        """The canary becomes the stable upstream; all traffic goes to it, routes reset."""
-        if self.upstreams.canary is None:
-            raise ConfigError("upstreams.canary: no canary to promote")
-        raw = self.model_dump(mode="python", exclude_none=True)
-        raw["upstreams"]["stable"] = raw["upstreams"]["canary"]
-        raw.update(canary_weight=0, mirror=False, match={})
+        """The canary becomes the stable upstream; all traffic goes to it, routes reset
+        (``canaria.contracts.routes.promoted_config``)."""
+        try:
+            raw = promoted_config(self.model_dump(mode="python", exclude_none=True))
+        except NothingToPromoteError as error:
+            raise ConfigError(str(error)) from None
         return parse_config(raw)
 
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
-import uuid
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
 
 from .config import RouterConfig, UpstreamSettings
 from .encoding import decodable_accept_encoding
@@ -28,7 +26,6 @@ from .upstream import UpstreamError
 
 Headers = list[tuple[bytes, bytes]]
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")  # no "@": never an e-mail
 OVERRIDE_SECRET_HEADER = "x-canaria-override-secret"
 _SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for", OVERRIDE_SECRET_HEADER.encode()}
 
@@ -61,13 +58,6 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 def header_bytes(scope: Message) -> int:
     """The size of the request's header block as sent (names, values, ": " and CRLF)."""
     return sum(len(name) + len(value) + 4 for name, value in scope["headers"])
-
-
-def request_id(given: str | None) -> str:
-    """The client's ``x-request-id`` when it is a sane token, else a new one."""
-    if given and _REQUEST_ID.match(given):
-        return given
-    return uuid.uuid4().hex
 
 
 def override_allowed(config: RouterConfig, headers: dict[str, str]) -> bool:

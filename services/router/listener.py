@@ -32,7 +32,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from canaria.logs import get_logger
+from canaria.contracts.logs import get_logger
 
 from .config import RouterConfig
 

@@ -1,4 +1,4 @@
-"""The router's Prometheus metrics (names from ``canaria.metrics_catalog``).
+"""The router's Prometheus metrics (names from ``canaria.contracts.metrics``).
 
 Each router owns a registry, so several can live in one test process. Labelled children
 are cached: a label lookup per request would cost more than the rest of the bookkeeping.
@@ -15,8 +15,8 @@ from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.metrics_core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from canaria import metrics_catalog as catalog
-from canaria.metrics_catalog import Variant
+from canaria.contracts import metrics as catalog
+from canaria.contracts.metrics import Variant
 
 from .listener import ListenerCounters
 
@@ -68,6 +68,13 @@ class ListenerCollector(Collector):
 
 
 class RouterMetrics:
+    """The router's Prometheus metrics (names from ``canaria.contracts.metrics``) in a
+    registry of their own, exported at ``/metrics``: requests by variant and status,
+    durations (seconds), upstream errors by reason, weights (0-100), reloads, rate-limit
+    refusals, the shadow comparisons, differences, drops and failures, the listener's
+    refusals and dropped trailers (read from ``listener`` at scrape time), the breaker's
+    state and trips and admin authentication failures."""
+
     def __init__(self, listener: ListenerCounters | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry

@@ -12,7 +12,7 @@ import socket
 import sys
 from pathlib import Path
 
-from canaria import logs
+from canaria.contracts import logs
 
 from .app import RouterApp
 from .config import ConfigError, RouterConfig, load_config

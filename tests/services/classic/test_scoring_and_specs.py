@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.classic.http_specs import (
+from services.classic.io_descriptors import (
     batch_response,
     refusal_response,
     request_id_from,
@@ -26,7 +26,14 @@ def test_to_prediction_picks_the_most_likely_class() -> None:
 
 @pytest.mark.parametrize(
     ("given", "kept"),
-    [("abc-123", True), ("a" * 128, True), ("a" * 129, False), ("bad id", False), ("", False)],
+    [
+        ("abc-123", True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("bad id", False),
+        ("", False),
+        ("bob@example.com", False),
+    ],
 )
 def test_request_id_from_header(given: str, kept: bool) -> None:
     found = request_id_from({"x-request-id": given})

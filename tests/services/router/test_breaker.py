@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from canaria import metrics_catalog as catalog
-from canaria.metrics_catalog import Variant
+from canaria.contracts import metrics as catalog
+from canaria.contracts.metrics import Variant
+from canaria.testing.wait import wait_until
 from services.router.breaker import Breaker, is_failure
 from services.router.config import BreakerSettings, ConfigError, parse_config
 from services.router.routing import choose_variant
 
-from .conftest import Router, admin_headers, wait_until
+from .conftest import Router, admin_headers
 
 PREDICT = {"features": {"tenure": 3}}
 
@@ -132,7 +133,11 @@ def test_a_failing_canary_loses_its_share_after_three_errors(
     router.config_path.write_text(
         config.replace("reload_interval_seconds: 0.2", "reload_interval_seconds: 0.25")
     )
-    wait_until(lambda: router.metric(catalog.ROUTER_CONFIG_RELOADS_TOTAL, result="success") == 1)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.metric(catalog.ROUTER_CONFIG_RELOADS_TOTAL, result="success") == 1,
+        poll=0.1,
+    )
     assert routes(client, router)["breaker"]["canary"]["open"] is True  # type: ignore[index]
     # ...setting routes (the operator's answer) resets it.
     put = client.put(

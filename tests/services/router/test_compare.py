@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from canaria.logs import digest
+from canaria.contracts.logs import digest
 from services.router.answers import AnswerError, answer_text, classic_answers, sse_text
 from services.router.compare import (
     Answer,

@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
+from canaria.testing.wait import wait_until
 
-from .conftest import Router, wait_until
+from .conftest import Router
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +69,11 @@ def test_compressed_answers_that_agree_are_compared(
         response = client.post(f"{router.url}/predict", json=PREDICT, headers=headers)
         assert response.headers["content-encoding"] == coding  # the client got it compressed
         assert response.json()["predicted_class"] == "yes"
-    wait_until(lambda: router.metric(COMPARISONS, outcome="agree") - agree == 5)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.metric(COMPARISONS, outcome="agree") - agree == 5,
+        poll=0.1,
+    )
     assert router.metric(FAILURES, reason="invalid") == invalid
 
 
@@ -89,7 +94,11 @@ def test_an_answer_in_an_undecodable_coding_is_counted_as_such(
     before = router.metric(FAILURES, reason="encoding")
     headers = {"accept-encoding": "br", "x-test-compress": "br!"}
     client.post(f"{router.url}/predict", json=PREDICT, headers=headers)
-    wait_until(lambda: router.metric(FAILURES, reason="encoding") - before == 1)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.metric(FAILURES, reason="encoding") - before == 1,
+        poll=0.1,
+    )
 
 
 def test_headers_named_by_connection_are_dropped_both_ways(
@@ -114,7 +123,11 @@ def test_requests_are_logged_as_json_without_personal_data(
         json=PREDICT,
         headers={"x-request-id": "access-1"},
     )
-    wait_until(lambda: any(r["request_id"] == "access-1" for r in log_records(router, "request")))
+    wait_until(
+        "the expected counters and log lines",
+        lambda: any(r["request_id"] == "access-1" for r in log_records(router, "request")),
+        poll=0.1,
+    )
     record = next(r for r in log_records(router, "request") if r["request_id"] == "access-1")
     assert record["variant"] == "stable" and record["status"] == 200
     assert record["method"] == "POST" and record["duration_ms"] > 0
@@ -129,7 +142,11 @@ def test_each_upstream_failure_is_logged_with_variant_and_reason(
     for index in range(3):
         headers = {"x-request-id": f"down-{index}"}
         assert client.get(f"{router.url}/predict", headers=headers).status_code == 503
-    wait_until(lambda: len(log_records(router, "upstream failed")) == 3)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: len(log_records(router, "upstream failed")) == 3,
+        poll=0.1,
+    )
     failures = log_records(router, "upstream failed")
     assert {r["request_id"] for r in failures} == {"down-0", "down-1", "down-2"}
     assert {(r["variant"], r["reason"]) for r in failures} == {("stable", "connect")}

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
 from services.router.config import ConfigError, RateLimitSettings, parse_config
 from services.router.exchange import has_dot_segments
 from services.router.ratelimit import RateLimiter, forwarded_client

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
 
 from .conftest import Router
 
