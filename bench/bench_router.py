@@ -166,7 +166,9 @@ def _router(name: str, log_dir: Path, config: dict[str, Any]) -> Iterator[str]:
 
 
 def _router_config(stable: str, shadow: str | None = None) -> dict[str, Any]:
-    config: dict[str, Any] = {"upstreams": {"stable": {"url": stable, "timeout_seconds": 30}}}
+    config: dict[str, Any] = {
+        "upstreams": {"stable": {"url": stable, "timeout_seconds": 30}},
+    }
     if shadow is not None:
         config["upstreams"]["shadow"] = {"url": shadow, "timeout_seconds": 5}
         config["shadow"] = {"sample_rate": 1.0, "max_in_flight": 512, "comparator": "classic"}

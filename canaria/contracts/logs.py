@@ -1,41 +1,118 @@
 """Structured JSON logging shared by every canaria process.
 
-Every line is one JSON object, so that a log shipper needs no parser. Fields named on the
-personal-data list are replaced before anything is written: callers pass raw records and
-this module decides what reaches the sink.
+Every line is one JSON object, so that a log shipper needs no parser. This is the one
+redaction module of the project: ``JsonFormatter`` passes every record's message and
+fields through ``scrub`` (the built-in personal-data names, model text reduced to digests,
+e-mail addresses masked), and callers with their own list (a config's ``never_log``)
+apply ``redact`` with it as well.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 # Attributes every LogRecord has; anything else passed via ``extra=`` is a structured field.
+# uvicorn adds ``color_message`` (the message with ANSI colour codes): never written.
 _STANDARD_ATTRS = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys() | {"message", "asctime"}
+    logging.LogRecord("", 0, "", 0, "", None, None).__dict__.keys()
+    | {"message", "asctime", "color_message"}
 )
 
 
-def scrub(document: Any, never_log: Iterable[str]) -> Any:
-    """``document`` without the never-logged keys, at any depth (pure).
+# Field names never written, whatever the caller's list says. Names are compared after
+# ``normalise_key`` (case, spaces, "_" and "-" ignored): "Customer_ID " is customer_id.
+DEFAULT_NEVER_LOG = frozenset(
+    {
+        "email",
+        "e_mail",
+        "mail",
+        "phone",
+        "phone_number",
+        "mobile",
+        "customer_id",
+        "customer_name",
+        "first_name",
+        "last_name",
+        "full_name",
+        "address",
+        "ssn",
+        "password",
+        "authorization",
+        "api_key",
+        "cookie",
+    }
+)
+# Text a model reads or writes: only its length and a digest are ever written.
+DIGESTED = frozenset(
+    {"prompt", "prompts", "messages", "completion", "generated_text", "choices", "text"}
+)
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+MASKED_EMAIL = "[email]"
 
-    Request bodies nest rows in lists of lists (``{"instances": [[{"email": ...}]]}``), so
-    every mapping and list is walked, not only the top level.
-    """
-    blocked = never_log if isinstance(never_log, frozenset) else frozenset(never_log)
+
+def normalise_key(key: object) -> str:
+    """A field name compared for redaction: case-folded, without spaces, "_", "-" (pure)."""
+    return re.sub(r"[^0-9a-z]", "", str(key).casefold())
+
+
+def _blocked(never_log: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalise_key(name) for name in (*DEFAULT_NEVER_LOG, *never_log))
+
+
+def digest(value: Any) -> dict[str, Any]:
+    """What the logs keep of model text or a body: its length (``chars``, or ``bytes`` for
+    bytes) and the first 16 hex digits of its sha256, to match equal inputs (pure)."""
+    if isinstance(value, bytes):
+        return {"bytes": len(value), "sha256": hashlib.sha256(value).hexdigest()[:16]}
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    sha = hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()[:16]
+    return {"chars": len(text), "sha256": sha}
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every e-mail address replaced by ``[email]`` (pure)."""
+    return EMAIL.sub(MASKED_EMAIL, text) if "@" in text else text
+
+
+def _scrub(document: Any, blocked: frozenset[str], digested: frozenset[str]) -> Any:
     if isinstance(document, Mapping):
-        return {key: scrub(value, blocked) for key, value in document.items() if key not in blocked}
+        cleaned: dict[Any, Any] = {}
+        for key, value in document.items():
+            name = normalise_key(key)
+            if name in blocked:
+                continue
+            shown = mask_text(key) if isinstance(key, str) else key
+            if shown in cleaned:  # two keys masked alike: keep both, numbered
+                shown = f"{shown}#{len(cleaned)}"
+            cleaned[shown] = digest(value) if name in digested else _scrub(value, blocked, digested)
+        return cleaned
     if isinstance(document, list | tuple):
-        return [scrub(item, blocked) for item in document]
+        return [_scrub(item, blocked, digested) for item in document]
+    if isinstance(document, str):
+        return mask_text(document)
     return document
 
 
-def redact(record: Mapping[str, Any], never_log: Iterable[str]) -> dict[str, Any]:
-    """A copy of the log record ``record`` without the never-logged fields (pure)."""
+def scrub(document: Any, never_log: Iterable[str] = ()) -> Any:
+    """``document`` made fit for a log (pure), at any depth of mappings and lists:
+
+    - fields named in ``never_log`` or ``DEFAULT_NEVER_LOG`` are removed, names compared
+      after ``normalise_key`` (``Email``, ``EMAIL``, ``Customer_ID``, ``"email "``);
+    - model text (``DIGESTED``: prompt, messages, completion, ...) becomes its digest;
+    - every e-mail address in a string value *or a key* becomes ``[email]``.
+    """
+    return _scrub(document, _blocked(never_log), frozenset(normalise_key(n) for n in DIGESTED))
+
+
+def redact(record: Mapping[str, Any], never_log: Iterable[str] = ()) -> dict[str, Any]:
+    """A copy of the log record ``record`` made fit for a log by ``scrub`` (pure)."""
     cleaned: dict[str, Any] = scrub(record, never_log)
     return cleaned
 
@@ -49,11 +126,14 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": mask_text(record.getMessage()),
         }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                payload[key] = value
+        fields = {
+            key: value
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD_ATTRS and not key.startswith("_")
+        }
+        payload.update(redact(fields))
         if record.exc_info and record.exc_info[0] is not None:
             # The type only: a traceback may carry request data into the log.
             payload["exc_type"] = record.exc_info[0].__name__

@@ -50,6 +50,16 @@ ROUTER_WEIGHT = "canaria_router_weight"
 # Labels: result (success, failure).
 ROUTER_CONFIG_RELOADS_TOTAL = "canaria_router_config_reloads_total"
 ROUTER_RATE_LIMITED_TOTAL = "canaria_router_rate_limited_total"
+# Labels: reason (header_too_large, header_timeout, body_timeout, over_capacity).
+ROUTER_LISTENER_REFUSALS_TOTAL = "canaria_router_listener_refusals_total"
+# Request trailers dropped (a trailer never becomes a header).
+ROUTER_TRAILERS_DROPPED_TOTAL = "canaria_router_trailers_dropped_total"
+# Labels: variant. 1 while the variant's circuit breaker is open (its share goes to stable).
+ROUTER_BREAKER_OPEN = "canaria_router_breaker_open"
+# Labels: variant. Times the variant's breaker tripped.
+ROUTER_BREAKER_TRIPS_TOTAL = "canaria_router_breaker_trips_total"
+# Admin API calls refused for a missing or wrong token (and those refused while throttled).
+ROUTER_ADMIN_AUTH_FAILURES_TOTAL = "canaria_router_admin_auth_failures_total"
 # Labels: comparator, outcome (agree, disagree).
 SHADOW_COMPARISONS_TOTAL = "canaria_shadow_comparisons_total"
 # Labels: comparator. Distance between the primary's and the shadow's answer (0 = equal).

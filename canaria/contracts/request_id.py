@@ -1,9 +1,10 @@
 """The request-id rule, one for every hop: router, classic service, LLM service.
 
 A caller's ``x-request-id`` is kept when it is a sane token: 1-128 characters from
-letters, digits and ``. _ : @ / + = -`` (so base64 ids like ``dGVzdA==``, ``user@host``,
-``trace/42`` and ``a+b`` survive); anything else (spaces, quotes, control characters, an
-empty or overlong value) is replaced by a new random id (32 hex digits). The router passes
+letters, digits and ``. _ : / + = -`` (so base64 ids like ``dGVzdA==``, ``trace/42`` and
+``a+b`` survive); anything else (spaces, quotes, control characters, an empty or overlong
+value, and any ``@``: an id is written to every log line, so it must never be an e-mail
+address) is replaced by a new random id (32 hex digits). The router passes
 the id it kept on to the model server, which keeps it too, so one request carries one id
 through every log line.
 """
@@ -14,7 +15,7 @@ import re
 import uuid
 
 REQUEST_ID_HEADER = "x-request-id"
-_USABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+_USABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,128}")  # no "@": never an e-mail
 
 
 def request_id(given: str | None) -> str:

@@ -67,7 +67,10 @@ def router_config(
             "classic": {"probability_tolerance": limits.probability_tolerance},
         },
         "never_log": ["customer_id"],
-        "admin": {"token_env": ROUTER_TOKEN_ENV},
+        # One loopback URL for traffic, metrics and the operator's admin calls: the admin
+        # API stays on the serving port (explicitly; the router's default is its own
+        # listener on 127.0.0.1:8081).
+        "admin": {"token_env": ROUTER_TOKEN_ENV, "listen": "public"},
     }
 
 

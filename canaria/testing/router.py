@@ -43,9 +43,14 @@ def running_router(
     timeout: float = 60,
 ) -> Iterator[RunningProcess]:
     """``canaria router`` serving ``config`` (written to ``workdir/NAME.yaml``, log in
-    ``workdir/NAME.log``), with ``token`` as its admin token (none when ``None``); ready
-    once ``ready_path`` answers 200, stopped by PID on exit."""
-    config_path = write_router_config(config, workdir / f"{name}.yaml")
+    ``workdir/NAME.log``), with ``token`` as its admin token (none when ``None``) and its
+    admin API on the same port unless ``config``'s ``admin`` says otherwise; ready once
+    ``ready_path`` answers 200, stopped by PID on exit."""
+    # The callers use the router's one URL for traffic and the admin API alike: keep the
+    # admin API on the public listener (explicitly; the router's default is a separate
+    # loopback listener) unless the config says where it goes.
+    admin = {"listen": "public", **dict(config.get("admin") or {})}
+    config_path = write_router_config({**config, "admin": admin}, workdir / f"{name}.yaml")
     port = free_port()
     with running(
         router_command(config_path, port=port, log_level=log_level),

@@ -3,6 +3,12 @@
 Every endpoint needs ``Authorization: Bearer <token>``; the token comes from the
 environment variable (or file) the config names, never from the config itself. Changes
 made here last until the config file next changes: a file change replaces everything.
+It is served on its own listener (``admin.listen: separate``, loopback by default) unless
+the config puts it on the public one. Each change is written to the log as an audit line
+(caller address, endpoint, routes before and after); each failed authentication is
+logged and counted (``canaria_router_admin_auth_failures_total``), and a caller with more
+than ``admin.max_auth_failures_per_minute`` failures in the last minute is answered 429
+(whatever token it sends) until the oldest of them is a minute old.
 """
 
 from __future__ import annotations
@@ -10,18 +16,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
+import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from canaria.contracts.logs import get_logger
 
 from .config import ConfigError, RouterConfig, public_view
+from .metrics import RouterMetrics
 from .proxy import Message, Receive, Send, send_json
 
 log = get_logger("router.admin")
 
 MAX_ADMIN_BODY_BYTES = 64 * 1024
+FAILURE_WINDOW_SECONDS = 60.0
+MAX_TRACKED_CALLERS = 10_000
 ENDPOINTS = {
     "/admin/routes": ("GET", "PUT"),
     "/admin/promote": ("POST",),
@@ -29,10 +42,43 @@ ENDPOINTS = {
 }
 
 
+class AuthGuard:
+    """Failed authentications per caller address over the last minute."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, caller: str) -> deque[float]:
+        since = self._clock() - FAILURE_WINDOW_SECONDS
+        failures = self._failures.get(caller, deque())
+        while failures and failures[0] < since:
+            failures.popleft()
+        return failures
+
+    def retry_after(self, caller: str, limit: int) -> int | None:
+        """Seconds until ``caller`` may try again, or ``None`` when it may now."""
+        failures = self._recent(caller)
+        if len(failures) < limit:
+            return None
+        wait = failures[0] + FAILURE_WINDOW_SECONDS - self._clock()
+        return max(1, math.ceil(wait))
+
+    def failed(self, caller: str) -> None:
+        if caller not in self._failures and len(self._failures) >= MAX_TRACKED_CALLERS:
+            self._failures = {k: v for k, v in self._failures.items() if self._recent(k)}
+        self._recent(caller)
+        self._failures.setdefault(caller, deque()).append(self._clock())
+
+
 class ConfigHolder(Protocol):
     config: RouterConfig
+    metrics: RouterMetrics
+    admin_guard: AuthGuard
 
     def apply(self, config: RouterConfig, *, source: str) -> None: ...
+
+    def routes_view(self) -> dict[str, Any]: ...
 
 
 def admin_token(config: RouterConfig) -> str | None:
@@ -94,6 +140,7 @@ async def handle_admin(
     headers: dict[str, str],
     receive: Receive,
     send: Send,
+    caller: str = "unknown",
 ) -> None:
     """Answer one ``/admin/*`` request with JSON: ``GET /admin/config`` (the config, tokens
     hidden), ``GET``/``PUT /admin/routes`` (``canaria.contracts.routes.routes_body``),
@@ -104,21 +151,54 @@ async def handle_admin(
     if allowed is None:
         await send_json(send, 404, {"error": f"no admin endpoint {path}"})
         return
-    refused = authorization_error(holder.config, headers.get("authorization"))
-    if refused is not None:
-        status, message = refused
-        challenge = [(b"www-authenticate", b"Bearer")] if status == 401 else []
-        await send_json(send, status, {"error": message}, headers=challenge)
+    if not await _authorized(holder, headers, send, caller):
         return
     if method not in allowed:
         allow = [(b"allow", ", ".join(allowed).encode())]
         await send_json(send, 405, {"error": f"{method} not allowed on {path}"}, headers=allow)
         return
+    before = holder.routes_view()
     try:
         status, payload = await _dispatch(holder, path, method, receive)
     except ConfigError as error:
         status, payload = 400, {"error": str(error)}
+    if method != "GET":
+        log.info(
+            "admin change" if status == 200 else "admin change refused",
+            extra={
+                "caller": caller,
+                "endpoint": f"{method} {path}",
+                "status": status,
+                "before": before,
+                "after": holder.routes_view(),
+                "stable": holder.config.upstreams.stable.url,
+            },
+        )
     await send_json(send, status, payload)
+
+
+async def _authorized(
+    holder: ConfigHolder, headers: dict[str, str], send: Send, caller: str
+) -> bool:
+    """True when the caller may go on; else the refusal (503, 401 or 429) has been sent."""
+    limit = holder.config.admin.max_auth_failures_per_minute
+    wait = holder.admin_guard.retry_after(caller, limit)
+    if wait is not None:
+        holder.metrics.admin_auth_failures.inc()
+        message = f"too many failed authentications, retry in {wait}s"
+        await send_json(send, 429, {"error": message}, headers=[(b"retry-after", b"%d" % wait)])
+        return False
+    refused = authorization_error(holder.config, headers.get("authorization"))
+    if refused is None:
+        return True
+    status, message = refused
+    if status == 401:
+        holder.admin_guard.failed(caller)
+        holder.metrics.admin_auth_failures.inc()
+        log.warning("admin authentication failed", extra={"caller": caller, "reason": message})
+    challenge = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+    await send_json(send, status, {"error": message}, headers=challenge)
+    return False
 
 
 async def _dispatch(
@@ -133,4 +213,4 @@ async def _dispatch(
     if method == "PUT":
         update = await _read_json(receive)
         holder.apply(holder.config.with_routes(update), source="admin routes")
-    return 200, holder.config.routes()
+    return 200, holder.routes_view()

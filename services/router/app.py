@@ -20,21 +20,26 @@ from canaria.contracts.logs import get_logger
 from canaria.contracts.metrics import Variant
 from canaria.contracts.request_id import REQUEST_ID_HEADER, request_id
 
-from .admin import handle_admin
+from .accesslog import AccessLog, Exchange
+from .admin import AuthGuard, handle_admin
+from .breaker import Breaker, resets_breaker
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
-from .config import ConfigError, RouterConfig, UpstreamSettings
-from .metrics import CONTENT_TYPE, RouterMetrics
-from .proxy import (
-    CLIENT_DISCONNECT,
-    ERROR_STATUS,
-    REQUEST_SKIP,
-    Message,
-    Receive,
-    Send,
-    error_message,
-    forward,
-    send_json,
+from .config import ConfigError, RouterConfig
+from .exchange import (
+    BodyTooLarge,
+    ClientGone,
+    answer_upstream_error,
+    forwarded_headers,
+    has_dot_segments,
+    header_bytes,
+    header_map,
+    override_allowed,
+    read_request_body,
+    target,
 )
+from .listener import ListenerCounters, ListenerLimits, listener_limits
+from .metrics import CONTENT_TYPE, RouterMetrics
+from .proxy import CLIENT_DISCONNECT, Message, Receive, Send, forward, send_json
 from .ratelimit import RateLimiter
 from .reload import ConfigWatcher
 from .routing import RoutingError, choose_variant
@@ -43,38 +48,7 @@ from .upstream import UpstreamError, UpstreamPool
 
 log = get_logger("router")
 
-_SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for"}
 VARIANT_HEADER = b"x-canaria-variant"
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class ClientGone(Exception):
-    pass
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body, refusing more than ``limit`` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks) if len(chunks) != 1 else chunk
-
-
-def header_bytes(scope: Message) -> int:
-    """The size of the request's header block as sent (names, values, ": " and CRLF)."""
-    return sum(len(name) + len(value) + 4 for name, value in scope["headers"])
 
 
 class RouterApp:
@@ -95,12 +69,17 @@ class RouterApp:
         *,
         config_path: Path | None = None,
         draw: Callable[[], float] = random.random,
+        admin_port: int | None = None,
     ) -> None:
         self.config = config
         self.config_path = config_path
-        self.metrics = RouterMetrics()
+        # The admin listener's local port; None: the admin API is on the public listener.
+        self.admin_port = admin_port
+        self.listener_counters = ListenerCounters()
+        self.metrics = RouterMetrics(self.listener_counters)
         self.ready = False
         self._draw = draw
+        self.access_log = AccessLog()
         self._pool = UpstreamPool()
         # Shadow copies have their own connections: they never queue behind primary ones.
         self._shadow_pool = UpstreamPool()
@@ -110,9 +89,15 @@ class RouterApp:
         self._comparator_key: tuple[Any, ...] = ()
         self._plan: ShadowPlan | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self.breaker: Breaker | None = None
+        self.admin_guard = AuthGuard()
         self.apply(config, source="start")
 
     # --- configuration ------------------------------------------------------------------
+
+    def limits(self) -> ListenerLimits:
+        """The listener's bounds under the config in force (read per connection)."""
+        return listener_limits(self.config, uncapped_port=self.admin_port)
 
     def apply(self, config: RouterConfig, *, source: str) -> None:
         """Put ``config`` in force. Synchronous, so no request sees a half-applied one."""
@@ -125,8 +110,24 @@ class RouterApp:
         self._plan = self._shadow_plan(config)
         self.config = config
         self.metrics.set_weight(config.canary_weight)
+        self._reset_breaker(previous, config, source)
         if source != "start" and previous.routes() != config.routes():
             log.info("routes changed", extra={"source": source, **config.routes()})
+
+    def _reset_breaker(self, previous: RouterConfig, config: RouterConfig, source: str) -> None:
+        """A fresh breaker at start, on every admin change, and on a file whose routes,
+        canary or breaker settings changed: setting routes is the operator's answer."""
+        if source != "start" and not resets_breaker(previous, config, source):
+            return
+        if self.breaker is not None and self.breaker.open:
+            log.warning("breaker reset", extra={"variant": "canary", "source": source})
+        self.breaker = None if config.breaker is None else Breaker(config.breaker)
+        self.metrics.breaker_open.labels(variant=Variant.CANARY.value).set(0)
+
+    def routes_view(self) -> dict[str, Any]:
+        """What ``GET /admin/routes`` answers: the routes and the canary's breaker."""
+        breaker = None if self.breaker is None else self.breaker.view()
+        return {**self.config.routes(), "breaker": {"canary": breaker}}
 
     def _shadow_plan(self, config: RouterConfig) -> ShadowPlan | None:
         upstream = config.upstream(Variant.SHADOW)
@@ -143,6 +144,14 @@ class RouterApp:
         return ShadowPlan(upstream, settings, comparator, frozenset(config.never_log))
 
     def _reloaded(self, config: RouterConfig) -> None:
+        listener = ("listen", "host", "port")
+        if [getattr(config.admin, k) for k in listener] != [
+            getattr(self.config.admin, k) for k in listener
+        ]:
+            log.warning(
+                "admin.listen/host/port changed: the listeners change at the next start",
+                extra={"path": str(self.config_path)},
+            )
         self.apply(config, source="file")
         self.metrics.reload(ok=True)
         log.info("config reloaded", extra={"path": str(self.config_path), **config.routes()})
@@ -175,17 +184,27 @@ class RouterApp:
             await send_json(send, 431, {"error": message})
             return
         path = scope["path"]
-        if path.startswith("/admin/"):
+        admin_side = self.admin_port is None or _local_port(scope) == self.admin_port
+        public_side = self.admin_port is None or not admin_side
+        if path.startswith("/admin/") and admin_side:
+            client = scope.get("client")
             await handle_admin(
                 self,
                 path=path,
                 method=scope["method"],
-                headers=_header_map(scope),
+                headers=header_map(scope["headers"]),
                 receive=receive,
                 send=send,
+                caller=client[0] if client else "unknown",
             )
         elif path in ("/healthz", "/readyz", "/metrics"):
             await self._own_endpoint(path, send)
+        elif path.startswith("/admin/") or not public_side:
+            where = "the admin listener" if path.startswith("/admin/") else "the public listener"
+            await send_json(send, 404, {"error": f"{path}: served on {where} only"})
+        elif has_dot_segments(path):
+            message = "path: dot segments ('.' or '..') are not allowed"
+            await send_json(send, 400, {"error": message})
         else:
             await self._proxy(scope, receive, send)
 
@@ -243,42 +262,33 @@ class RouterApp:
     async def _proxy(self, scope: Message, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         config, shadow_plan = self.config, self._plan  # one snapshot for this request
-        headers = _header_map(scope)
+        # The head as it arrived, taken before the body is read: nothing that comes with
+        # or after the body (a trailer) can choose the variant or be forwarded.
+        raw_headers = list(scope["headers"])
+        headers = header_map(raw_headers)
         rid = request_id(headers.get(REQUEST_ID_HEADER))
-        reply_headers = [(b"x-request-id", rid.encode())]
+        reply_headers = [(REQUEST_ID_HEADER.encode(), rid.encode())]
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        if self._limiter is not None and not await self._admitted(
-            self._limiter.key(headers, address), rid, reply_headers, send
-        ):
+        admitted = await self._admit(config, headers, address, rid, reply_headers, receive, send)
+        if admitted is None:
             return
-        try:
-            variant = choose_variant(config=config, headers=headers, draw=self._draw)
-            body = await self._body(receive, headers, config.max_request_bytes)
-        except RoutingError as error:
-            payload = {"error": str(error), "request_id": rid}
-            await send_json(send, 400, payload, headers=reply_headers)
-            return
-        except BodyTooLarge:
-            message = f"request body larger than max_request_bytes ({config.max_request_bytes})"
-            await send_json(send, 413, {"error": message, "request_id": rid}, headers=reply_headers)
-            return
-        except ClientGone:
-            return
+        variant, body = admitted
         upstream = config.upstream(variant)
         if upstream is None:  # the config validation guarantees one for a routable variant
             raise RuntimeError(f"no upstream for the routable variant {variant}")
         # With mirror on, the canary is the shadow: only stable answers are copied to it.
         plan = shadow_plan if variant is Variant.STABLE or not config.mirror else None
         shadowed = plan is not None and self._draw() < plan.settings.sample_rate
-        forwarded = _forwarded_headers(scope, rid, address)
+        forwarded = forwarded_headers(raw_headers, rid, address, decodable_only=shadowed)
         reply_headers.append((VARIANT_HEADER, variant.value.encode()))
+        exchange = Exchange(rid, scope["method"], scope["path"], variant, upstream, started)
         try:
             outcome = await forward(
                 pool=self._pool,
                 upstream=upstream,
                 method=scope["method"],
-                target=_target(scope),
+                target=target(scope),
                 headers=forwarded,
                 body=body,
                 send=send,
@@ -287,26 +297,88 @@ class RouterApp:
                 capture_limit=plan.settings.max_answer_bytes if shadowed and plan else 0,
             )
         except UpstreamError as error:
-            self.metrics.upstream_error(variant, error.reason)
-            self.metrics.request(variant, None, time.perf_counter() - started)
-            await _answer_upstream_error(send, error, variant, upstream, rid, reply_headers)
+            self._finished(config, exchange, None, error.reason)
+            await answer_upstream_error(send, error, variant, upstream, rid, reply_headers)
             return
-        if outcome.error is not None and outcome.error != CLIENT_DISCONNECT:
-            self.metrics.upstream_error(variant, outcome.error)
-        self.metrics.request(variant, outcome.status, time.perf_counter() - started)
+        self._finished(config, exchange, outcome.status, outcome.error)
         if plan is not None and outcome.shadowable:
             if outcome.body is None:  # a shadowable outcome keeps its body
                 raise RuntimeError("a shadowable answer without its body")
             request = ShadowRequest(
                 request_id=rid,
                 method=scope["method"],
-                target=_target(scope),
+                target=target(scope),
                 headers=forwarded,
                 body=body,
                 primary_variant=variant,
-                primary=Answer(outcome.body, outcome.content_type),
+                primary=Answer(outcome.body, outcome.content_type, outcome.content_encoding),
             )
             self.shadow.offer(request, plan)
+
+    async def _admit(
+        self,
+        config: RouterConfig,
+        headers: dict[str, str],
+        address: str,
+        rid: str,
+        reply_headers: list[tuple[bytes, bytes]],
+        receive: Receive,
+        send: Send,
+    ) -> tuple[Variant, bytes] | None:
+        """The variant and the body; ``None`` once a refusal (429, 400, 413) was sent or
+        the client left."""
+        if self._limiter is not None and not await self._admitted(
+            self._limiter.key(headers, address), rid, reply_headers, send
+        ):
+            return None
+        try:
+            breaker = self.breaker
+            variant = choose_variant(
+                config=config,
+                headers=headers,
+                draw=self._draw,
+                canary_open=breaker is not None and breaker.open,
+                override_allowed=override_allowed(config, headers),
+            )
+            body = await read_request_body(receive, headers, config.max_request_bytes)
+        except RoutingError as error:
+            payload = {"error": str(error), "request_id": rid}
+            await send_json(send, 400, payload, headers=reply_headers)
+            return None
+        except BodyTooLarge:
+            message = f"request body larger than max_request_bytes ({config.max_request_bytes})"
+            await send_json(send, 413, {"error": message, "request_id": rid}, headers=reply_headers)
+            return None
+        except ClientGone:
+            return None
+        return variant, body
+
+    def _finished(
+        self, config: RouterConfig, exchange: Exchange, status: int | None, error: str | None
+    ) -> None:
+        """Count, log and judge one forwarded request (``status`` None: no answer came)."""
+        seconds = time.perf_counter() - exchange.started
+        variant = exchange.variant
+        if error is not None and error != CLIENT_DISCONNECT:
+            self.metrics.upstream_error(variant, error)
+            log.warning(
+                "upstream failed",
+                extra={
+                    "request_id": exchange.request_id,
+                    "variant": variant.value,
+                    "reason": error,
+                    "upstream": exchange.upstream.url,
+                    "status": status,
+                },
+            )
+        self.metrics.request(variant, status, seconds)
+        self.access_log.write(config, exchange, status, seconds)
+        breaker = self.breaker
+        judged = variant is Variant.CANARY and breaker is not None and error != CLIENT_DISCONNECT
+        if judged and breaker is not None and breaker.record(status):
+            self.metrics.breaker_open.labels(variant=variant.value).set(1)
+            self.metrics.breaker_trips.labels(variant=variant.value).inc()
+            log.error("breaker tripped: canary traffic goes to stable", extra=breaker.view())
 
     async def _admitted(
         self, key: str, rid: str, reply_headers: list[tuple[bytes, bytes]], send: Send
@@ -326,49 +398,7 @@ class RouterApp:
         )
         return False
 
-    @staticmethod
-    async def _body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge
-        return await read_body(receive, limit)
 
-
-async def _answer_upstream_error(
-    send: Send,
-    error: UpstreamError,
-    variant: Variant,
-    upstream: UpstreamSettings,
-    rid: str,
-    reply_headers: list[tuple[bytes, bytes]],
-) -> None:
-    """503 unreachable, 504 timeout, 502 otherwise: JSON naming the variant."""
-    payload = {
-        "error": error_message(variant, upstream, error.reason),
-        "variant": variant.value,
-        "request_id": rid,
-    }
-    await send_json(send, ERROR_STATUS.get(error.reason, 502), payload, headers=reply_headers)
-
-
-def _header_map(scope: Message) -> dict[str, str]:
-    """Header names are lower case in ASGI; a repeated header keeps its last value."""
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-
-
-def _target(scope: Message) -> bytes:
-    """The path and query as the client sent them."""
-    query = scope.get("query_string", b"")
-    path = scope.get("raw_path") or scope["path"].encode()
-    return path + b"?" + query if query else path
-
-
-def _forwarded_headers(scope: Message, rid: str, address: str) -> list[tuple[bytes, bytes]]:
-    headers = [(name, value) for name, value in scope["headers"] if name not in _SKIP_FORWARDED]
-    forwarded_for = address.encode("latin-1")
-    for name, value in scope["headers"]:
-        if name == b"x-forwarded-for":
-            forwarded_for = value + b", " + forwarded_for
-    headers.append((b"x-request-id", rid.encode("latin-1")))
-    headers.append((b"x-forwarded-for", forwarded_for))
-    return headers
+def _local_port(scope: Message) -> int | None:
+    server = scope.get("server")
+    return server[1] if server else None

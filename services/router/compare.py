@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from canaria.contracts.logs import get_logger
+from canaria.contracts.logs import digest, get_logger
 
 from .answers import AnswerError, ClassicAnswer, answer_text, classic_answers
 from .config import (
@@ -28,22 +28,22 @@ from .embedding import EmbeddingModel, embedding_available, shared_model
 log = get_logger("router.compare")
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# How much of a text answer a disagreement log line keeps.
-_LOGGED_TEXT_CHARS = 200
 
 
 @dataclass(frozen=True)
 class Comparison:
     agree: bool
     difference: float
-    primary: Any  # what a disagreement log line shows of each answer
+    primary: Any  # what a disagreement log line shows of each answer: results, or digests
     shadow: Any
+    differed: tuple[str, ...] = ()  # names of the answer fields that differed
 
 
 @dataclass(frozen=True)
 class Answer:
     body: bytes
     content_type: str
+    content_encoding: str = ""  # as the upstream sent it; decoded before comparing
 
 
 class Comparator(Protocol):
@@ -105,7 +105,23 @@ class ClassicComparator:
     async def compare(self, primary: Answer, shadow: Answer) -> Comparison:
         primary_rows, shadow_rows = classic_answers(primary.body), classic_answers(shadow.body)
         agree, difference = compare_classic(primary_rows, shadow_rows, tolerance=self.tolerance)
-        return Comparison(agree, difference, _rows(primary_rows), _rows(shadow_rows))
+        differed = _differed(primary_rows, shadow_rows, self.tolerance)
+        return Comparison(agree, difference, _rows(primary_rows), _rows(shadow_rows), differed)
+
+
+def _differed(
+    primary: list[ClassicAnswer], shadow: list[ClassicAnswer], tolerance: float
+) -> tuple[str, ...]:
+    """The answer fields that differed in some row (pure): class, probability, spread."""
+    names: set[str] = set()
+    for first, second in zip(primary, shadow, strict=True):
+        if first.predicted_class != second.predicted_class:
+            names.add("predicted_class")
+        if abs(first.probability - second.probability) > tolerance:
+            names.add("probability")
+        if first.probabilities != second.probabilities:
+            names.add("probabilities")
+    return tuple(sorted(names))
 
 
 def _rows(rows: list[ClassicAnswer]) -> list[dict[str, Any]]:
@@ -149,11 +165,14 @@ class TextComparator:
         first = answer_text(primary.body, primary.content_type)
         second = answer_text(shadow.body, shadow.content_type)
         similarity = await self.similarity(first, second)
+        # Generated text may repeat the prompt: only its length and digest are logged.
+        differed = ("text",) if first != second else ()
         return Comparison(
             similarity >= self.min_similarity,
             1.0 - similarity,
-            first[:_LOGGED_TEXT_CHARS],
-            second[:_LOGGED_TEXT_CHARS],
+            digest(first),
+            digest(second),
+            differed,
         )
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -42,7 +42,10 @@ DEFAULT_ADMIN_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
 CLIENT_ADDRESS = "client_address"
 _HEADER_NAME = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
 _MATCH_KEY = re.compile(rf"^(header|cookie):{_HEADER_NAME}$")
-_RATE_LIMIT_KEY = re.compile(rf"^(client_address|header:{_HEADER_NAME})$")
+FORWARDED_FOR = "forwarded_for"
+_RATE_LIMIT_KEY = re.compile(rf"^(client_address|forwarded_for|header:{_HEADER_NAME})$")
+# What ``PUT /admin/routes`` accepts besides the operator's route fields.
+ROUTER_ONLY_ROUTE_FIELDS = ("breaker",)
 
 
 class ConfigError(ValueError):
@@ -136,21 +139,72 @@ class RateLimitSettings(_Frozen):
     requests_per_second: StrictFloat = Field(gt=0)
     burst: StrictInt = Field(ge=1)
     key: StrictStr = CLIENT_ADDRESS
+    # With key forwarded_for: how many proxies in front of the router append to
+    # X-Forwarded-For; the client is the address the outermost of them saw.
+    trusted_proxies: StrictInt = Field(default=1, ge=1, le=10)
     max_clients: StrictInt = Field(default=100_000, ge=1)
 
     @field_validator("key")
     @classmethod
     def _key_form(cls, key: str) -> str:
         if not _RATE_LIMIT_KEY.match(key):
-            raise ValueError(f"must be 'client_address' or 'header:NAME', got {key!r}")
+            raise ValueError(
+                f"must be 'client_address', 'forwarded_for' or 'header:NAME', got {key!r}"
+            )
+        if key.lower() == "header:x-forwarded-for":
+            # A client can prefix any address to the header: key on the hop a trusted
+            # proxy added instead.
+            raise ValueError("header:x-forwarded-for can be spoofed: use 'forwarded_for'")
         return key.lower()
 
 
+class ConnectionSettings(_Frozen):
+    """Bounds on client connections (seconds): the whole head must arrive within
+    ``header_timeout_seconds`` of its first byte, the whole body within
+    ``body_timeout_seconds`` of the head (else 408); a connection idle for
+    ``idle_timeout_seconds`` is closed; past ``max_connections`` new ones get a 503."""
+
+    max_connections: StrictInt = Field(default=1000, ge=1, le=1_000_000)
+    idle_timeout_seconds: StrictFloat = Field(default=5.0, gt=0, le=3600)
+    header_timeout_seconds: StrictFloat = Field(default=10.0, gt=0, le=3600)
+    body_timeout_seconds: StrictFloat = Field(default=30.0, gt=0, le=3600)
+
+
+class BreakerSettings(_Frozen):
+    """Fast abort: trip when ``failures`` of the canary's last ``window_requests`` answers
+    failed (5xx or none), counting only those of the last ``window_seconds``."""
+
+    failures: StrictInt = Field(default=5, ge=1, le=100_000)
+    window_requests: StrictInt = Field(default=20, ge=1, le=100_000)
+    window_seconds: StrictFloat = Field(default=10.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> BreakerSettings:
+        if self.failures > self.window_requests:
+            raise ValueError("failures must be at most window_requests")
+        return self
+
+
+class AccessLogSettings(_Frozen):
+    """One JSON line per sampled request: ``sample_rate`` of all (0 = none), and with
+    ``always_log_errors`` every request answered 5xx or not answered at all."""
+
+    sample_rate: StrictFloat = Field(default=0.1, ge=0, le=1)
+    always_log_errors: StrictBool = True
+
+
 class AdminSettings(_Frozen):
-    """Where the admin bearer token comes from; the token itself is never in this file."""
+    """The admin API: where its bearer token comes from (never from this file), where it
+    listens (``separate``: its own listener at ``host``:``port``, loopback by default;
+    ``public``: the serving port, as before), and how many failed authentications a
+    caller may make per minute before it is refused with 429 for that minute."""
 
     token_env: StrictStr = DEFAULT_ADMIN_TOKEN_ENV
     token_file: StrictStr | None = None
+    listen: Literal["separate", "public"] = "separate"
+    host: StrictStr = "127.0.0.1"
+    port: StrictInt = Field(default=8081, ge=0, le=65535)
+    max_auth_failures_per_minute: StrictInt = Field(default=10, ge=1, le=10_000)
 
 
 class RouterConfig(_Frozen):
@@ -159,12 +213,16 @@ class RouterConfig(_Frozen):
     mirror: StrictBool = False
     match: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     sticky: StickySettings | None = None
-    override_header: StrictStr = "x-canaria-variant"
+    override_header: StrictStr | None = None
+    override_secret_env: StrictStr | None = None
     shadow: ShadowSettings | None = None
     never_log: tuple[StrictStr, ...] = ()
     rate_limit: RateLimitSettings | None = None
     max_request_bytes: StrictInt = Field(default=1 << 20, ge=1)
     max_header_bytes: StrictInt = Field(default=64 << 10, ge=1024, le=16 << 20)
+    connections: ConnectionSettings = ConnectionSettings()
+    access_log: AccessLogSettings = AccessLogSettings()
+    breaker: BreakerSettings | None = None
     admin: AdminSettings = AdminSettings()
     reload_interval_seconds: StrictFloat = Field(default=1.0, gt=0, le=3600)
 
@@ -182,11 +240,13 @@ class RouterConfig(_Frozen):
 
     @field_validator("override_header")
     @classmethod
-    def _lower_header(cls, name: str) -> str:
-        return name.lower()
+    def _lower_header(cls, name: str | None) -> str | None:
+        return None if name is None else name.lower()
 
     @model_validator(mode="after")
     def _consistent(self) -> RouterConfig:
+        if self.override_secret_env is not None and self.override_header is None:
+            raise ValueError("override_secret_env needs override_header")
         if self.upstreams.canary is None:
             if self.canary_weight > 0:
                 raise ValueError("canary_weight > 0 needs upstreams.canary")
@@ -229,10 +289,12 @@ class RouterConfig(_Frozen):
         )
 
     def with_routes(self, update: Mapping[str, Any]) -> RouterConfig:
-        """A copy with some of canary_weight / mirror / match replaced, validated whole."""
-        unknown = unknown_route_fields(update)
+        """A copy with some of canary_weight / mirror / match (the operator's routes,
+        ``canaria.contracts.routes.ROUTE_FIELDS``) or the router's own ``breaker`` replaced
+        (``breaker`` null turns it off), validated whole."""
+        unknown = sorted(set(unknown_route_fields(update)) - set(ROUTER_ONLY_ROUTE_FIELDS))
         if unknown:
-            known = ", ".join(ROUTE_FIELDS)
+            known = ", ".join(sorted((*ROUTE_FIELDS, *ROUTER_ONLY_ROUTE_FIELDS)))
             raise ConfigError(f"{unknown[0]}: unknown field (known: {known})")
         return parse_config({**self.model_dump(mode="python", exclude_none=True), **update})
 

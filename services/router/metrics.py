@@ -6,13 +6,19 @@ are cached: a label lookup per request would cost more than the rest of the book
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import asdict
 from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from canaria.contracts import metrics as catalog
 from canaria.contracts.metrics import Variant
+
+from .listener import ListenerCounters
 
 # Fast classic models answer in about a millisecond; LLM streams take seconds.
 LATENCY_BUCKETS = (
@@ -37,15 +43,42 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MetricT = TypeVar("MetricT", bound=MetricWrapperBase)
 
 
+class ListenerCollector(Collector):
+    """The listener's refusals and dropped trailers, read from its counters at scrape time."""
+
+    def __init__(self, counters: ListenerCounters) -> None:
+        self._counters = counters
+
+    def collect(self) -> Iterator[Metric]:
+        counts = asdict(self._counters)
+        trailers = counts.pop("trailers_dropped")
+        refusals = CounterMetricFamily(
+            catalog.ROUTER_LISTENER_REFUSALS_TOTAL,
+            "Connections answered 431/408/503 and closed by the listener, by reason.",
+            labels=["reason"],
+        )
+        for reason, count in counts.items():
+            refusals.add_metric([reason], count)
+        yield refusals
+        yield CounterMetricFamily(
+            catalog.ROUTER_TRAILERS_DROPPED_TOTAL,
+            "Request trailers dropped by the listener (never turned into headers).",
+            value=trailers,
+        )
+
+
 class RouterMetrics:
     """The router's Prometheus metrics (names from ``canaria.contracts.metrics``) in a
     registry of their own, exported at ``/metrics``: requests by variant and status,
     durations (seconds), upstream errors by reason, weights (0-100), reloads, rate-limit
-    refusals and the shadow comparisons, differences, drops and failures."""
+    refusals, the shadow comparisons, differences, drops and failures, the listener's
+    refusals and dropped trailers (read from ``listener`` at scrape time), the breaker's
+    state and trips and admin authentication failures."""
 
-    def __init__(self) -> None:
+    def __init__(self, listener: ListenerCounters | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
+        registry.register(ListenerCollector(listener or ListenerCounters()))
         self.requests = Counter(
             catalog.ROUTER_REQUESTS_TOTAL,
             "Requests answered, by variant and upstream status ('error' when none came back).",
@@ -101,6 +134,25 @@ class RouterMetrics:
             catalog.SHADOW_FAILURES_TOTAL,
             "Shadow requests that gave nothing to compare, by reason.",
             ["reason"],
+            registry=registry,
+        )
+        self.breaker_open = Gauge(
+            catalog.ROUTER_BREAKER_OPEN,
+            "1 while the variant's circuit breaker is open (its share goes to the stable).",
+            ["variant"],
+            registry=registry,
+        )
+        self.breaker_trips = Counter(
+            catalog.ROUTER_BREAKER_TRIPS_TOTAL,
+            "Times the variant's circuit breaker tripped.",
+            ["variant"],
+            registry=registry,
+        )
+        self.breaker_open.labels(variant=Variant.CANARY.value).set(0)
+        self.breaker_trips.labels(variant=Variant.CANARY.value)
+        self.admin_auth_failures = Counter(
+            catalog.ROUTER_ADMIN_AUTH_FAILURES_TOTAL,
+            "Admin API calls refused for a missing or wrong token, or while throttled.",
             registry=registry,
         )
         self._children: dict[tuple[str, ...], MetricWrapperBase] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,27 @@ RESPONSE_SKIP = frozenset(
         b"x-request-id",
     }
 )
+
+
+def connection_named(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """The header names a ``Connection`` header lists (lower case): hop-by-hop too, never
+    forwarded in either direction (RFC 9110 §7.6.1) (pure)."""
+    named: set[bytes] = set()
+    for name, value in headers:
+        if name.lower() == b"connection":
+            named.update(token.strip().lower() for token in value.split(b",") if token.strip())
+    return frozenset(named)
+
+
+def header_value(headers: Iterable[tuple[bytes, bytes]], wanted: bytes) -> str:
+    """The last value of header ``wanted`` (lower case), or "" (pure)."""
+    found = b""
+    for name, value in headers:
+        if name.lower() == wanted:
+            found = value
+    return found.decode("latin-1")
+
+
 # Answers up to this size with a known length are read whole and sent in one write.
 BUFFERED_ANSWER_BYTES = 256 * 1024
 ERROR_STATUS = {"connect": 503, "timeout": 504}
@@ -69,6 +90,7 @@ class Outcome:
     error: str | None  # connect, timeout, disconnect, protocol; None when all went well
     body: bytes | None  # the answer as the client got it, when captured for the shadow
     content_type: str = ""
+    content_encoding: str = ""
 
     @property
     def shadowable(self) -> bool:
@@ -139,10 +161,12 @@ async def forward(
     )
     async with response:
         relayed = []
+        skip = RESPONSE_SKIP | connection_named(response.raw_headers)
         for name, value in response.raw_headers:
             lowered = name.lower()
-            if lowered not in RESPONSE_SKIP:
+            if lowered not in skip:
                 relayed.append((lowered, value))
+        encoding = header_value(response.raw_headers, b"content-encoding")
         start = {
             "type": "http.response.start",
             "status": response.status,
@@ -158,9 +182,10 @@ async def forward(
             await send(start)
             await send({"type": "http.response.body", "body": data})
             captured = data if capture_limit > 0 and len(data) <= capture_limit else None
-            return Outcome(response.status, None, captured, content_type)
+            return Outcome(response.status, None, captured, content_type, encoding)
         await send(start)
-        return await _stream(response, send, receive, capture_limit)
+        outcome = await _stream(response, send, receive, capture_limit)
+        return Outcome(outcome.status, outcome.error, outcome.body, content_type, encoding)
 
 
 async def _stream(

@@ -1,4 +1,11 @@
-"""Per-client rate limit: one token bucket per key (a header's value or the client address)."""
+"""Per-client rate limit: one token bucket per key.
+
+The key is the client address (the TCP peer), a header's value, or ``forwarded_for``: the
+address that the outermost of ``trusted_proxies`` proxies in front of the router saw, read
+from the right of ``X-Forwarded-For`` (each proxy appends the address it received from).
+A client can put anything at the *left* of that header, so only the hops the trusted
+proxies added count; with fewer entries than that, the leftmost one is used.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .config import CLIENT_ADDRESS, RateLimitSettings
+from .config import CLIENT_ADDRESS, FORWARDED_FOR, RateLimitSettings
 
 
 @dataclass(frozen=True)
@@ -30,17 +37,33 @@ def take(
     return Bucket(tokens, now), (1.0 - tokens) / rate
 
 
+def forwarded_client(forwarded_for: str, trusted_proxies: int) -> str | None:
+    """The address the outermost trusted proxy saw (pure): the ``trusted_proxies``-th entry
+    from the right of ``X-Forwarded-For``, or its leftmost when it has fewer; ``None``
+    when the header is empty."""
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    if not hops:
+        return None
+    return hops[-min(trusted_proxies, len(hops))]
+
+
 class RateLimiter:
     def __init__(
         self, settings: RateLimitSettings, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.settings = settings
         self._clock = clock
-        self._header = None if settings.key == CLIENT_ADDRESS else settings.key.split(":", 1)[1]
+        special = settings.key in (CLIENT_ADDRESS, FORWARDED_FOR)
+        self._header = None if special else settings.key.split(":", 1)[1]
         self._buckets: dict[str, Bucket] = {}
 
     def key(self, headers: dict[str, str], client: str) -> str:
         """The bucket a request spends from; without the header, the client address."""
+        if self.settings.key == FORWARDED_FOR:
+            hops = forwarded_client(
+                headers.get("x-forwarded-for", ""), self.settings.trusted_proxies
+            )
+            return f"a:{hops or client}"
         if self._header is not None:
             value = headers.get(self._header)
             if value:

@@ -56,15 +56,23 @@ def matches(
 
 
 def choose_variant(
-    *, config: RouterConfig, headers: Mapping[str, str], draw: Callable[[], float]
+    *,
+    config: RouterConfig,
+    headers: Mapping[str, str],
+    draw: Callable[[], float],
+    canary_open: bool = False,
+    override_allowed: bool = True,
 ) -> Variant:
     """The variant for one request (pure given ``draw``, a uniform number in [0, 1)).
 
-    Order: the override header forces a variant (testing); a request matching every A/B
+    Order: the override header (when configured and ``override_allowed``: the request
+    carried the configured secret, if any) forces a variant; with the canary's breaker open
+    (``canary_open``) everything else goes to the stable; a request matching every A/B
     rule goes to the canary; the rest are split by weight, by the sticky key's bucket when
     the request has one, else at random. ``headers`` has lower-case names.
     """
-    forced = headers.get(config.override_header)
+    header = config.override_header if override_allowed else None
+    forced = headers.get(header) if header else None
     if forced is not None:
         variant = _SELECTABLE.get(forced.strip().lower())
         if variant is None:
@@ -74,6 +82,8 @@ def choose_variant(
         if variant is Variant.CANARY and config.upstreams.canary is None:
             raise RoutingError(f"header {config.override_header}: no canary upstream configured")
         return variant
+    if canary_open:
+        return Variant.STABLE
     weight = config.canary_weight
     needs_cookies = config.match or (config.sticky is not None and config.sticky.cookie)
     cookies = parse_cookies(headers.get("cookie", "")) if needs_cookies else {}

@@ -9,19 +9,19 @@ raised: a slow, down or broken shadow only shows up in the metrics.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from canaria.contracts.logs import get_logger, redact, scrub
+from canaria.contracts.logs import digest, get_logger, redact
 from canaria.contracts.metrics import Variant
 
 from .answers import AnswerError
 from .compare import Answer, Comparator, Comparison
 from .config import ShadowSettings, UpstreamSettings
+from .encoding import UnsupportedEncoding, decode
 from .metrics import RouterMetrics
+from .proxy import header_value
 from .upstream import UpstreamError, UpstreamPool
 
 log = get_logger("router.shadow")
@@ -87,8 +87,13 @@ class ShadowMirror:
             answer = await self._ask(request, plan)
             if answer is None:
                 return
+            limit = plan.settings.max_answer_bytes
             try:
-                comparison = await plan.comparator.compare(request.primary, answer)
+                primary, shadow = _decoded(request.primary, limit), _decoded(answer, limit)
+                comparison = await plan.comparator.compare(primary, shadow)
+            except UnsupportedEncoding:
+                self._metrics.shadow_failed("encoding")
+                return
             except AnswerError:
                 self._metrics.shadow_failed("invalid")
                 return
@@ -136,29 +141,26 @@ class ShadowMirror:
         if len(body) > limit:
             self._metrics.shadow_failed("invalid")
             return None
-        return Answer(body, response.content_type)
+        encoding = header_value(response.raw_headers, b"content-encoding")
+        return Answer(body, response.content_type, encoding)
 
     def _log_disagreement(
         self, request: ShadowRequest, plan: ShadowPlan, comparison: Comparison
     ) -> None:
-        record = redact(
-            {
-                "request": scrub(_logged_body(request.body), plan.never_log),
-                "primary": comparison.primary,
-                "shadow": comparison.shadow,
-            },
-            plan.never_log,
-        )
-        log.warning(
-            "shadow disagreement",
-            extra={
-                "request_id": request.request_id,
-                "comparator": plan.comparator.kind.value,
-                "difference": round(comparison.difference, 6),
-                "primary_variant": request.primary_variant.value,
-                **record,
-            },
-        )
+        """An allowlist: ids, variant, comparator, difference, the names of the answer
+        fields that differed, each side's result (classic) or digest (text), and the
+        request's size and digest. No request field and no generated text is written."""
+        record = {
+            "request_id": request.request_id,
+            "comparator": plan.comparator.kind.value,
+            "difference": round(comparison.difference, 6),
+            "primary_variant": request.primary_variant.value,
+            "differed": list(comparison.differed),
+            "primary": comparison.primary,
+            "shadow": comparison.shadow,
+            "request": digest(request.body),
+        }
+        log.warning("shadow disagreement", extra=redact(record, plan.never_log))
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -166,9 +168,8 @@ class ShadowMirror:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _logged_body(body: bytes) -> Any:
-    """The request as JSON, so that never-logged fields can be removed; else its size only."""
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        return {"bytes": len(body)}
+def _decoded(answer: Answer, limit: int) -> Answer:
+    """``answer`` with its content coding undone (gzip'd answers compare like plain ones)."""
+    if not answer.content_encoding:
+        return answer
+    return Answer(decode(answer.body, answer.content_encoding, limit=limit), answer.content_type)

@@ -6,7 +6,9 @@ import io
 import json
 import logging
 
-from canaria.contracts.logs import JsonFormatter, configure_canaria_loggers, redact, scrub
+import pytest
+
+from canaria.contracts.logs import JsonFormatter, configure_canaria_loggers, digest, redact, scrub
 
 NEVER_LOG = ("customer_id", "email")
 
@@ -68,3 +70,58 @@ def test_canaria_loggers_write_json_once_and_leave_the_root_alone() -> None:
         assert json.loads(line)["status"] == 200
     finally:
         canaria.handlers, canaria.level, canaria.propagate = saved
+
+
+@pytest.mark.parametrize(
+    "key", ["email", "Email", "EMAIL", "e-mail", "E_Mail", "email ", " Email", "customerId"]
+)
+def test_personal_fields_are_removed_whatever_their_spelling(key: str) -> None:
+    never_log = ("email", "customerid")
+    assert redact({key: "x", "age": 3}, never_log) == {"age": 3}
+
+
+@pytest.mark.parametrize("key", ["customer_id", "Customer_ID", "CUSTOMER-ID", "customer_id "])
+def test_customer_id_is_never_logged_even_unlisted(key: str) -> None:
+    assert redact({"row": {key: "c-17", "tenure": 3}}) == {"row": {"tenure": 3}}
+
+
+def test_email_addresses_are_masked_in_free_text_keys_and_ids() -> None:
+    record = {
+        "note": "call Alice <alice.smith+x@mail.example.co.uk> today",
+        "alice@example.com": {"tenure": 3},
+        "bob@example.com": 1,
+        "request_id": "carol@example.org",
+        "rows": [["dave@example.net"]],
+    }
+    cleaned = redact(record)
+    text = json.dumps(cleaned)
+    assert "@" not in text
+    assert cleaned["note"] == "call Alice <[email]> today"
+    assert cleaned["request_id"] == "[email]"
+    assert len([key for key in cleaned if key.startswith("[email]")]) == 2  # both kept
+
+
+@pytest.mark.parametrize("key", ["prompt", "Prompt", "messages", "completion", "choices"])
+def test_model_text_is_reduced_to_length_and_digest(key: str) -> None:
+    prompt = [{"role": "user", "content": "my card number is 4111 1111 1111 1111"}]
+    cleaned = redact({"request": {key: prompt}})
+    assert cleaned["request"][key] == digest(prompt)
+    assert "4111" not in json.dumps(cleaned)
+
+
+def test_every_log_line_goes_through_the_redaction() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("canaria.test.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.warning(
+        "mail from %s",
+        "eve@example.com",
+        extra={"Customer_ID": "c-9", "prompt": "secret", "color_message": "\x1b[32mhi\x1b[0m"},
+    )
+    line = json.loads(stream.getvalue())
+    assert line["msg"] == "mail from [email]"
+    assert "Customer_ID" not in line and "color_message" not in line
+    assert line["prompt"] == digest("secret")

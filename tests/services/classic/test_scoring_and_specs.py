@@ -26,7 +26,14 @@ def test_to_prediction_picks_the_most_likely_class() -> None:
 
 @pytest.mark.parametrize(
     ("given", "kept"),
-    [("abc-123", True), ("a" * 128, True), ("a" * 129, False), ("bad id", False), ("", False)],
+    [
+        ("abc-123", True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("bad id", False),
+        ("", False),
+        ("bob@example.com", False),
+    ],
 )
 def test_request_id_from_header(given: str, kept: bool) -> None:
     found = request_id_from({"x-request-id": given})

@@ -41,10 +41,18 @@ UPSTREAMS: dict[str, dict[str, str]] = {
 class Router:
     process: RunningProcess
     config_path: Path
+    admin_port: int | None = None  # None: the admin API is on the public listener
 
     @property
     def url(self) -> str:
         return self.process.base_url
+
+    @property
+    def admin_url(self) -> str:
+        """Where the admin API and the router's own endpoints answer."""
+        if self.admin_port is None:
+            return self.url
+        return f"http://127.0.0.1:{self.admin_port}"
 
     def log(self) -> str:
         return self.process.log()
@@ -58,6 +66,14 @@ class Router:
 
     def write_config(self, config: Mapping[str, Any]) -> None:
         self.config_path.write_text(yaml.safe_dump(dict(config)))
+
+
+def with_admin_port(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with its admin listener on a free loopback port (unless it says where)."""
+    admin = dict(config.get("admin") or {})
+    if admin.get("listen") != "public":
+        admin.setdefault("port", free_port())
+    return {**config, "admin": admin}
 
 
 def admin_headers(token: str = ADMIN_TOKEN) -> dict[str, str]:
@@ -134,12 +150,16 @@ def start_routers(
         work = tmp_path_factory.mktemp("routers")
         commands = {}
         paths = {}
-        for name, config in configs.items():
+        admin_ports: dict[str, int | None] = {}
+        for name, given in configs.items():
+            config = with_admin_port(given)
+            admin = config["admin"]
+            admin_ports[name] = None if admin.get("listen") == "public" else admin["port"]
             path = paths[name] = write_router_config(config, work / f"{name}.yaml")
             port = free_port()
             args = router_command(path, port=port)
             commands[name] = (args, port, {"CANARIA_ROUTER_ADMIN_TOKEN": ADMIN_TOKEN}, "/readyz")
         started = _start_all(commands, work, processes)
-        return {name: Router(started[name], paths[name]) for name in configs}
+        return {name: Router(started[name], paths[name], admin_ports[name]) for name in configs}
 
     return start

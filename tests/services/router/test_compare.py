@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from canaria.contracts.logs import digest
 from services.router.answers import AnswerError, answer_text, classic_answers, sse_text
 from services.router.compare import (
     Answer,
@@ -93,7 +94,10 @@ def test_text_comparator_methods(method: TextMethod, agree: bool) -> None:
     second = Answer(b'{"choices":[{"text":"the cat sat there"}]}', "application/json")
     comparison = asyncio.run(comparator.compare(first, second))
     assert comparison.agree is agree
-    assert comparison.primary == "the cat sat here"
+    # Generated text is never kept: only its length and digest, and the field's name.
+    assert comparison.primary == digest("the cat sat here")
+    assert comparison.primary["chars"] == 16 and "the cat" not in str(comparison)
+    assert comparison.differed == ("text",)
     same = asyncio.run(comparator.compare(first, first))
     assert same.agree and same.difference == 0.0
 

@@ -29,6 +29,8 @@ def _config(upstreams: dict[str, str], **routes: Any) -> dict[str, Any]:
             "canary": {"url": upstreams["canary"]},
         },
         "canary_weight": 10,
+        # The refusal tests make dozens of wrong-token calls from one address.
+        "admin": {"max_auth_failures_per_minute": 1000},
         **routes,
     }
 
@@ -66,7 +68,7 @@ def test_health_and_readiness(client: httpx.Client, routers: dict[str, Router]) 
 def test_admin_refuses_a_missing_or_wrong_token(
     client: httpx.Client, routers: dict[str, Router], method: str, path: str
 ) -> None:
-    url = routers["control"].url + path
+    url = routers["control"].admin_url + path
     near_miss = ADMIN_TOKEN[:-1]  # a prefix of the token: compared whole, not by length
     for headers in (
         {},
@@ -80,7 +82,7 @@ def test_admin_refuses_a_missing_or_wrong_token(
         assert "token" in response.json()["error"]
         assert "not-the-token" not in response.text and near_miss not in response.text
     assert (
-        client.get(f"{routers['control'].url}/admin/routes", headers=admin_headers()).json()[
+        client.get(f"{routers['control'].admin_url}/admin/routes", headers=admin_headers()).json()[
             "canary_weight"
         ]
         == 10
@@ -102,7 +104,7 @@ def test_admin_refuses_a_missing_or_wrong_token(
 def test_admin_refuses_bad_routes_and_keeps_the_old_ones(
     client: httpx.Client, routers: dict[str, Router], update: dict[str, Any], field: str
 ) -> None:
-    url = f"{routers['control'].url}/admin/routes"
+    url = f"{routers['control'].admin_url}/admin/routes"
     response = client.put(url, json=update, headers=admin_headers())
     assert response.status_code == 400, response.text
     assert field in response.json()["error"]
@@ -122,7 +124,7 @@ def test_admin_refuses_a_body_that_is_not_json(
     client: httpx.Client, routers: dict[str, Router], body: bytes
 ) -> None:
     router = routers["control"]
-    response = client.put(f"{router.url}/admin/routes", content=body, headers=admin_headers())
+    response = client.put(f"{router.admin_url}/admin/routes", content=body, headers=admin_headers())
     assert response.status_code == 400
     assert response.json() == {"error": "body: not valid JSON"}
     assert "Exception in ASGI" not in router.log()
@@ -130,17 +132,19 @@ def test_admin_refuses_a_body_that_is_not_json(
 
 def test_admin_reads_and_sets_routes(client: httpx.Client, routers: dict[str, Router]) -> None:
     router = routers["control"]
-    url = f"{router.url}/admin/routes"
+    url = f"{router.admin_url}/admin/routes"
+    no_breaker = {"breaker": {"canary": None}}
     assert client.get(url, headers=admin_headers()).json() == {
         "canary_weight": 10,
         "mirror": False,
         "match": {},
+        **no_breaker,
     }
     new = {"canary_weight": 40, "match": {"header:x-ab": "b"}}
     response = client.put(url, json=new, headers=admin_headers())
     assert response.status_code == 200
-    assert response.json() == {**new, "mirror": False}
-    assert client.get(url, headers=admin_headers()).json() == {**new, "mirror": False}
+    assert response.json() == {**new, "mirror": False, **no_breaker}
+    assert client.get(url, headers=admin_headers()).json() == {**new, "mirror": False, **no_breaker}
     assert router.metric(catalog.ROUTER_WEIGHT, variant="canary") == 40
     response = client.put(url, json={"canary_weight": 10, "match": {}}, headers=admin_headers())
     assert response.json()["canary_weight"] == 10
@@ -149,7 +153,7 @@ def test_admin_reads_and_sets_routes(client: httpx.Client, routers: dict[str, Ro
 def test_admin_config_shows_the_effective_config_without_the_token(
     client: httpx.Client, routers: dict[str, Router], upstreams: dict[str, str]
 ) -> None:
-    response = client.get(f"{routers['control'].url}/admin/config", headers=admin_headers())
+    response = client.get(f"{routers['control'].admin_url}/admin/config", headers=admin_headers())
     assert response.status_code == 200
     config = response.json()
     assert config["upstreams"]["stable"]["url"] == upstreams["stable"]
@@ -162,7 +166,7 @@ def test_promote_makes_the_canary_the_stable_upstream(
     client: httpx.Client, routers: dict[str, Router], upstreams: dict[str, str]
 ) -> None:
     router = routers["promote"]
-    response = client.post(f"{router.url}/admin/promote", headers=admin_headers())
+    response = client.post(f"{router.admin_url}/admin/promote", headers=admin_headers())
     assert response.status_code == 200
     assert response.json() == {
         "stable": upstreams["canary"],
@@ -178,7 +182,7 @@ def test_a_changed_file_is_reloaded_and_a_broken_one_refused(
     client: httpx.Client, routers: dict[str, Router], upstreams: dict[str, str]
 ) -> None:
     router = routers["control"]
-    routes_url = f"{router.url}/admin/routes"
+    routes_url = f"{router.admin_url}/admin/routes"
     router.write_config(_config(upstreams, canary_weight=70))
     wait_until("a reload", lambda: router.metric(RELOADS, result="success") == 1, poll=0.1)
     assert client.get(routes_url, headers=admin_headers()).json()["canary_weight"] == 70

@@ -22,7 +22,7 @@ from services.router.routing import (
 
 def make_config(**fields: Any) -> RouterConfig:
     upstreams = {"stable": {"url": "http://s"}, "canary": {"url": "http://c"}}
-    return parse_config({"upstreams": upstreams, **fields})
+    return parse_config({"upstreams": upstreams, "override_header": "x-canaria-variant", **fields})
 
 
 def test_the_override_header_wins_over_weight_and_rules() -> None:
@@ -34,7 +34,8 @@ def test_the_override_header_wins_over_weight_and_rules() -> None:
 
 
 def test_overriding_to_a_missing_canary_is_an_error() -> None:
-    config = parse_config({"upstreams": {"stable": {"url": "http://s"}}})
+    raw = {"upstreams": {"stable": {"url": "http://s"}}, "override_header": "x-canaria-variant"}
+    config = parse_config(raw)
     with pytest.raises(RoutingError, match="no canary"):
         choose_variant(config=config, headers={"x-canaria-variant": "canary"}, draw=random.random)
 

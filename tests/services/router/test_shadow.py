@@ -48,6 +48,7 @@ def routers(
         },
         "mirror": True,
         "shadow": {"sample_rate": 0.5},
+        "override_header": "x-canaria-variant",
     }
     return start_routers(
         {
@@ -112,36 +113,50 @@ def test_disagreements_are_counted_and_logged_without_personal_data(
     body = {
         **PREDICT,
         "email": "alice@example.com",
+        "Email": "ann@example.com",
+        "EMAIL": "amy@example.com",
+        "Customer_ID": "cust-4711",
+        "customer_id": "cust-4712",
+        "email ": "abe@example.com",  # a key with a trailing space
+        "note": "please reply to al@example.com soon",  # free text
+        "ada@example.com": {"plan": "pro"},  # an e-mail as a key
         "customer_name": "Alice Example",
         "history": [[{"email": "bob@example.com", "plan": "pro"}]],  # a list in a list
     }
     for index in range(10):
-        response = client.post(
-            f"{router.url}/predict", json=body, headers={"x-request-id": f"disagree-{index}"}
-        )
+        headers = {"x-request-id": f"disagree-{index}"}
+        response = client.post(f"{router.url}/predict", json=body, headers=headers)
         assert response.json()["predicted_class"] == "yes"  # the primary's answer
+    # A client's request id holding an e-mail is replaced, never logged.
+    client.post(f"{router.url}/predict", json=body, headers={"x-request-id": "id@example.com"})
     wait_until(
         "the expected counters and log lines",
-        lambda: router.metric(COMPARISONS, comparator="classic", outcome="disagree") == 10,
+        lambda: router.metric(COMPARISONS, comparator="classic", outcome="disagree") == 11,
         poll=0.1,
     )
     assert router.metric(COMPARISONS, outcome="agree") == 0
     # A changed class is the largest difference.
-    assert router.metric(DIFFERENCE + "_sum", comparator="classic") == pytest.approx(10.0)
+    assert router.metric(DIFFERENCE + "_sum", comparator="classic") == pytest.approx(11.0)
     wait_until(
         "the expected counters and log lines",
-        lambda: router.log().count("shadow disagreement") == 10,
+        lambda: router.log().count("shadow disagreement") == 11,
         poll=0.1,
     )
     records = [
         json.loads(line) for line in router.log().splitlines() if "shadow disagreement" in line
     ]
-    assert {record["request_id"] for record in records} == {f"disagree-{i}" for i in range(10)}
+    ids = {record["request_id"] for record in records}
+    assert {f"disagree-{i}" for i in range(10)} < ids
+    # Only the allowlist: ids, variant, comparator, difference, what differed, results, digest.
+    assert set(records[0]) - {"ts", "level", "logger", "msg"} == {
+        "request_id", "comparator", "difference", "primary_variant", "differed",
+        "primary", "shadow", "request",
+    }  # fmt: skip
     assert records[0]["primary"] == [{"predicted_class": "yes", "probability": 0.9}]
     assert records[0]["shadow"] == [{"predicted_class": "no", "probability": 0.7}]
-    assert records[0]["request"]["features"] == PREDICT["features"]
-    assert records[0]["request"]["history"] == [[{"plan": "pro"}]]
-    for personal in ("alice@example.com", "Alice Example", "bob@example.com"):
+    assert records[0]["differed"] == ["predicted_class", "probability"]
+    assert set(records[0]["request"]) == {"bytes", "sha256"}
+    for personal in ("@example.com", "Alice Example", "cust-471", "id@"):
         assert personal not in router.log()
 
 
@@ -220,12 +235,24 @@ def test_text_answers_are_compared_by_embedding(
     )
     for _ in range(3):
         assert client.post(url, json={"prompt": "Where is the cat?"}).status_code == 200
+    secret = {"prompt": "my name is Zed Quux", "messages": [{"content": "Zed Quux here"}]}
+    assert client.post(url, json=secret).status_code == 200
     wait_until(
         "the expected counters and log lines",
-        lambda: router.metric(COMPARISONS, comparator="text", outcome="disagree") == 3,
+        lambda: router.metric(COMPARISONS, comparator="text", outcome="disagree") == 4,
         poll=0.1,
     )
-    assert router.metric(DIFFERENCE + "_count", comparator="text") == 8
+    assert router.metric(DIFFERENCE + "_count", comparator="text") == 9
+    # Prompts and answers are never written: lengths and digests only.
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.log().count("shadow disagreement") == 4,
+        poll=0.1,
+    )
+    for text in ("Zed Quux", "Where is the cat", "Stock markets", "cat sits"):
+        assert text not in router.log()
+    line = next(line for line in router.log().splitlines() if "shadow disagreement" in line)
+    assert set(json.loads(line)["shadow"]) == {"chars", "sha256"}
 
 
 def test_mirror_copies_a_sample_of_stable_traffic_to_the_canary(

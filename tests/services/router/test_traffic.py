@@ -39,6 +39,7 @@ def routers(
                 "sticky": {"header": "x-user-id"},
                 "match": {"header:x-ab": "b"},
                 "max_request_bytes": 4096,
+                "override_header": "x-canaria-variant",
             },
             "limited": {
                 "upstreams": {"stable": stable},
@@ -47,6 +48,7 @@ def routers(
             "canary_down": {
                 "upstreams": {"stable": stable, "canary": _upstream(upstreams["dead"])},
                 "canary_weight": 100,
+                "override_header": "x-canaria-variant",
             },
             "canary_hangs_up": {
                 "upstreams": {"stable": stable, "canary": _upstream(upstreams["hangup"])},
@@ -69,16 +71,16 @@ def client() -> Iterator[httpx.Client]:
 @contextlib.contextmanager
 def canary_weight(client: httpx.Client, router: Router, weight: int) -> Iterator[None]:
     """Set the weight through the admin API for the block, then put the old one back."""
-    before = client.get(f"{router.url}/admin/routes", headers=admin_headers()).json()
+    before = client.get(f"{router.admin_url}/admin/routes", headers=admin_headers()).json()
     response = client.put(
-        f"{router.url}/admin/routes", json={"canary_weight": weight}, headers=admin_headers()
+        f"{router.admin_url}/admin/routes", json={"canary_weight": weight}, headers=admin_headers()
     )
     assert response.status_code == 200, response.text
     try:
         yield
     finally:
         client.put(
-            f"{router.url}/admin/routes",
+            f"{router.admin_url}/admin/routes",
             json={"canary_weight": before["canary_weight"]},
             headers=admin_headers(),
         )
@@ -303,6 +305,8 @@ def raw_exchange(url: str, data: bytes) -> bytes:
             431,
             b"max_header_bytes",
         ),
+        # The request line counts too: a 200 KB URL is refused the same way.
+        (b"GET /predict?" + b"q" * 200_000 + b" HTTP/1.1\r\n\r\n", 431, b"max_header_bytes"),
         # A WebSocket upgrade is proxied as a plain request (hop-by-hop headers dropped).
         (
             b"GET /predict HTTP/1.1\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"

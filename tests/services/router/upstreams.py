@@ -6,6 +6,11 @@ completions endpoint (an SSE stream, one word per event, when the body asks to s
 
 UPSTREAM_NAME, UPSTREAM_CLASS, UPSTREAM_PROBABILITY, UPSTREAM_TEXT, UPSTREAM_STATUS,
 UPSTREAM_DELAY (seconds before answering), UPSTREAM_TOKEN_GAP (seconds between events).
+
+A request with ``x-test-compress: gzip|deflate|br`` whose ``Accept-Encoding`` lists that
+coding gets its JSON answer in it (``br`` is a stand-in: bytes no one can decode; with a
+trailing ``!`` whatever ``Accept-Encoding`` says); every
+answer names the hop-by-hop header ``x-hop-answer`` in ``Connection``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import zlib
 from typing import Any
 
 NAME = os.environ.get("UPSTREAM_NAME", "upstream")
@@ -35,9 +41,29 @@ async def _body(receive: Any) -> bytes:
             return b"".join(chunks)
 
 
-async def _json(send: Any, status: int, payload: Any) -> None:
-    body = json.dumps(payload).encode()
+def _compressed(body: bytes, request: dict[str, str]) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    coding = request.get("x-test-compress", "")
+    forced = coding.endswith("!")  # a server that ignores Accept-Encoding
+    coding = coding.rstrip("!")
+    if not coding or not (forced or coding in request.get("accept-encoding", "")):
+        return body, []
+    if coding == "gzip":
+        packer = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+        body = packer.compress(body) + packer.flush()
+    elif coding == "deflate":
+        body = zlib.compress(body)
+    else:
+        body = b"\x0b\x02\x80not really brotli"
+    return body, [(b"content-encoding", coding.encode())]
+
+
+async def _json(
+    send: Any, status: int, payload: Any, request: dict[str, str] | None = None
+) -> None:
+    body, encoding = _compressed(json.dumps(payload).encode(), request or {})
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += encoding
+    headers += [(b"connection", b"keep-alive, x-hop-answer"), (b"x-hop-answer", b"secret")]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -73,7 +99,8 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
     if DELAY:
         await asyncio.sleep(DELAY)
     if path == "/echo":
-        await _json(send, STATUS, {"headers": headers, "body": body.decode(), "served_by": NAME})
+        echo = {"headers": headers, "body": body.decode(), "served_by": NAME}
+        await _json(send, STATUS, echo, headers)
     elif path == "/v1/completions":
         request = json.loads(body or b"{}")
         if request.get("stream"):
@@ -87,4 +114,4 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
             "served_by": NAME,
             "request_id": headers.get("x-request-id"),
         }
-        await _json(send, STATUS, answer)
+        await _json(send, STATUS, answer, headers)
