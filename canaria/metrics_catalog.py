@@ -93,6 +93,9 @@ ROLLOUT_CHECK_PASSED = "canaria_rollout_check_passed"
 # Not exported yet: the operator's job launcher (issue 10) will export it.
 # Labels: rollout, result (succeeded, failed).
 RETRAINING_JOBS_TOTAL = "canaria_retraining_jobs_total"
+# Labels: provider (webhook, slack, teams), result (sent, failed, dropped). Exported by the
+# operator's notifier (monitoring/notify) once the operator creates one.
+NOTIFICATIONS_TOTAL = "canaria_notifications_total"
 
 
 # --- analysis checks: how each built-in check reads the metrics above --------------------
