@@ -36,7 +36,14 @@ def _router_panels() -> list[Any]:
         graph(
             "Error ratio",
             "Share of requests answered 5xx or not at all, per variant.",
-            [Target(ratio(errors, requests), "{{variant}}")],
+            [
+                Target(
+                    f"(sum by (variant) (rate({errors}[{RATE}]))"
+                    f" or sum by (variant) (rate({requests}[{RATE}])) * 0)"
+                    f" / sum by (variant) (rate({requests}[{RATE}]))",
+                    "{{variant}}",
+                )
+            ],
             unit="percentunit",
             limit=0.01,
         ),

@@ -46,10 +46,10 @@ def dashboard_queries(dashboard: Mapping[str, Any]) -> Iterator[Query]:
 
 
 def substitute(expr: str, values: Mapping[str, str] | None = None) -> str:
-    """``expr`` with Grafana's variables replaced: built-in durations as above, others from
-    ``values`` (name without ``$``), and any left over by ``.*`` (they only appear in regex
-    label matchers, where ``.*`` means "All")."""
-    for name, duration in BUILTIN_DURATIONS.items():
-        expr = expr.replace(name, duration)
+    """``expr`` with Grafana's variables replaced from ``values`` (names without ``$``), the
+    built-in durations by default as above, and any left over by ``.*`` (they only appear
+    in regex label matchers, where ``.*`` means "All")."""
     given = values or {}
+    for name, duration in BUILTIN_DURATIONS.items():
+        expr = expr.replace(name, given.get(name[1:], duration))
     return VARIABLE.sub(lambda match: given.get(match[1], ".*"), expr)

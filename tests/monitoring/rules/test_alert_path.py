@@ -10,10 +10,8 @@ generated for the test (every ``for:`` 1s), and Debian's ``prometheus-alertmanag
 
 from __future__ import annotations
 
-import contextlib
 import json
-import shutil
-from collections.abc import Iterator
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,100 +19,26 @@ import httpx
 import pytest
 import yaml
 
+from monitoring.dashboards.pictures import render_all
 from monitoring.operator.local_rollout import local_rollout
 from monitoring.rules.build import RuleSettings
 from monitoring.rules.files import write
 from tests.monitoring.notify.receiver import Receiver, receiving
+from tests.monitoring.rules.stack import (
+    prometheus_config,
+    running_alertmanager,
+    running_prometheus_with_rules,
+)
 from tests.support import fake_model
 from tests.support.fake_model import set_behaviour
 from tests.support.local_loop import router_checks, steady_traffic, wait_until
 from tests.support.processes import RunningProcess, free_port, running
-from tests.support.prometheus import prometheus_binary
 from tests.support.router import TOKEN_ENV, running_router
 
 pytestmark = pytest.mark.slow
 
 TOKEN = "alert-path-token"
 OPERATOR_JOB = "canaria-operator"
-
-
-def alertmanager_binary() -> str:
-    path = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if path is None:
-        raise RuntimeError("alertmanager not found: run `make system-deps` (Debian package)")
-    return path
-
-
-@contextlib.contextmanager
-def running_alertmanager(webhook_url: str, workdir: Path) -> Iterator[RunningProcess]:
-    config = {
-        "route": {
-            "receiver": "test",
-            "group_by": ["alertname", "rollout"],
-            "group_wait": "1s",
-            "group_interval": "1s",
-            "repeat_interval": "1h",
-        },
-        "receivers": [{"name": "test", "webhook_configs": [{"url": webhook_url}]}],
-    }
-    path = workdir / "alertmanager.yml"
-    path.write_text(yaml.safe_dump(config))
-    port = free_port()
-    args = [
-        alertmanager_binary(),
-        f"--config.file={path}",
-        f"--storage.path={workdir / 'alertmanager-data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--cluster.listen-address=",  # no gossip: a single instance on loopback
-        "--log.level=warn",
-    ]
-    with running(
-        args, log_path=workdir / "alertmanager.log", port=port, ready_path="/-/ready"
-    ) as am:
-        yield am
-
-
-def prometheus_config(
-    *, rules: Path, alertmanager: RunningProcess, router: RunningProcess, operator_port: int
-) -> dict[str, Any]:
-    def job(name: str, address: str, labels: dict[str, str]) -> dict[str, Any]:
-        return {
-            "job_name": name,
-            "static_configs": [{"targets": [address], "labels": labels}],
-        }
-
-    router_address = router.base_url.removeprefix("http://")
-    return {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},
-        "rule_files": [str(rules)],
-        "alerting": {
-            "alertmanagers": [
-                {"static_configs": [{"targets": [alertmanager.base_url.removeprefix("http://")]}]}
-            ]
-        },
-        "scrape_configs": [
-            job("router", router_address, {"namespace": "default", "rollout": "churn"}),
-            job(OPERATOR_JOB, f"127.0.0.1:{operator_port}", {}),
-        ],
-    }
-
-
-@contextlib.contextmanager
-def running_prometheus_with_rules(
-    config: dict[str, Any], workdir: Path
-) -> Iterator[RunningProcess]:
-    path = workdir / "prometheus.yml"
-    path.write_text(yaml.safe_dump(config))
-    port = free_port()
-    args = [
-        prometheus_binary(),
-        f"--config.file={path}",
-        f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--log.level=warn",
-    ]
-    with running(args, log_path=workdir / "prometheus.log", port=port, ready_path="/-/ready") as p:
-        yield p
 
 
 def delivered(receiver: Receiver) -> list[dict[str, Any]]:
@@ -160,10 +84,15 @@ def test_a_failed_rollout_fires_and_alertmanager_delivers_it(tmp_path: Path) -> 
             set_behaviour(canary.base_url, error_rate=1.0)
             rollout = write_rollout(tmp_path / "churn.yaml", router.base_url)
             settings = prometheus_config(
-                rules=rules, alertmanager=alertmanager, router=router, operator_port=operator_port
+                rules=rules,
+                alertmanager=alertmanager,
+                router=router,
+                operator_port=operator_port,
+                operator_job=OPERATOR_JOB,
             )
             args = ["canaria", "operator", "--local", str(rollout)]
             args += ["--metrics-port", str(operator_port), "--metrics-host", "127.0.0.1"]
+            started = time.time()
             with (
                 running_prometheus_with_rules(settings, tmp_path) as prometheus,
                 steady_traffic(router.base_url, {"x": 1}, workers=2, pause=0.01),
@@ -189,6 +118,15 @@ def test_a_failed_rollout_fires_and_alertmanager_delivers_it(tmp_path: Path) -> 
                     ),
                 )
                 firing = firing_names(prometheus)
+                print(f"alert delivered {time.time() - started:.1f}s after Prometheus started")
+                filled = render_all(
+                    prometheus.base_url,
+                    tmp_path / "pictures",
+                    start=started,
+                    end=time.time(),
+                    scrape_interval=1,
+                    uids=["canaria-rollout", "canaria-model-quality"],
+                )
     (failed,) = [
         a for a in delivered(receiver) if a["labels"]["alertname"] == "CanariaRolloutFailed"
     ]
@@ -199,3 +137,10 @@ def test_a_failed_rollout_fires_and_alertmanager_delivers_it(tmp_path: Path) -> 
     assert failed["annotations"]["summary"] == "Rollout default/churn failed and was rolled back"
     assert "CanariaRolloutFailed" in firing
     assert "CanariaOperatorDown" not in firing  # the operator was up and scraped
+    # The pictures command drew the dashboards from this run's Prometheus: every rollout
+    # panel but the two check panels (the operator does not export check metrics yet), and
+    # the router's requests, errors and latency.
+    for uid in filled:
+        assert (tmp_path / "pictures" / f"{uid}.png").stat().st_size > 10_000, uid
+    assert filled["canaria-rollout"] >= 6  # of 8 (short windows: a rate may be missing)
+    assert filled["canaria-model-quality"] >= 3
