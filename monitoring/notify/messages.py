@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitoring.notify.endpoints import Endpoint
-from monitoring.notify.events import Event
+from monitoring.notify.events import Event, event_for
 
 SIGNATURE_HEADER = "X-Canaria-Signature"
 EVENT_HEADER = "X-Canaria-Event"
@@ -52,6 +52,36 @@ class Notification:
     def headline(self) -> str:
         where = f"{self.phase}, canary {self.canary_weight}%"
         return f"canaria: {self.rollout} {self.event.value} ({where})"
+
+
+def notification_for(
+    *,
+    rollout: str,
+    decision: str,
+    phase: str,
+    canary_weight: int,
+    message: str,
+    time: str,
+    checks: Sequence[Mapping[str, Any]] = (),
+    manual: bool = False,
+) -> Notification | None:
+    """The notification for one engine decision, or None when nobody is told about it
+    (see ``event_for``). Arguments are plain values, as the operator has them after a
+    reconcile: ``decision.kind.value``, ``decision.status.phase.value``, ``[c.to_dict() for
+    c in decision.analysis.checks]``, ``manual=action is not None``."""
+    event = event_for(decision, phase=phase, manual=manual)
+    if event is None:
+        return None
+    return Notification(
+        event=event,
+        rollout=rollout,
+        decision=decision,
+        phase=phase,
+        canary_weight=canary_weight,
+        message=message,
+        time=time,
+        checks=tuple(checks),
+    )
 
 
 def evidence_lines(checks: Sequence[Mapping[str, Any]]) -> list[str]:

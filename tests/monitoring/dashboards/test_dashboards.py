@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -83,14 +82,6 @@ def test_decisions_are_annotations_on_every_dashboard() -> None:
         (annotation,) = dashboard["annotations"]["list"]
         assert "canaria_rollout_decisions_total" in annotation["expr"]
         assert annotation["titleFormat"] == "{{decision}}"
-
-
-def _walk(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _walk(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _walk(v)]
-    return [value] if isinstance(value, str) else []
 
 
 def test_json_is_deterministic() -> None:

@@ -16,6 +16,7 @@ from monitoring.notify.messages import (
     EVENT_HEADER,
     SIGNATURE_HEADER,
     Notification,
+    notification_for,
     render,
     signature,
     verify,
@@ -58,6 +59,15 @@ KEY = b"shared-secret"
 )
 def test_event_for_each_decision(decision: str, phase: str, manual: bool, event: Event) -> None:
     assert event_for(decision, phase=phase, manual=manual) == event
+
+
+def test_notification_for_a_decision_or_none() -> None:
+    common = {"rollout": "ml/churn", "canary_weight": 0, "message": "m", "time": "t"}
+    failed = notification_for(decision="rollback", phase="Failed", checks=[CHECK], **common)
+    assert failed is not None and failed.event is Event.FAILED and failed.checks == (CHECK,)
+    manual = notification_for(decision="rollback", phase="RolledBack", manual=True, **common)
+    assert manual is not None and manual.event is Event.MANUAL
+    assert notification_for(decision="hold", phase="Progressing", **common) is None
 
 
 def test_generic_webhook_carries_the_decision_and_its_evidence_signed() -> None:
