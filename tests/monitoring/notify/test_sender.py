@@ -18,7 +18,7 @@ from tests.monitoring.notify.receiver import receiving
 from tests.support.local_loop import wait_until
 
 KEY = b"webhook-key"
-CALLER_BOUND_S = 0.05  # what notify() may cost the caller, whatever the receiver does
+CALLER_BOUND_S = 0.25  # what notify() may cost the caller (a busy 2-core machine: slack)
 FAILED = Notification(
     event=Event.FAILED,
     rollout="ml/churn",
