@@ -70,7 +70,8 @@ ROUTER_BREAKER_TRIPS_TOTAL = "canaria_router_breaker_trips_total"
 # Labels: model, version. Share of features whose distribution drifted, 0-1.
 DRIFT_SHARE = "canaria_drift_share"
 # Not exported yet: the drift monitor (monitoring/drift, issue 10) will export it.
-# Labels: model, version, column. The column's drift score (the test's statistic, 0-1).
+# Labels: model, version, column (variant: a target label, or the monitor's own). The
+# column's drift score (the statistical test's value).
 DRIFT_COLUMN_SCORE = "canaria_drift_column_score"
 
 # --- operator (monitoring) --------------------------------------------------------------
