@@ -17,10 +17,10 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
-	$(PIP) -e '.[llm,dev]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	$(PIP) -e '.[llm,dev,pictures]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install canaria with the llm and dev extras
+install: $(STAMP) ## Create .venv and install canaria with the llm, dev and pictures extras
 
 system-deps: ## Install Debian packages the tests and benchmarks use (prometheus, alertmanager, wrk)
 	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v wrk >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
@@ -31,14 +31,19 @@ system-deps: ## Install Debian packages the tests and benchmarks use (prometheus
 	  fi; \
 	fi
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy, the layering (import-linter) and the dependencies (deptry)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy canaria training services monitoring
+	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 test: install system-deps ## Lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
+
+test-fast: install system-deps ## The tests that start no process and train no model (-m "not slow")
+	$(BIN)/pytest -m "not slow"
 
 demo: install ## Train the models, serve them, run two rollouts live, write an HTML report
 	@$(MAKE) --no-print-directory system-deps || echo "continuing without Prometheus (the demo says so)"

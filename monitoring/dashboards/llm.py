@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from canaria import metrics_catalog as m
+from canaria.contracts import metrics as m
 from monitoring.dashboards.panels import (
     MODEL_SEL,
     PRICE_VARIABLE,

@@ -5,7 +5,7 @@ http://127.0.0.1:9090 --out DIR [--minutes 15]``.
 Every panel's queries run as ``query_range`` over the window, with the dashboard's
 variables set to "All"; time series and state timelines are drawn as lines, stats as
 their last value, heatmaps as the per-bucket increases over time. Needs matplotlib (the
-``dev`` extra).
+``pictures`` extra).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import argparse
 import itertools
 import math
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from monitoring.dashboards.command import add_picture_arguments, run_pictures
 from monitoring.dashboards.generate import BUILDERS
 from monitoring.dashboards.panels import PRICE_VARIABLE
 from monitoring.dashboards.queries import substitute
@@ -160,8 +160,15 @@ def _heatmap(axis: Any, series: Sequence[tuple[str, list[float], list[float]]]) 
 
 
 def render_png(title: str, panels: Sequence[PanelData], path: Path, *, start: float) -> None:
-    """Lay ``panels`` out on Grafana's 24-column grid and write a PNG to ``path``."""
-    import matplotlib
+    """Lay ``panels`` out on Grafana's 24-column grid and write a PNG to ``path``.
+
+    Raises RuntimeError when matplotlib (the ``pictures`` extra) is not installed."""
+    try:
+        import matplotlib
+    except ImportError as error:
+        raise RuntimeError(
+            "drawing dashboards needs matplotlib: pip install 'canaria[pictures]'"
+        ) from error
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
@@ -210,27 +217,10 @@ def render_all(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m monitoring.dashboards.pictures`` (also ``canaria dashboards pictures``)."""
     parser = argparse.ArgumentParser(prog="python -m monitoring.dashboards.pictures")
-    parser.add_argument("--prometheus", required=True, help="base URL, e.g. http://127.0.0.1:9090")
-    parser.add_argument("--out", type=Path, required=True, help="directory for the PNGs")
-    parser.add_argument("--minutes", type=float, default=15.0, help="window ending now")
-    parser.add_argument("--scrape-interval", type=float, default=15.0, help="seconds")
-    args = parser.parse_args(argv)
-    end = time.time()
-    try:
-        filled = render_all(
-            args.prometheus,
-            args.out,
-            start=end - args.minutes * 60,
-            end=end,
-            scrape_interval=args.scrape_interval,
-        )
-    except (httpx.HTTPError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for uid, count in filled.items():
-        print(f"{args.out / (uid + '.png')}: {count} panels with data")
-    return 0
+    add_picture_arguments(parser)
+    return run_pictures(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ with exponential backoff; other 4xx are not retried. Every outcome is counted in
 from __future__ import annotations
 
 import contextlib
-import logging
 import queue
 import threading
 import time
@@ -20,11 +19,12 @@ from dataclasses import dataclass
 import httpx
 from prometheus_client import CollectorRegistry, Counter
 
-from canaria.metrics_catalog import NOTIFICATIONS_TOTAL
+from canaria.contracts.logs import get_logger
+from canaria.contracts.metrics import NOTIFICATIONS_TOTAL
 from monitoring.notify.endpoints import Endpoint
 from monitoring.notify.messages import Notification, Request, render
 
-_log = logging.getLogger("canaria.notify")
+_log = get_logger("notify.sender")
 
 
 @dataclass(frozen=True)

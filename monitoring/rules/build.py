@@ -18,7 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from canaria import metrics_catalog as m
+from canaria.contracts import metrics as m
+from canaria.contracts.checks import (
+    BUILTIN_CHECKS,
+    NOT_SERVER_ERROR,
+    BuiltinCheck,
+    CheckQuery,
+    LabelMatch,
+    MatchOp,
+)
 
 # --- recording rules: names the dashboards and alerts read ------------------------------
 BY_VARIANT = "namespace, rollout, variant"
@@ -32,7 +40,8 @@ DRIFT_SHARE_MAX = "canaria:drift_share:max"
 LLM_TTFT_P95 = "canaria:llm_time_to_first_token_seconds:p95_5m"
 LLM_TOKENS_PER_SECOND = "canaria:llm_tokens_per_second:mean5m"
 
-SERVER_ERROR = 'status=~"5..|error"'
+# What the analysis counts as a failed request (``requestSuccessRate``), turned around.
+SERVER_ERROR = LabelMatch(NOT_SERVER_ERROR.name, MatchOp.REGEX, NOT_SERVER_ERROR.value).promql()
 
 
 @dataclass(frozen=True)
@@ -58,31 +67,64 @@ def _record(name: str, expr: str) -> dict[str, Any]:
     return {"record": name, "expr": expr}
 
 
-def _quantile(q: float, metric: str, window: str, by: str) -> str:
-    return f"histogram_quantile({q}, sum by ({by}, le) (rate({metric}_bucket[{window}])))"
+def _query(check: BuiltinCheck) -> CheckQuery:
+    """What the built-in ``check`` measures (``canaria.contracts.checks``): the recording
+    rules read the same metrics, label subsets and quantiles as the analysis."""
+    return BUILTIN_CHECKS[check].query
+
+
+def window(check: BuiltinCheck) -> str:
+    """The check's default window as a PromQL duration ("1m", "5m", or seconds)."""
+    seconds = BUILTIN_CHECKS[check].default_window_seconds
+    return f"{seconds / 60:g}m" if seconds % 60 == 0 else f"{seconds:g}s"
+
+
+def _quantile(check: BuiltinCheck, by: str, over: str) -> str:
+    query = _query(check)
+    return (
+        f"histogram_quantile({query.quantile:g}, "
+        f"sum by ({by}, le) (rate({query.metric}_bucket[{over}])))"
+    )
 
 
 def recording_rules() -> list[dict[str, Any]]:
     """Rates, ratios and quantiles per namespace, rollout and variant (pure)."""
-    router = m.ROUTER_REQUESTS_TOTAL
-    comparisons = m.SHADOW_COMPARISONS_TOTAL
+    router = _query(BuiltinCheck.REQUEST_SUCCESS_RATE).metric
+    success = window(BuiltinCheck.REQUEST_SUCCESS_RATE)
+    latency = _query(BuiltinCheck.LATENCY_P99).metric
+    latency_window = window(BuiltinCheck.LATENCY_P99)
+    shadow = _query(BuiltinCheck.SHADOW_AGREEMENT)
+    agree = ",".join(match.promql() for match in shadow.subset)
+    agreement = window(BuiltinCheck.SHADOW_AGREEMENT)
+    tokens = _query(BuiltinCheck.LLM_TOKENS_PER_SECOND).metric
+    # LLM requests are few and long: the LLM rules average over 5m, not the checks' 1m.
+    llm_window = "5m"
     return [
-        _record(REQUESTS_RATE, f"sum by ({BY_VARIANT}) (rate({router}[1m]))"),
-        _record(ERRORS_RATE, f"sum by ({BY_VARIANT}) (rate({router}{{{SERVER_ERROR}}}[1m]))"),
+        _record(REQUESTS_RATE, f"sum by ({BY_VARIANT}) (rate({router}[{success}]))"),
+        _record(
+            ERRORS_RATE, f"sum by ({BY_VARIANT}) (rate({router}{{{SERVER_ERROR}}}[{success}]))"
+        ),
         _record(ERROR_RATIO, f"({ERRORS_RATE} or {REQUESTS_RATE} * 0) / {REQUESTS_RATE}"),
-        _record(LATENCY_P50, _quantile(0.5, m.ROUTER_REQUEST_DURATION, "1m", BY_VARIANT)),
-        _record(LATENCY_P99, _quantile(0.99, m.ROUTER_REQUEST_DURATION, "1m", BY_VARIANT)),
+        _record(
+            LATENCY_P50,
+            f"histogram_quantile(0.5, sum by ({BY_VARIANT}, le) "
+            f"(rate({latency}_bucket[{latency_window}])))",
+        ),
+        _record(LATENCY_P99, _quantile(BuiltinCheck.LATENCY_P99, BY_VARIANT, latency_window)),
         _record(
             SHADOW_AGREEMENT,
-            f'sum by (namespace, rollout) (rate({comparisons}{{outcome="agree"}}[5m]))'
-            f" / sum by (namespace, rollout) (rate({comparisons}[5m]))",
+            f"sum by (namespace, rollout) (rate({shadow.metric}{{{agree}}}[{agreement}]))"
+            f" / sum by (namespace, rollout) (rate({shadow.metric}[{agreement}]))",
         ),
-        _record(DRIFT_SHARE_MAX, f"max by ({BY_VARIANT}, model) ({m.DRIFT_SHARE})"),
-        _record(LLM_TTFT_P95, _quantile(0.95, m.LLM_TIME_TO_FIRST_TOKEN, "5m", BY_VARIANT)),
+        _record(
+            DRIFT_SHARE_MAX,
+            f"max by ({BY_VARIANT}, model) ({_query(BuiltinCheck.DRIFT_SHARE).metric})",
+        ),
+        _record(LLM_TTFT_P95, _quantile(BuiltinCheck.LLM_TTFT_P95, BY_VARIANT, llm_window)),
         _record(
             LLM_TOKENS_PER_SECOND,
-            f"sum by ({BY_VARIANT}) (rate({m.LLM_TOKENS_PER_SECOND}_sum[5m]))"
-            f" / sum by ({BY_VARIANT}) (rate({m.LLM_TOKENS_PER_SECOND}_count[5m]))",
+            f"sum by ({BY_VARIANT}) (rate({tokens}_sum[{llm_window}]))"
+            f" / sum by ({BY_VARIANT}) (rate({tokens}_count[{llm_window}]))",
         ),
     ]
 

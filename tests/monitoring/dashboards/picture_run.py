@@ -21,16 +21,17 @@ from typing import Any
 
 import yaml
 
+from canaria.testing import fake_model
+from canaria.testing.fake_model import set_behaviour
+from canaria.testing.local_loop import router_checks, steady_traffic
+from canaria.testing.router import TOKEN_ENV, running_router
+from canaria.testing.running import free_port, running
+from canaria.testing.wait import wait_until
 from monitoring.dashboards.pictures import render_all
 from monitoring.operator.local_rollout import local_rollout
 from monitoring.rules.build import RuleSettings
 from monitoring.rules.files import write
 from tests.monitoring.rules.stack import prometheus_config, running_prometheus_with_rules
-from tests.support import fake_model
-from tests.support.fake_model import set_behaviour
-from tests.support.local_loop import router_checks, steady_traffic, wait_until
-from tests.support.processes import free_port, running
-from tests.support.router import TOKEN_ENV, running_router
 
 TOKEN = "picture-run-token"
 OPERATOR = ["canaria", "operator", "--metrics-host", "127.0.0.1", "--local"]

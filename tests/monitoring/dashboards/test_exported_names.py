@@ -18,7 +18,11 @@ import httpx
 import pytest
 import yaml
 
-from canaria import metrics_catalog as m
+from canaria.contracts import metrics as m
+from canaria.testing.local_loop import router_checks
+from canaria.testing.router import TOKEN_ENV, running_router
+from canaria.testing.running import RunningProcess, free_port, running
+from canaria.testing.wait import wait_until
 from monitoring.operator.local_rollout import local_rollout
 from tests.monitoring.dashboards.expressions import (
     dashboard_expressions,
@@ -27,9 +31,6 @@ from tests.monitoring.dashboards.expressions import (
 )
 from tests.monitoring.dashboards.promql_names import exported_names, metric_names
 from tests.services.classic.cases import record
-from tests.support.local_loop import router_checks, wait_until
-from tests.support.processes import RunningProcess, free_port, running
-from tests.support.router import TOKEN_ENV, running_router
 
 pytestmark = pytest.mark.slow
 

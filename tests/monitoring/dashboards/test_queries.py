@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
 from tests.monitoring.dashboards.expressions import (
     dashboard_expressions,
     promtool_check,

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from canaria.testing.wait import wait_until
 from monitoring.notify.endpoints import Endpoint
 from monitoring.notify.events import Event
 from monitoring.notify.messages import SIGNATURE_HEADER, Notification, verify
 from monitoring.notify.sender import Notifier, SendPolicy
 from tests.monitoring.notify.receiver import receiving
-from tests.support.local_loop import wait_until
 
 KEY = b"webhook-key"
 CALLER_BOUND_S = 0.25  # what notify() may cost the caller (a busy 2-core machine: slack)

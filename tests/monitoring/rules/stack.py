@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from tests.support.processes import RunningProcess, free_port, running
-from tests.support.prometheus import prometheus_binary
+from canaria.testing.prometheus import prometheus_binary
+from canaria.testing.running import RunningProcess, free_port, running
 
 
 def alertmanager_binary() -> str:

@@ -1,7 +1,7 @@
 """The alert path end to end: a rollout that fails fires canaria's alerts in a real
 Prometheus, and a real Alertmanager delivers them to a webhook receiver.
 
-Real processes on loopback: two fake model servers (``tests.support.fake_model``), the
+Real processes on loopback: two fake model servers (``canaria.testing.fake_model``), the
 canaria router in front of them, ``canaria operator --local`` with its metrics port,
 Debian's ``prometheus`` scraping the router and the operator every second with the rules
 generated for the test (every ``for:`` 1s), and Debian's ``prometheus-alertmanager``
@@ -19,6 +19,12 @@ import httpx
 import pytest
 import yaml
 
+from canaria.testing import fake_model
+from canaria.testing.fake_model import set_behaviour
+from canaria.testing.local_loop import router_checks, steady_traffic
+from canaria.testing.router import TOKEN_ENV, running_router
+from canaria.testing.running import RunningProcess, free_port, running
+from canaria.testing.wait import wait_until
 from monitoring.dashboards.pictures import render_all
 from monitoring.operator.local_rollout import local_rollout
 from monitoring.rules.build import RuleSettings
@@ -29,11 +35,6 @@ from tests.monitoring.rules.stack import (
     running_alertmanager,
     running_prometheus_with_rules,
 )
-from tests.support import fake_model
-from tests.support.fake_model import set_behaviour
-from tests.support.local_loop import router_checks, steady_traffic, wait_until
-from tests.support.processes import RunningProcess, free_port, running
-from tests.support.router import TOKEN_ENV, running_router
 
 pytestmark = pytest.mark.slow
 

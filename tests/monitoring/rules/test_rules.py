@@ -3,6 +3,7 @@ and promtool's unit tests cover every alert both firing and not firing."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +11,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitoring.rules.build import RuleSettings, alerts, rule_groups
+from canaria.contracts.checks import BUILTIN_CHECKS, NOT_SERVER_ERROR, BuiltinCheck
+from monitoring.rules.build import (
+    ERRORS_RATE,
+    LATENCY_P99,
+    LLM_TTFT_P95,
+    RuleSettings,
+    alerts,
+    recording_rules,
+    rule_groups,
+    window,
+)
 from monitoring.rules.files import COMMITTED_DIR, FILE_NAME, render, write
 
 HERE = Path(__file__).resolve().parent
@@ -77,10 +88,29 @@ def test_for_override_replaces_every_for_and_still_passes_promtool(tmp_path: Pat
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_cli_check_flags_a_stale_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_check_flags_a_stale_file(tmp_path: Path) -> None:
     from monitoring.rules import __main__ as cli
 
     assert cli.main(["--check"]) == 0
     (tmp_path / FILE_NAME).write_text("groups: []\n")
-    monkeypatch.setattr(cli, "COMMITTED_DIR", tmp_path)
-    assert cli.main(["--check"]) == 1
+    assert cli.main(["--out", str(tmp_path), "--check"]) == 1
+
+
+def test_recording_rules_read_what_the_builtin_checks_read() -> None:
+    exprs = {rule["record"]: rule["expr"] for rule in recording_rules()}
+    for name, expr in exprs.items():
+        windows = set(re.findall(r"\[(\w+)\]", expr))
+        suffix = re.search(r"(\d+[sm])$", name)
+        # Each name says its window; a rule over recorded series has none of its own.
+        assert windows <= ({suffix[1]} if suffix else set()), f"{name}: {expr}"
+    assert f'status=~"{NOT_SERVER_ERROR.value}"' in exprs[ERRORS_RATE]
+    for record, check in (
+        (LATENCY_P99, BuiltinCheck.LATENCY_P99),
+        (LLM_TTFT_P95, BuiltinCheck.LLM_TTFT_P95),
+    ):
+        query = BUILTIN_CHECKS[check].query
+        assert exprs[record].startswith(f"histogram_quantile({query.quantile:g}, ")
+        assert f"{query.metric}_bucket[" in exprs[record]
+    assert (
+        window(BuiltinCheck.LATENCY_P99) == "1m" and window(BuiltinCheck.SHADOW_AGREEMENT) == "5m"
+    )

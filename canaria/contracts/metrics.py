@@ -1,0 +1,96 @@
+"""Every Prometheus metric canaria exports: one source of names (and ``Variant``).
+
+Services, the router and the operator import names from here; the built-in checks that read
+them (with their PromQL) are ``canaria.contracts.checks``. Changing a name here changes it
+everywhere, and ``tests/canaria/contracts/test_metrics.py`` checks that each PromQL template
+only uses names from here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Variant(StrEnum):
+    """Which deployment of a model a request or a metric belongs to."""
+
+    STABLE = "stable"
+    CANARY = "canary"
+    SHADOW = "shadow"
+
+
+# --- classic model service (services/classic) --------------------------------------------
+# Labels: model (BentoML model name), version (model tag version), predicted_class.
+PREDICTIONS_TOTAL = "canaria_predictions_total"
+# Labels: model, version. Probability of the predicted class.
+PREDICTION_CONFIDENCE = "canaria_prediction_confidence"
+# Labels: model, version, plus model metadata; value always 1.
+MODEL_INFO = "canaria_model_info"
+# Labels: service, reason (missing, type, category, range, non_finite, batch_size, ...).
+INVALID_REQUESTS_TOTAL = "canaria_invalid_requests_total"
+
+# --- LLM service (services/llm) --------------------------------------------------------
+# Labels on all: model.
+LLM_TIME_TO_FIRST_TOKEN = "canaria_llm_time_to_first_token_seconds"
+LLM_TIME_PER_OUTPUT_TOKEN = "canaria_llm_time_per_output_token_seconds"
+LLM_PROMPT_TOKENS_TOTAL = "canaria_llm_prompt_tokens_total"
+LLM_COMPLETION_TOKENS_TOTAL = "canaria_llm_completion_tokens_total"
+LLM_TOKENS_PER_SECOND = "canaria_llm_tokens_per_second"
+LLM_REQUESTS_TOTAL = "canaria_llm_requests_total"
+
+# --- router and shadow sidecar (services/router) -----------------------------------------
+# Labels: variant, status (upstream HTTP status code, or "error" when none came back).
+ROUTER_REQUESTS_TOTAL = "canaria_router_requests_total"
+# Labels: variant.
+ROUTER_REQUEST_DURATION = "canaria_router_request_duration_seconds"
+# Labels: variant, reason (connect, timeout, ...).
+ROUTER_UPSTREAM_ERRORS_TOTAL = "canaria_router_upstream_errors_total"
+# Labels: variant. Current traffic weight 0-100.
+ROUTER_WEIGHT = "canaria_router_weight"
+# Labels: result (success, failure).
+ROUTER_CONFIG_RELOADS_TOTAL = "canaria_router_config_reloads_total"
+ROUTER_RATE_LIMITED_TOTAL = "canaria_router_rate_limited_total"
+# Labels: comparator, outcome (agree, disagree).
+SHADOW_COMPARISONS_TOTAL = "canaria_shadow_comparisons_total"
+# Labels: comparator. Distance between the primary's and the shadow's answer (0 = equal).
+SHADOW_DIFFERENCE = "canaria_shadow_difference"
+SHADOW_DROPPED_TOTAL = "canaria_shadow_dropped_total"
+# Labels: reason (connect, timeout, status, invalid).
+SHADOW_FAILURES_TOTAL = "canaria_shadow_failures_total"
+# Not exported yet: the router's per-variant breaker (issue 8) will export these.
+# Labels: variant. 1 while the variant's breaker is open (its share sent to the stable).
+ROUTER_BREAKER_OPEN = "canaria_router_breaker_open"
+# Labels: variant. Times the breaker opened.
+ROUTER_BREAKER_TRIPS_TOTAL = "canaria_router_breaker_trips_total"
+
+# --- drift (monitoring/drift) ------------------------------------------------------------
+# Labels: model, version. Share of features whose distribution drifted, 0-1.
+DRIFT_SHARE = "canaria_drift_share"
+# Not exported yet: the drift monitor (monitoring/drift, issue 10) will export it.
+# Labels: model, version, column (variant: a target label, or the monitor's own). The
+# column's drift score (the statistical test's value).
+DRIFT_COLUMN_SCORE = "canaria_drift_column_score"
+
+# --- operator (monitoring) --------------------------------------------------------------
+# Labels: rollout, phase; 1 for the current phase, 0 otherwise.
+ROLLOUT_PHASE = "canaria_rollout_phase"
+# Labels: rollout.
+ROLLOUT_CANARY_WEIGHT = "canaria_rollout_canary_weight"
+# Labels: rollout, decision.
+ROLLOUT_DECISIONS_TOTAL = "canaria_rollout_decisions_total"
+# Labels: rollout.
+ROLLOUT_ANALYSIS_DURATION = "canaria_rollout_analysis_duration_seconds"
+# Not exported yet: the operator will export these per check of the last analysis
+# (``OperatorMetrics``, from ``AnalysisRecord.checks``), for the dashboards and alerts.
+# Labels: rollout, check. The measured value (``CheckResult.compared``).
+ROLLOUT_CHECK_VALUE = "canaria_rollout_check_value"
+# Labels: rollout, check, bound (min, max). The check's limit.
+ROLLOUT_CHECK_LIMIT = "canaria_rollout_check_limit"
+# Labels: rollout, check. 1 passed, 0 failed (absent when inconclusive).
+ROLLOUT_CHECK_PASSED = "canaria_rollout_check_passed"
+# Not exported yet: the operator's job launcher (issue 10) will export it.
+# Labels: rollout, result (succeeded, failed).
+RETRAINING_JOBS_TOTAL = "canaria_retraining_jobs_total"
+# Labels: provider (webhook, slack, teams), result (sent, failed, dropped). Exported by the
+# operator's notifier (monitoring/notify) once the operator creates one.
+NOTIFICATIONS_TOTAL = "canaria_notifications_total"
