@@ -17,17 +17,17 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
-	$(PIP) -e '.[llm,dev]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	$(PIP) -e '.[llm,dev,pictures]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install canaria with the llm and dev extras
+install: $(STAMP) ## Create .venv and install canaria with the llm, dev and pictures extras
 
-system-deps: ## Install Debian packages the tests and benchmarks use (prometheus, wrk)
-	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v wrk >/dev/null; then \
+system-deps: ## Install Debian packages the tests and benchmarks use (prometheus, alertmanager, wrk)
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v wrk >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus wrk >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager wrk >/dev/null; \
 	  else \
-	    echo "prometheus/promtool/wrk missing: run 'sudo apt-get install prometheus wrk'" >&2; exit 1; \
+	    echo "prometheus/promtool/alertmanager/wrk missing: run 'sudo apt-get install prometheus prometheus-alertmanager wrk'" >&2; exit 1; \
 	  fi; \
 	fi
 

@@ -1,4 +1,5 @@
-"""The ``canaria`` command line: training, model listing, packaging and the operator."""
+"""The ``canaria`` command line: training, model listing, packaging, the operator, the
+router, and the dashboards and alert rules as files."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ COMMAND_MODULES = (
     "canaria.cli.build",  # canaria build
     "canaria.cli.operator",  # canaria operator (kopf or local mode)
     "canaria.cli.router",  # canaria router
+    "canaria.cli.dashboards",  # canaria dashboards generate|pictures
+    "canaria.cli.rules",  # canaria rules generate
 )
 
 

@@ -67,10 +67,19 @@ SHADOW_DIFFERENCE = "canaria_shadow_difference"
 SHADOW_DROPPED_TOTAL = "canaria_shadow_dropped_total"
 # Labels: reason (connect, timeout, status, invalid).
 SHADOW_FAILURES_TOTAL = "canaria_shadow_failures_total"
+# Not exported yet: the router's per-variant breaker (issue 8) will export these.
+# Labels: variant. 1 while the variant's breaker is open (its share sent to the stable).
+ROUTER_BREAKER_OPEN = "canaria_router_breaker_open"
+# Labels: variant. Times the breaker opened.
+ROUTER_BREAKER_TRIPS_TOTAL = "canaria_router_breaker_trips_total"
 
 # --- drift (monitoring/drift) ------------------------------------------------------------
 # Labels: model, version. Share of features whose distribution drifted, 0-1.
 DRIFT_SHARE = "canaria_drift_share"
+# Not exported yet: the drift monitor (monitoring/drift, issue 10) will export it.
+# Labels: model, version, column (variant: a target label, or the monitor's own). The
+# column's drift score (the statistical test's value).
+DRIFT_COLUMN_SCORE = "canaria_drift_column_score"
 
 # --- operator (monitoring) --------------------------------------------------------------
 # Labels: rollout, phase; 1 for the current phase, 0 otherwise.
@@ -81,3 +90,17 @@ ROLLOUT_CANARY_WEIGHT = "canaria_rollout_canary_weight"
 ROLLOUT_DECISIONS_TOTAL = "canaria_rollout_decisions_total"
 # Labels: rollout.
 ROLLOUT_ANALYSIS_DURATION = "canaria_rollout_analysis_duration_seconds"
+# Not exported yet: the operator will export these per check of the last analysis
+# (``OperatorMetrics``, from ``AnalysisRecord.checks``), for the dashboards and alerts.
+# Labels: rollout, check. The measured value (``CheckResult.compared``).
+ROLLOUT_CHECK_VALUE = "canaria_rollout_check_value"
+# Labels: rollout, check, bound (min, max). The check's limit.
+ROLLOUT_CHECK_LIMIT = "canaria_rollout_check_limit"
+# Labels: rollout, check. 1 passed, 0 failed (absent when inconclusive).
+ROLLOUT_CHECK_PASSED = "canaria_rollout_check_passed"
+# Not exported yet: the operator's job launcher (issue 10) will export it.
+# Labels: rollout, result (succeeded, failed).
+RETRAINING_JOBS_TOTAL = "canaria_retraining_jobs_total"
+# Labels: provider (webhook, slack, teams), result (sent, failed, dropped). Exported by the
+# operator's notifier (monitoring/notify) once the operator creates one.
+NOTIFICATIONS_TOTAL = "canaria_notifications_total"

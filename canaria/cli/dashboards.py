@@ -1,0 +1,34 @@
+"""``canaria dashboards generate|pictures``: the Grafana dashboards as files.
+
+``generate`` writes the dashboards' JSON (``python -m monitoring.dashboards``); ``pictures``
+draws them from a real Prometheus to PNGs (``python -m monitoring.dashboards.pictures``,
+needs the ``pictures`` extra). The generators load when a sub-command runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitoring.dashboards import command
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "dashboards",
+        help="write the Grafana dashboards' JSON, or draw them from Prometheus",
+        description="canaria's Grafana dashboards, generated with grafana-foundation-sdk.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    generate = actions.add_parser(
+        "generate",
+        help="write every dashboard's JSON (default: the committed monitoring/dashboards/json/)",
+        description=command.__doc__,
+    )
+    command.add_arguments(generate)
+    generate.set_defaults(handler=command.run)
+    pictures = actions.add_parser(
+        "pictures",
+        help="draw every dashboard from a real Prometheus to PNGs (needs matplotlib)",
+    )
+    command.add_picture_arguments(pictures)
+    pictures.set_defaults(handler=command.run_pictures)
