@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "canaria.commands.build",  # canaria build
     "canaria.commands.operator",  # canaria operator (kopf or local mode)
     "canaria.commands.router",  # canaria router
+    "canaria.commands.drift",  # canaria drift [monitor]
 )
 
 

@@ -1,0 +1,152 @@
+"""``canaria drift``: compare current data with a reference; ``canaria drift monitor``.
+
+Exit codes: 0 no drift, 1 drift, 2 bad input (one line on stderr naming the file and the
+problem; argparse's own usage errors are 2 as well), 3 no data (fewer current rows than
+``min_rows``: nothing was tested, so nothing is claimed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_NO_DRIFT = 0
+EXIT_DRIFT = 1
+EXIT_BAD_INPUT = 2
+EXIT_NO_DATA = 3
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "drift",
+        help="drift report and exit code (0 none, 1 drift, 2 bad input, 3 no data)",
+        description=(
+            "Compare current data (CSV, Parquet or a CANARIA_SAMPLE_LOG JSONL file) with a "
+            "reference (a file, or --model's saved reference sample), column by column with "
+            "Evidently. Exit 0 no drift, 1 drift, 2 bad input, 3 too few current rows."
+        ),
+    )
+    parser.add_argument("--reference", type=Path, help="reference data file")
+    parser.add_argument("--current", type=Path, help="current data file")
+    _add_model_and_config(parser)
+    parser.add_argument("--report", type=Path, help="write Evidently's HTML report here")
+    parser.add_argument("--json", type=Path, dest="json_path", help="write the JSON summary here")
+    parser.set_defaults(handler=_drift)
+    commands = parser.add_subparsers(dest="drift_command", metavar="COMMAND")
+    monitor = commands.add_parser(
+        "monitor",
+        help="re-evaluate rolling windows of sample logs and export Prometheus gauges",
+        description="Re-evaluate each variant's rolling window on a schedule; serve /metrics.",
+    )
+    _add_model_and_config(monitor)
+    monitor.add_argument(
+        "--log",
+        action="append",
+        default=[],
+        metavar="VARIANT=PATH",
+        help="a variant's sample log (repeatable), e.g. stable=/var/log/stable.jsonl",
+    )
+    monitor.add_argument("--interval", type=float, default=30.0, help="seconds between runs")
+    monitor.add_argument("--window", type=float, default=600.0, help="window length, seconds")
+    monitor.add_argument("--host", default="127.0.0.1", help="metrics listen address")
+    monitor.add_argument("--port", type=int, default=9109, help="metrics port (0: any free)")
+    monitor.add_argument("--once", action="store_true", help="run one evaluation and exit")
+    monitor.set_defaults(handler=_monitor)
+
+
+def _add_model_and_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        help="model tag (e.g. churn-classifier:latest): its feature schema and, without "
+        "--reference, its reference sample",
+    )
+    parser.add_argument("--config", type=Path, help="YAML/JSON drift settings (tests, shares)")
+
+
+def _fail(message: str) -> int:
+    print(f"canaria drift: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from monitoring.drift.config import DriftConfigError
+    from monitoring.drift.engine import analyse
+    from monitoring.drift.summary import DriftStatus, one_line
+    from monitoring.drift.tables import DriftInputError, read_table
+
+    if args.current is None or (args.reference is None and args.model is None):
+        return _fail("give --current and --reference (or --model for its reference sample)")
+    try:
+        config = load_config(args.config)
+        reference, schema, context = _reference_side(args.reference, args.model)
+        current = read_table(args.current)
+        context["current"] = str(args.current)
+        result = analyse(
+            reference,
+            current,
+            config=config,
+            schema=schema,
+            context=context,
+            report=args.report is not None,
+        )
+    except (DriftInputError, DriftConfigError) as error:
+        return _fail(str(error))
+    summary = result.summary
+    if args.report is not None:
+        result.save_html(args.report)
+    if args.json_path is not None:
+        args.json_path.parent.mkdir(parents=True, exist_ok=True)
+        args.json_path.write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
+    print(one_line(summary))
+    if summary.status is DriftStatus.NO_DATA:
+        return EXIT_NO_DATA
+    return EXIT_DRIFT if summary.drifted else EXIT_NO_DRIFT
+
+
+def _reference_side(path: Path | None, model: str | None) -> tuple[Any, Any, dict[str, Any]]:
+    from monitoring.drift.reference import load_model_reference
+    from monitoring.drift.tables import read_table
+
+    context: dict[str, Any] = {}
+    schema = None
+    frame = None
+    if model is not None:
+        loaded = load_model_reference(model)
+        schema, frame = loaded.metadata.feature_schema, loaded.frame
+        context.update(loaded.context)
+    if path is not None:
+        frame = read_table(path)
+        context["reference"] = str(path)
+    return frame, schema, context
+
+
+def load_config(path: Path | None) -> Any:
+    """The ``DriftConfig`` in ``path`` (YAML or JSON), or the defaults; errors name the file."""
+    import yaml
+
+    from monitoring.drift.config import DriftConfigError, parse_config
+    from monitoring.drift.tables import DriftInputError
+
+    if path is None:
+        return parse_config(None)
+    if not path.is_file():
+        raise DriftInputError(f"{path}: no such file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise DriftInputError(f"{path}: not valid YAML/JSON ({error})") from error
+    if data is not None and not isinstance(data, dict):
+        raise DriftInputError(f"{path}: drift settings must be a mapping")
+    try:
+        return parse_config(data)
+    except DriftConfigError as error:
+        raise DriftConfigError(f"{path}: {error}") from error
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from monitoring.drift.monitor import run_monitor_command
+
+    return run_monitor_command(args)
