@@ -61,9 +61,23 @@ SHADOW_DROPPED_TOTAL = "canaria_shadow_dropped_total"
 # Labels: reason (connect, timeout, status, invalid).
 SHADOW_FAILURES_TOTAL = "canaria_shadow_failures_total"
 
-# --- drift (monitoring/drift) ------------------------------------------------------------
-# Labels: model, version. Share of features whose distribution drifted, 0-1.
+# --- drift (monitoring/drift, exported by `canaria drift monitor`) ------------------------
+# The drift monitor labels its own series with ``model`` (BentoML model name) and
+# ``variant`` (whose sample log was analysed), so its scrape job must not set a ``variant``
+# target label (or must use honor_labels). A window with fewer rows than the monitor's
+# ``min_rows`` is "no data": its share, score and drifted series are absent (never 0), so
+# the ``driftShare`` check reads no data instead of "no drift"; rows and last run remain.
+# Labels: model, variant. Share of feature columns whose distribution drifted, 0-1.
 DRIFT_SHARE = "canaria_drift_share"
+# Labels: model, variant, column, method. The column's test score (a p-value or a distance,
+# per ``method``); prediction columns (``prediction``, ``<class>_probability``) included.
+DRIFT_COLUMN_SCORE = "canaria_drift_column_score"
+# Labels: model, variant, column. 1 when the column drifted, else 0.
+DRIFT_COLUMN_DRIFTED = "canaria_drift_column_drifted"
+# Labels: model, variant. Rows of the sample log inside the current window.
+DRIFT_WINDOW_ROWS = "canaria_drift_window_rows"
+# Labels: model, variant. Unix time of the last evaluation (data or not).
+DRIFT_LAST_RUN = "canaria_drift_last_run_timestamp_seconds"
 
 # --- operator (monitoring) --------------------------------------------------------------
 # Labels: rollout, phase; 1 for the current phase, 0 otherwise.
