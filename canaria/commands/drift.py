@@ -49,6 +49,13 @@ def register(subparsers: Any) -> None:
         metavar="VARIANT=PATH",
         help="a variant's sample log (repeatable), e.g. stable=/var/log/stable.jsonl",
     )
+    monitor.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="VARIANT=BASELINE",
+        help="also test a variant's window against another's, e.g. canary=stable (repeatable)",
+    )
     monitor.add_argument("--interval", type=float, default=30.0, help="seconds between runs")
     monitor.add_argument("--window", type=float, default=600.0, help="window length, seconds")
     monitor.add_argument("--host", default="127.0.0.1", help="metrics listen address")

@@ -64,6 +64,7 @@ def analyse(
     schema: FeatureSchema | None = None,
     context: dict[str, Any] | None = None,
     report: bool = True,
+    predictions_in_share: bool = False,
 ) -> DriftResult:
     """Compare ``current`` with ``reference`` column by column.
 
@@ -71,6 +72,7 @@ def analyse(
     without it one is inferred from the reference. Raises ``DriftInputError`` for columns
     that do not match. A current side shorter than ``config.min_rows`` is ``no_data``.
     ``report=False`` skips Evidently's ``Report`` (no HTML) and runs its stattests directly.
+    ``predictions_in_share`` counts prediction columns in the drifted share.
     """
     schema = schema or infer_schema(reference)
     columns = plan_columns(reference, current, schema)
@@ -103,6 +105,7 @@ def analyse(
         current_rows=len(current),
         tested_rows={"reference": len(ref), "current": len(cur)},
         context=context,
+        predictions_in_share=predictions_in_share,
     )
     return DriftResult(summary, snapshot)
 

@@ -1,8 +1,9 @@
 """The drift monitor's Prometheus gauges, built from the latest results (pure builder).
 
-Names come from ``canaria.metrics_catalog``. Per (model, variant): the drifted share, the
-rows in the window and the last run's time; per column: the test score and a 0/1 drifted
-gauge. A "no data" window exports only rows and last run, so nothing reads as "no drift".
+Names come from ``canaria.metrics_catalog``. Per (model, variant, baseline): the drifted
+share, prediction drift, the rows in the window and the last run's time; per column: the
+test score and a 0/1 drifted gauge. A "no data" window exports only rows and last run, so
+nothing reads as "no drift".
 """
 
 from __future__ import annotations
@@ -18,46 +19,60 @@ from canaria.metrics_catalog import (
     DRIFT_COLUMN_DRIFTED,
     DRIFT_COLUMN_SCORE,
     DRIFT_LAST_RUN,
+    DRIFT_PREDICTION_DRIFTED,
     DRIFT_SHARE,
     DRIFT_WINDOW_ROWS,
 )
 from monitoring.drift.summary import DriftStatus, DriftSummary
 
+REFERENCE_BASELINE = "reference"
+
 
 @dataclass(frozen=True)
 class VariantResult:
-    """One variant's latest evaluation: when, how many rows, and the summary (or an error)."""
+    """One evaluation of a variant against a baseline: when, rows, summary (or an error).
+
+    ``baseline`` is ``reference`` (the model's reference sample) or another variant's name.
+    """
 
     variant: str
     last_run: float
     rows: int
     summary: DriftSummary | None
     error: str | None = None
+    baseline: str = REFERENCE_BASELINE
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.variant, self.baseline)
 
 
 Sample = tuple[str, dict[str, str], float]
 
 HELP = {
-    DRIFT_SHARE: "Share of feature columns whose distribution drifted (0-1).",
+    DRIFT_SHARE: "Share of drifted columns (0-1) of a variant against its baseline.",
     DRIFT_COLUMN_SCORE: "Drift test score per column (p-value or distance, see method).",
     DRIFT_COLUMN_DRIFTED: "1 when the column drifted in the latest window, else 0.",
+    DRIFT_PREDICTION_DRIFTED: "1 when a prediction column drifted in the latest window.",
     DRIFT_WINDOW_ROWS: "Sample-log rows inside the current drift window.",
     DRIFT_LAST_RUN: "Unix time of the latest drift evaluation.",
 }
+_BASE = ("model", "variant", "baseline")
 LABELS = {
-    DRIFT_SHARE: ("model", "variant"),
-    DRIFT_COLUMN_SCORE: ("model", "variant", "column", "method"),
-    DRIFT_COLUMN_DRIFTED: ("model", "variant", "column"),
-    DRIFT_WINDOW_ROWS: ("model", "variant"),
-    DRIFT_LAST_RUN: ("model", "variant"),
+    DRIFT_SHARE: _BASE,
+    DRIFT_COLUMN_SCORE: (*_BASE, "column", "method"),
+    DRIFT_COLUMN_DRIFTED: (*_BASE, "column"),
+    DRIFT_PREDICTION_DRIFTED: _BASE,
+    DRIFT_WINDOW_ROWS: _BASE,
+    DRIFT_LAST_RUN: _BASE,
 }
 
 
-def gauge_samples(model: str, results: Mapping[str, VariantResult]) -> list[Sample]:
+def gauge_samples(model: str, results: Mapping[tuple[str, str], VariantResult]) -> list[Sample]:
     """Every (metric, labels, value) to export for ``results`` (pure); no NaN ever."""
     samples: list[Sample] = []
-    for variant, result in sorted(results.items()):
-        base = {"model": model, "variant": variant}
+    for _, result in sorted(results.items()):
+        base = {"model": model, "variant": result.variant, "baseline": result.baseline}
         samples.append((DRIFT_WINDOW_ROWS, base, float(result.rows)))
         samples.append((DRIFT_LAST_RUN, base, result.last_run))
         summary = result.summary
@@ -65,6 +80,8 @@ def gauge_samples(model: str, results: Mapping[str, VariantResult]) -> list[Samp
             continue
         if summary.drift_share is not None:
             samples.append((DRIFT_SHARE, base, summary.drift_share))
+        if summary.prediction_drift is not None:
+            samples.append((DRIFT_PREDICTION_DRIFTED, base, float(summary.prediction_drift)))
         for column in summary.columns:
             labels = {**base, "column": column.column}
             samples.append((DRIFT_COLUMN_DRIFTED, labels, 1.0 if column.drifted else 0.0))
@@ -75,18 +92,18 @@ def gauge_samples(model: str, results: Mapping[str, VariantResult]) -> list[Samp
 
 
 class DriftCollector(Collector):
-    """A prometheus_client collector serving the latest ``VariantResult`` per variant."""
+    """A prometheus_client collector serving the latest result per (variant, baseline)."""
 
     def __init__(self, model: str) -> None:
         self.model = model
         self._lock = threading.Lock()
-        self._results: dict[str, VariantResult] = {}
+        self._results: dict[tuple[str, str], VariantResult] = {}
 
     def update(self, result: VariantResult) -> None:
         with self._lock:
-            self._results[result.variant] = result
+            self._results[result.key] = result
 
-    def results(self) -> dict[str, VariantResult]:
+    def results(self) -> dict[tuple[str, str], VariantResult]:
         with self._lock:
             return dict(self._results)
 

@@ -2,7 +2,9 @@
 
 Every ``interval`` seconds, for each ``--log VARIANT=PATH``, the records of the last
 ``window`` seconds are compared with the model's reference sample (Evidently stattests,
-no HTML) and the results replace that variant's gauges on ``/metrics``. A window with
+no HTML) and the results replace that variant's gauges on ``/metrics``; for each
+``--compare VARIANT=BASELINE`` (e.g. ``canary=stable``) the variant's window is also
+compared with the baseline variant's window (``monitoring.drift.canary``). A window with
 fewer than ``min_rows`` rows is "no data" (see ``monitoring.drift.exporter``). An analysis
 that fails (say, the log's columns do not match the model) is logged and exported as no
 data; the monitor keeps running. SIGTERM/SIGINT stop it after the current evaluation.
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from canaria.logs import configure, get_logger
+from monitoring.drift.canary import compare_variants
 from monitoring.drift.config import DriftConfig, DriftConfigError
 from monitoring.drift.engine import analyse
 from monitoring.drift.exporter import DriftCollector, VariantResult
@@ -47,6 +50,7 @@ class DriftMonitor:
         config: DriftConfig,
         logs: Mapping[str, Path],
         window_seconds: float,
+        compare: Mapping[str, str] | None = None,
     ) -> None:
         self.reference = reference
         self.schema = schema
@@ -56,16 +60,43 @@ class DriftMonitor:
             variant: LogWindow(path, window_seconds=window_seconds)
             for variant, path in logs.items()
         }
+        self.compare = dict(compare or {})
+        unknown = sorted({*self.compare, *self.compare.values()} - set(self.windows))
+        if unknown:
+            raise ValueError(f"--compare names variant(s) without a --log: {unknown}")
 
-    def evaluate(self, now: float | None = None) -> dict[str, VariantResult]:
+    def evaluate(self, now: float | None = None) -> dict[tuple[str, str], VariantResult]:
         """One pass over every variant; returns (and exports) the new results."""
         now = time.time() if now is None else now
+        records = {variant: window.poll(now) for variant, window in self.windows.items()}
         for variant, window in self.windows.items():
-            self.collector.update(self._evaluate_one(variant, window, now))
+            self.collector.update(self._evaluate_one(variant, records[variant], window, now))
+        for variant, baseline in self.compare.items():
+            self.collector.update(self._compare(variant, baseline, records, now))
         return self.collector.results()
 
-    def _evaluate_one(self, variant: str, window: LogWindow, now: float) -> VariantResult:
-        records = window.poll(now)
+    def _compare(
+        self, variant: str, baseline: str, records: Mapping[str, list[Any]], now: float
+    ) -> VariantResult:
+        try:
+            return compare_variants(
+                records[variant],
+                records[baseline],
+                variant=variant,
+                baseline_variant=baseline,
+                schema=self.schema,
+                config=self.config,
+                now=now,
+            )
+        except DriftInputError as error:
+            logger.warning("variant windows not comparable", extra={"variant": variant})
+            return VariantResult(
+                variant, now, len(records[variant]), None, error=str(error), baseline=baseline
+            )
+
+    def _evaluate_one(
+        self, variant: str, records: list[Any], window: LogWindow, now: float
+    ) -> VariantResult:
         if len(records) < self.config.min_rows:
             return VariantResult(variant, now, len(records), None)
         try:
@@ -85,17 +116,22 @@ class DriftMonitor:
 
 def parse_logs(items: list[str]) -> dict[str, Path]:
     """``["stable=/a.jsonl", ...]`` -> ``{"stable": Path("/a.jsonl")}``; ValueError if bad."""
-    logs: dict[str, Path] = {}
-    for item in items:
-        variant, sep, path = item.partition("=")
-        if not sep or not variant or not path:
-            raise ValueError(f"--log {item!r}: expected VARIANT=PATH")
-        if variant in logs:
-            raise ValueError(f"--log: variant {variant!r} given twice")
-        logs[variant] = Path(path)
+    logs = {variant: Path(path) for variant, path in _pairs(items, "--log", "PATH").items()}
     if not logs:
         raise ValueError("give at least one --log VARIANT=PATH")
     return logs
+
+
+def _pairs(items: list[str], option: str, value_name: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in items:
+        variant, sep, value = item.partition("=")
+        if not sep or not variant or not value:
+            raise ValueError(f"{option} {item!r}: expected VARIANT={value_name}")
+        if variant in pairs:
+            raise ValueError(f"{option}: variant {variant!r} given twice")
+        pairs[variant] = value
+    return pairs
 
 
 def run_monitor_command(args: argparse.Namespace) -> int:
@@ -112,20 +148,21 @@ def run_monitor_command(args: argparse.Namespace) -> int:
         logs = parse_logs(args.log)
         config = load_config(args.config)
         loaded = load_model_reference(args.model)
+        monitor = DriftMonitor(
+            model=loaded.tag.split(":")[0],
+            reference=loaded.frame,
+            schema=loaded.metadata.feature_schema,
+            config=config,
+            logs=logs,
+            window_seconds=args.window,
+            compare=_pairs(args.compare, "--compare", "BASELINE"),
+        )
     except (ValueError, DriftInputError, DriftConfigError) as error:
         print(f"canaria drift monitor: error: {error}", file=sys.stderr)
         return 2
-    monitor = DriftMonitor(
-        model=loaded.tag.split(":")[0],
-        reference=loaded.frame,
-        schema=loaded.metadata.feature_schema,
-        config=config,
-        logs=logs,
-        window_seconds=args.window,
-    )
     if args.once:
         results = monitor.evaluate()
-        print(json.dumps({variant: _result_dict(r) for variant, r in results.items()}))
+        print(json.dumps({"/".join(key): _result_dict(r) for key, r in results.items()}))
         return 0
     return _serve(monitor, host=args.host, port=args.port, interval=args.interval)
 

@@ -3,7 +3,8 @@
 Statuses: ``drift`` (share of drifted feature columns >= the configured ``drift_share``),
 ``no_drift``, and ``no_data`` (the current window had fewer than ``min_rows`` rows: nothing
 was tested, so nothing is claimed). Prediction drift (the predicted class and probability
-columns) is reported apart from the feature share and does not count in it.
+columns) is reported apart from the feature share and does not count in it, except when a
+variant is compared with another (canary against stable), where it does.
 """
 
 from __future__ import annotations
@@ -100,10 +101,19 @@ def summarize(
     current_rows: int,
     tested_rows: Mapping[str, int],
     context: Mapping[str, Any] | None = None,
+    predictions_in_share: bool = False,
 ) -> DriftSummary:
-    """The dataset verdict from per-column results (``columns`` empty and rows short: no_data)."""
-    features = [column for column in columns if column.role == "feature"]
+    """The dataset verdict from per-column results (``columns`` empty and rows short: no_data).
+
+    ``predictions_in_share`` counts prediction columns in the share and the verdict (for a
+    canary compared with the stable, where a prediction shift alone is suspicious).
+    """
     predictions = [column for column in columns if column.role == "prediction"]
+    features = [
+        column
+        for column in columns
+        if column.role == "feature" or (predictions_in_share and column.role == "prediction")
+    ]
     if current_rows < config.min_rows or not features:
         status, share = DriftStatus.NO_DATA, None
     else:

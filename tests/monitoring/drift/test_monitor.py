@@ -10,7 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from canaria.metrics_catalog import DRIFT_COLUMN_DRIFTED, DRIFT_WINDOW_ROWS, Variant
+from canaria.metrics_catalog import (
+    DRIFT_COLUMN_DRIFTED,
+    DRIFT_PREDICTION_DRIFTED,
+    DRIFT_SHARE,
+    DRIFT_WINDOW_ROWS,
+    Variant,
+)
 from monitoring.providers.base import MetricQuery
 from monitoring.providers.metrics.prometheus import PrometheusProvider
 from tests.monitoring.drift.frames import customers
@@ -36,7 +42,7 @@ def monitor(
     args = [
         str(VENV_BIN / "canaria"), "drift", "monitor", "--model", classic_model_tag,
         "--log", f"stable={stable}", "--log", f"canary={canary}", "--log", f"shadow={shadow}",
-        "--interval", "1", "--window", "3600", "--port", str(port),
+        "--compare", "canary=stable", "--interval", "1", "--window", "3600", "--port", str(port),
     ]  # fmt: skip
     with running(
         args, log_path=root / "monitor.log", port=port, ready_path="/metrics", timeout=120
@@ -70,9 +76,13 @@ def test_drift_share_reaches_the_check_through_prometheus(provider: PrometheusPr
     # The shadow's 20 rows are no data: no share at all, not a share of 0.
     assert provider.measure(MetricQuery("driftShare", Variant.SHADOW, 60)) is None
     assert provider.query(f'{DRIFT_WINDOW_ROWS}{{variant="shadow"}}') == 20.0
-    drifted = provider.query(f'{DRIFT_COLUMN_DRIFTED}{{variant="canary",column="age"}}')
+    column = f'{DRIFT_COLUMN_DRIFTED}{{variant="canary",baseline="reference",column="age"}}'
+    drifted = provider.query(column)
     assert drifted == 1.0
-    assert provider.query(f'{DRIFT_COLUMN_DRIFTED}{{variant="canary",column="prediction"}}') == 1
+    predicted = f'{DRIFT_PREDICTION_DRIFTED}{{variant="canary",baseline="stable"}}'
+    assert provider.query(predicted) == 1.0
+    shares = f'{DRIFT_SHARE}{{variant="canary",baseline=~"reference|stable"}}'
+    assert provider.query(f"count({shares})") == 2.0  # the check takes the max of both
 
 
 @pytest.mark.slow
@@ -81,4 +91,5 @@ def test_the_monitor_serves_per_column_gauges_without_nan(monitor: RunningProces
     lines = [line for line in text.splitlines() if line.startswith("canaria_drift_")]
     assert any('column="monthly_charges"' in line and 'method="ks"' in line for line in lines)
     assert not any(line.endswith(" NaN") for line in lines)
-    assert 'canaria_drift_share{model="churn-classifier",variant="shadow"}' not in text
+    assert 'variant="shadow"' in text
+    assert not any(line.startswith(DRIFT_SHARE) and 'variant="shadow"' in line for line in lines)

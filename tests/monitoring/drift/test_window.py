@@ -60,13 +60,15 @@ def _summary(rows: int) -> VariantResult:
 
 
 def test_no_data_exports_rows_and_last_run_but_no_share_or_scores() -> None:
-    empty = gauge_samples("m", {"canary": _summary(3)})
+    empty = gauge_samples("m", {("canary", "reference"): _summary(3)})
     assert {name for name, _, _ in empty} == {"canaria_drift_window_rows", DRIFT_LAST_RUN}
-    full = gauge_samples("m", {"canary": _summary(50)})
+    full = gauge_samples("m", {("canary", "reference"): _summary(50)})
     share = [value for name, _, value in full if name == DRIFT_SHARE]
     assert share == [1.0]
     score = next(labels for name, labels, _ in full if name == DRIFT_COLUMN_SCORE)
-    assert score == {"model": "m", "variant": "canary", "column": "a", "method": "ks"}
+    assert score == {
+        "model": "m", "variant": "canary", "baseline": "reference", "column": "a", "method": "ks",
+    }  # fmt: skip
 
 
 def test_log_arguments_are_checked() -> None:
