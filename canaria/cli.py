@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "canaria.commands.operator",  # canaria operator (kopf or local mode)
     "canaria.commands.router",  # canaria router
     "canaria.commands.drift",  # canaria drift [monitor]
+    "canaria.commands.retrain",  # canaria retrain
 )
 
 
