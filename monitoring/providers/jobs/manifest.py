@@ -45,6 +45,26 @@ def job_manifest(
     """A ``batch/v1`` Job running ``canaria retrain``; ``store_claim`` is the PVC of the
     BentoML store the serving side reads new versions from."""
     labels = {LABEL_ROLLOUT: rollout, LABEL_KEY: key, "app.kubernetes.io/name": "canaria"}
+    pod = _pod(spec, _container(spec, champion=champion, trigger=trigger), store_claim)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": job_name(rollout, key),
+            "namespace": namespace,
+            "labels": labels,
+            "annotations": {ANNOTATION_TRIGGER: trigger},
+        },
+        "spec": {
+            "backoffLimit": spec.job.backoff_limit,
+            "activeDeadlineSeconds": spec.job.active_deadline_seconds,
+            "ttlSecondsAfterFinished": spec.job.ttl_seconds_after_finished,
+            "template": {"metadata": {"labels": labels}, "spec": pod},
+        },
+    }
+
+
+def _container(spec: RetrainSpec, *, champion: str, trigger: str) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": "retrain",
         "image": spec.job.image,
@@ -68,6 +88,10 @@ def job_manifest(
     }
     if spec.job.resources:
         container["resources"] = dict(spec.job.resources)
+    return container
+
+
+def _pod(spec: RetrainSpec, container: dict[str, Any], store_claim: str) -> dict[str, Any]:
     pod: dict[str, Any] = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": bool(spec.job.service_account_name),
@@ -86,19 +110,4 @@ def job_manifest(
     }
     if spec.job.service_account_name:
         pod["serviceAccountName"] = spec.job.service_account_name
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": job_name(rollout, key),
-            "namespace": namespace,
-            "labels": labels,
-            "annotations": {ANNOTATION_TRIGGER: trigger},
-        },
-        "spec": {
-            "backoffLimit": spec.job.backoff_limit,
-            "activeDeadlineSeconds": spec.job.active_deadline_seconds,
-            "ttlSecondsAfterFinished": spec.job.ttl_seconds_after_finished,
-            "template": {"metadata": {"labels": labels}, "spec": pod},
-        },
-    }
+    return pod
