@@ -62,6 +62,17 @@ def register(subparsers: Any) -> None:
     monitor.add_argument("--port", type=int, default=9109, help="metrics port (0: any free)")
     monitor.add_argument("--once", action="store_true", help="run one evaluation and exit")
     monitor.set_defaults(handler=_monitor)
+    llm = commands.add_parser(
+        "llm",
+        help="prompt drift: embeddings (MMD), length and token count (needs the llm extra)",
+        description="Compare current prompts with reference prompts; files are .txt (one "
+        "prompt a line) or .jsonl (objects with a 'prompt' field). Same exit codes.",
+    )
+    llm.add_argument("--reference", type=Path, required=True, help="reference prompts")
+    llm.add_argument("--current", type=Path, required=True, help="current prompts")
+    llm.add_argument("--config", type=Path, help="YAML/JSON drift settings (min_rows, seed)")
+    llm.add_argument("--json", type=Path, dest="json_path", help="write the JSON summary here")
+    llm.set_defaults(handler=_llm)
 
 
 def _add_model_and_config(parser: argparse.ArgumentParser) -> None:
@@ -151,6 +162,62 @@ def load_config(path: Path | None) -> Any:
         return parse_config(data)
     except DriftConfigError as error:
         raise DriftConfigError(f"{path}: {error}") from error
+
+
+def read_prompts(path: Path) -> list[str]:
+    """Prompts from a ``.txt`` (one per non-empty line) or ``.jsonl`` (``prompt`` fields)."""
+    from monitoring.drift.tables import DriftInputError
+
+    if not path.is_file():
+        raise DriftInputError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix not in (".txt", ".jsonl"):
+        raise DriftInputError(f"{path}: prompts must be a .txt or .jsonl file")
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines:
+        raise DriftInputError(f"{path}: empty file")
+    if suffix == ".txt":
+        return lines
+    prompts = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DriftInputError(f"{path}: line {number} is not JSON ({error.msg})") from error
+        if not isinstance(record, dict) or not isinstance(record.get("prompt"), str):
+            raise DriftInputError(f"{path}: line {number} has no string 'prompt'")
+        prompts.append(record["prompt"])
+    return prompts
+
+
+def _llm(args: argparse.Namespace) -> int:
+    from monitoring.drift.config import DriftConfigError
+    from monitoring.drift.tables import DriftInputError
+
+    try:
+        config = load_config(args.config)
+        reference, current = read_prompts(args.reference), read_prompts(args.current)
+        if len(reference) < 2 or len(current) < 2:
+            raise DriftInputError("each side needs at least 2 prompts")
+        from monitoring.drift.llm import PromptEmbedder, prompt_drift
+    except (DriftInputError, DriftConfigError) as error:
+        return _fail(str(error))
+    except ImportError as error:
+        return _fail(f"LLM drift needs the llm extra ({error.name} is not installed)")
+    result = prompt_drift(reference, current, embedder=PromptEmbedder(), config=config)
+    if args.json_path is not None:
+        args.json_path.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    embedding = result.embedding
+    verdict = "drift" if result.drifted else "no drift"
+    if len(current) < config.min_rows:
+        print(f"no data: {len(current)} current prompts, at least {config.min_rows} needed")
+        return EXIT_NO_DATA
+    print(
+        f"{verdict}: embeddings MMD p={embedding.p_value:.3f}"
+        f" ({'drifted' if result.embedding_drifted else 'same'}); length/token columns "
+        f"drifted: {', '.join(result.lengths.drifted_columns) or 'none'}"
+    )
+    return EXIT_DRIFT if result.drifted else EXIT_NO_DRIFT
 
 
 def _monitor(args: argparse.Namespace) -> int:

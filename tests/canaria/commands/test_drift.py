@@ -143,3 +143,26 @@ def test_a_sample_log_against_the_models_reference_sample(
     assert summary["data_quality"]["region"]["new_categories"] == ["atlantis"]
     assert summary["context"]["model_tag"] == classic_model_tag
     assert sum(item["out_of_range"] for item in summary["data_quality"].values()) > 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("absent.txt", None, "absent.txt: no such file"),
+        ("prompts.csv", "a\n", "must be a .txt or .jsonl file"),
+        ("blank.txt", "\n\n", "blank.txt: empty file"),
+        ("bad.jsonl", '{"text": "hi"}\n', "line 1 has no string 'prompt'"),
+    ],
+)
+def test_llm_drift_bad_input_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: str | None,
+    message: str,
+) -> None:  # fmt: skip
+    good = tmp_path / "good.txt"
+    good.write_text("how do I pay\nwhat is my plan\n")
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    code, stdout, stderr = _run(capsys, "llm", "--reference", good, "--current", path)
+    assert code == 2 and stdout == "" and stderr.count("\n") == 1
+    assert message in stderr

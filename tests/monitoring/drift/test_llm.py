@@ -68,3 +68,21 @@ def test_longer_prompts_drift_in_length_and_tokens(embedder: Any) -> None:
     result = prompt_drift(reference, padded, embedder=embedder, config=CONFIG)
     assert set(result.lengths.drifted_columns) == {"prompt_chars", "prompt_tokens"}
     assert result.drifted
+
+
+@pytest.mark.slow
+def test_the_llm_command_exits_1_for_off_topic_prompts(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from canaria.cli import main
+
+    reference, current = tmp_path / "reference.txt", tmp_path / "current.jsonl"
+    reference.write_text("\n".join(_support_prompts(60, seed=1)) + "\n")
+    current.write_text("".join(f'{{"prompt": "{p}"}}\n' for p in _cooking_prompts(40, seed=3)))
+    out, config = tmp_path / "llm.json", tmp_path / "drift.yaml"
+    config.write_text("min_rows: 30\n")
+    argv = ["drift", "llm", "--reference", str(reference), "--current", str(current),
+            "--config", str(config)]  # fmt: skip
+    assert main([*argv, "--json", str(out)]) == 1
+    assert capsys.readouterr().out.startswith("drift: embeddings MMD p=")
+    assert out.exists()
