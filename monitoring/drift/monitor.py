@@ -6,8 +6,9 @@ no HTML) and the results replace that variant's gauges on ``/metrics``; for each
 ``--compare VARIANT=BASELINE`` (e.g. ``canary=stable``) the variant's window is also
 compared with the baseline variant's window (``monitoring.drift.canary``). A window with
 fewer than ``min_rows`` rows is "no data" (see ``monitoring.drift.exporter``). An analysis
-that fails (say, the log's columns do not match the model) is logged and exported as no
-data; the monitor keeps running. SIGTERM/SIGINT stop it after the current evaluation.
+that fails (say, the log's columns do not match the model, or anything else goes wrong in
+one window) is logged and exported as no data; the monitor keeps running. SIGTERM/SIGINT
+stop it after the current evaluation.
 
 In a cluster this runs as a Deployment next to the model servers (sharing the sample-log
 volume, or reading logs shipped to it), scraped by Prometheus like any exporter; a
@@ -111,6 +112,10 @@ class DriftMonitor:
         except DriftInputError as error:
             logger.warning("drift window not analysable", extra={"variant": variant})
             return VariantResult(variant, now, len(records), None, error=str(error))
+        except Exception as error:  # one bad window must not stop the monitor
+            logger.exception("drift evaluation failed", extra={"variant": variant})
+            message = f"{type(error).__name__}: {error}"
+            return VariantResult(variant, now, len(records), None, error=message)
         return VariantResult(variant, now, len(records), summary)
 
 

@@ -58,3 +58,24 @@ def test_compare_must_name_logged_variants(tmp_path: Path) -> None:
             logs={"stable": tmp_path / "s.jsonl"}, window_seconds=60,
             compare={"canary": "stable"},
         )  # fmt: skip
+
+
+def test_a_window_that_cannot_be_analysed_is_no_data_and_the_monitor_goes_on(
+    tmp_path: Path,
+) -> None:
+    good = write_sample_log(tmp_path / "stable.jsonl", customers(100, seed=1))
+    broken = customers(100, seed=2).assign(age="old")  # a numeric feature holding text
+    bad = write_sample_log(tmp_path / "canary.jsonl", broken)
+    monitor = DriftMonitor(
+        model="churn-classifier",
+        reference=customers(500, seed=3),
+        schema=churn_data.FEATURE_SCHEMA,
+        config=CONFIG,
+        logs={"stable": good, "canary": bad},
+        window_seconds=3600,
+    )
+    results = monitor.evaluate()
+    assert results[("stable", "reference")].summary is not None
+    canary = results[("canary", "reference")]
+    assert canary.summary is None and canary.rows == 100
+    assert canary.error is not None and "age" in canary.error
