@@ -70,6 +70,10 @@ def _container(spec: RetrainSpec, *, champion: str, trigger: str) -> dict[str, A
         "image": spec.job.image,
         "command": ["canaria"],
         "args": retrain_args(spec, champion=champion, trigger=trigger),
+        # Kubernetes copies this file (up to 4 KiB) into the pod's terminated state, so the
+        # operator reads the JSON result from the pod status, with no log access.
+        "terminationMessagePath": RESULT_PATH,
+        "terminationMessagePolicy": "File",
         "env": [
             {"name": "BENTOML_HOME", "value": STORE_PATH},
             {"name": "BENTOML_DO_NOT_TRACK", "value": "true"},

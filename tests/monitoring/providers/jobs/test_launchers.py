@@ -39,6 +39,7 @@ def test_the_job_manifest_is_valid_and_locked_down() -> None:
     assert container["args"][:3] == ["retrain", "--champion", "churn-classifier:v1"]
     assert container["args"][-2:] == ["--generate", "300"]
     assert manifest["metadata"]["name"] == "churn-retrain-abc123"
+    assert container["terminationMessagePath"] == "/results/result.json"
     assert len(job_name("x" * 80, "abc123")) == 63
 
 
