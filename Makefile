@@ -31,14 +31,19 @@ system-deps: ## Install Debian packages the tests and benchmarks use (prometheus
 	  fi; \
 	fi
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy, the layering (import-linter) and the dependencies (deptry)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy canaria training services monitoring
+	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 test: install system-deps ## Lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
+
+test-fast: install system-deps ## The tests that start no process and train no model (-m "not slow")
+	$(BIN)/pytest -m "not slow"
 
 demo: install ## Train the models, serve them, run two rollouts live, write an HTML report
 	@$(MAKE) --no-print-directory system-deps || echo "continuing without Prometheus (the demo says so)"

@@ -52,8 +52,8 @@ def plain_app() -> FastAPI:
     Serves the model in ``CANARIA_CLASSIC_MODEL_TAG`` (latest by default) from the
     BentoML store; started with ``uvicorn --factory bench.bench_classic:plain_app``.
     """
-    from canaria.logs import configure
-    from services.classic.http_specs import log_response, request_id_from, single_response
+    from canaria.contracts.logs import configure
+    from services.classic.io_descriptors import log_response, request_id_from, single_response
     from services.classic.jobs import Refused, Scored
     from services.classic.scoring import ChurnScorer
     from services.classic.settings import ClassicSettings
@@ -62,7 +62,8 @@ def plain_app() -> FastAPI:
 
     settings = ClassicSettings.from_env(os.environ)
     pipeline, metadata = load(settings.model_tag)
-    assert metadata.feature_schema is not None
+    if metadata.feature_schema is None:
+        raise SystemExit(f"{settings.model_tag} has no feature schema: retrain it")
     validator = RecordValidator(metadata.feature_schema)
     scorer = ChurnScorer(pipeline=pipeline, schema=metadata.feature_schema)
     configure()
@@ -95,7 +96,7 @@ def plain_app() -> FastAPI:
 
 @contextmanager
 def _server(kind: str, *, env: dict[str, str], log_dir: Path) -> Iterator[str]:
-    from tests.support.processes import free_port, running
+    from canaria.testing.running import free_port, running
 
     port = free_port()
     if kind == "bentoml":

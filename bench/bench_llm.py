@@ -214,10 +214,10 @@ def _run(
     args: argparse.Namespace, *, model: str, env: dict[str, str], log_dir: Path
 ) -> tuple[LoadedLM, Measured, float]:
     """Start the server, load the same model here meanwhile, measure, stop the server."""
+    from canaria.testing.running import free_port, start_process, stop_process, wait_http
     from services.llm.config import Device, DType
     from services.llm.engine import LLMEngine
     from services.llm.loader import load_causal_lm
-    from tests.support.processes import free_port, start_process, stop_process, wait_http
 
     port = free_port()
     command = ["bentoml", "serve", "services.llm.service:LLMService", "--host", "127.0.0.1"]

@@ -1,7 +1,7 @@
 """How fast a bad canary loses its traffic, and how often a healthy one is rolled back.
 
 The real local loop: ``canaria router``, two model servers whose errors the benchmark
-switches on (``tests.support.fake_model``), steady traffic, and ``canaria operator
+switches on (``canaria.testing.fake_model``), steady traffic, and ``canaria operator
 --local`` scraping the router's ``/metrics``. Each run gives the rollout a new canary
 version (the operator restarts the analysis), so one operator process serves every run.
 
@@ -34,10 +34,12 @@ from typing import Any
 import httpx
 import yaml
 
+from canaria.testing import fake_model
+from canaria.testing.local_loop import local_operator, router_checks, steady_traffic
+from canaria.testing.router import TOKEN_ENV, running_router
+from canaria.testing.wait import wait_until
+from monitoring.api.status import Phase, RolloutStatus
 from monitoring.operator.local_rollout import local_rollout
-from tests.support import fake_model
-from tests.support.local_loop import local_operator, router_checks, steady_traffic, wait_until
-from tests.support.router import TOKEN_ENV, running_router
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "rollback.json"
@@ -101,6 +103,10 @@ class Bench:
             return dict(json.loads(self.state_path.read_text()).get("status") or {})
         return {}
 
+    def typed_status(self) -> RolloutStatus:
+        """The status as the operator wrote it, read through the API type."""
+        return RolloutStatus.from_dict(self.status())
+
     def canary(self, **settings: float) -> dict[str, Any]:
         return fake_model.set_behaviour(self.canary_url, **settings)
 
@@ -128,8 +134,9 @@ class Bench:
         wait(
             "start",
             lambda: (
-                (self.status().get("canaryModel") or {}).get("bentoTag") == tag
-                and self.status().get("phase") == "Progressing"
+                (status := self.typed_status()).canary_model is not None
+                and status.canary_model.bento_tag == tag
+                and status.phase is Phase.PROGRESSING
             ),
         )
 
@@ -138,29 +145,33 @@ class Bench:
         self.new_canary(BAD_STEPS)
         wait("canary traffic", lambda: self.admin("/admin/routes")["canary_weight"] > 0)
         time.sleep(rng.uniform(0.0, 2 * INTERVAL_S))  # fail at a random point of the grid
-        weight = self.status().get("canaryWeight")
+        weight = self.typed_status().canary_weight
         self.canary(error_rate=1.0)
         zero_at = wait(
             "rollback", lambda: self.admin("/admin/routes")["canary_weight"] == 0, poll=0.005
         )
         first_bad = self.first_bad_at()
         self.canary(error_rate=0.0)
-        wait("status", lambda: self.status().get("phase") in ("Failed", "RolledBack"))
+        wait("status", lambda: self.typed_status().phase in (Phase.FAILED, Phase.ROLLED_BACK))
         seconds = zero_at - first_bad
         return {
             "seconds_to_zero": round(seconds, 4),
             "ratio": round(seconds / BOUND_S, 4),
-            "phase": self.status().get("phase"),
+            "phase": str(self.typed_status().phase),
             "weight_when_bad": weight,
-            "message": self.status().get("message"),
+            "message": self.typed_status().message,
         }
 
     def healthy_run(self) -> dict[str, Any]:
         self.reset_router()
         self.new_canary(HEALTHY_STEPS)
-        wait("end", lambda: self.status().get("phase") in ("Succeeded", "Failed"), timeout=60)
-        status = self.status()
-        return {"phase": status["phase"], "message": status.get("message")}
+        wait(
+            "end",
+            lambda: self.typed_status().phase in (Phase.SUCCEEDED, Phase.FAILED),
+            timeout=60,
+        )
+        status = self.typed_status()
+        return {"phase": str(status.phase), "message": status.message}
 
 
 def wait(
@@ -174,7 +185,7 @@ def wait(
 
 def summarise(bad: list[dict[str, Any]], healthy: list[dict[str, Any]]) -> dict[str, Any]:
     ratios = [run["ratio"] for run in bad]
-    mistaken = sum(1 for run in healthy if run["phase"] != "Succeeded")
+    mistaken = sum(1 for run in healthy if run["phase"] != Phase.SUCCEEDED)
     return {
         "rollback_ratio": {
             "mean": round(statistics.mean(ratios), 4),
@@ -186,7 +197,7 @@ def summarise(bad: list[dict[str, Any]], healthy: list[dict[str, Any]]) -> dict[
             "mean": round(statistics.mean(r["seconds_to_zero"] for r in bad), 4),
             "max": round(max(r["seconds_to_zero"] for r in bad), 4),
         },
-        "bad_runs_rolled_back": sum(1 for run in bad if run["phase"] == "Failed"),
+        "bad_runs_rolled_back": sum(1 for run in bad if run["phase"] == Phase.FAILED),
         "healthy_rolled_back_share": mistaken / len(healthy),
         "goals": {
             "rollback_ratio_max_le_1": max(ratios) <= GOAL_RATIO,

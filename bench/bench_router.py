@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bench.loadgen import LoadResult, churn_bodies, run_wrk
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +133,7 @@ def overhead(direct: LoadResult, routed: LoadResult) -> dict[str, float]:
 def _process(
     name: str, args: list[str], *, env: dict[str, str], log_dir: Path, ready: str
 ) -> Iterator[str]:
-    from tests.support.processes import free_port, running
+    from canaria.testing.running import free_port, running
 
     port = free_port()
     with running(
@@ -157,12 +155,14 @@ def _trivial(name: str, log_dir: Path, *, delay_s: float = 0.0) -> Any:
     )
 
 
-def _router(name: str, log_dir: Path, config: dict[str, Any]) -> Any:
-    path = log_dir / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(config))
-    args = [sys.executable, "-m", "canaria.cli", "router", "--config", str(path)]
-    args += ["--host", "127.0.0.1", "--log-level", "WARNING"]
-    return _process(name, args, env={}, log_dir=log_dir, ready="/readyz")
+@contextmanager
+def _router(name: str, log_dir: Path, config: dict[str, Any]) -> Iterator[str]:
+    from canaria.testing.router import running_router
+
+    with running_router(
+        config, workdir=log_dir, token=None, name=name, ready_path="/readyz", timeout=180
+    ) as process:
+        yield process.base_url
 
 
 def _router_config(stable: str, shadow: str | None = None) -> dict[str, Any]:

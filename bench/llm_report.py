@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from canaria.metrics_catalog import (
+from canaria.contracts.metrics import (
     LLM_TIME_PER_OUTPUT_TOKEN,
     LLM_TIME_TO_FIRST_TOKEN,
     LLM_TOKENS_PER_SECOND,

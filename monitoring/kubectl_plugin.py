@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from monitoring.spec import ACTION_ANNOTATION, GROUP, PLURAL, VERSION, Action
+from monitoring.api.constants import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
+from monitoring.api.spec import Action
 
-ACTIONS = tuple(action.value for action in Action)
 _MESSAGE_WIDTH = 70
 
 
@@ -88,8 +88,8 @@ def format_summary(objs: Sequence[Mapping[str, Any]], *, with_namespace: bool = 
 def _number(value: Any, unit: str) -> str:
     if value is None:
         return "-"
+    from canaria.contracts.checks import Unit
     from monitoring.analysis import format_value
-    from monitoring.checks import Unit
 
     try:
         return format_value(float(value), Unit(unit))

@@ -10,8 +10,10 @@ import bentoml
 import pytest
 import yaml
 
-from canaria.commands.build import Target, build_environment, parse_tag, targets_for
+from canaria.cli.build import BuildTarget, build_environment, parse_tag, targets_for
 from tests.services.classic.bentos import build_all
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +69,13 @@ def test_llm_bento_declares_a_gpu_and_classic_does_not(bentos: dict[str, bentoml
 
 
 def test_llm_build_defaults_the_gpu_request_and_keeps_an_explicit_choice() -> None:
-    assert build_environment(Target.LLM, {"PATH": "/bin"}) == {
+    assert build_environment(BuildTarget.LLM, {"PATH": "/bin"}) == {
         "PATH": "/bin",
         "CANARIA_LLM_GPU": "1",
     }
-    assert build_environment(Target.LLM, {"CANARIA_LLM_GPU": ""})["CANARIA_LLM_GPU"] == "1"
-    assert build_environment(Target.LLM, {"CANARIA_LLM_GPU": "0"})["CANARIA_LLM_GPU"] == "0"
-    assert build_environment(Target.CLASSIC, {"PATH": "/bin"}) == {"PATH": "/bin"}
+    assert build_environment(BuildTarget.LLM, {"CANARIA_LLM_GPU": ""})["CANARIA_LLM_GPU"] == "1"
+    assert build_environment(BuildTarget.LLM, {"CANARIA_LLM_GPU": "0"})["CANARIA_LLM_GPU"] == "0"
+    assert build_environment(BuildTarget.CLASSIC, {"PATH": "/bin"}) == {"PATH": "/bin"}
 
 
 def test_each_bento_carries_its_model(
@@ -91,7 +93,7 @@ def test_classic_requirements_are_pinned(bentos: dict[str, bentoml.Bento]) -> No
 
 
 def test_build_targets_and_tag_parsing() -> None:
-    assert targets_for(Target.ALL) == [Target.CLASSIC, Target.LLM]
-    assert targets_for(Target.LLM) == [Target.LLM]
+    assert targets_for(BuildTarget.ALL) == [BuildTarget.CLASSIC, BuildTarget.LLM]
+    assert targets_for(BuildTarget.LLM) == [BuildTarget.LLM]
     assert parse_tag("Building...\n__tag__:canaria-classic:abc123\n") == "canaria-classic:abc123"
     assert parse_tag("Error: no model") is None

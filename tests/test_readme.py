@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from monitoring.spec import parse_spec
-from tests.monitoring.test_crd import errors_for
+from monitoring.api.spec import parse_spec
+from tests.k8s.test_crd import errors_for
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TEXT = README.read_text()

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from canaria.contracts.model_metadata import Feature, FeatureSchema, FeatureType
 from training.drift_scenarios import DriftScenario
-from training.metadata import Feature, FeatureSchema, FeatureType
 
 TARGET_COLUMN = "churned"
 POSITIVE_CLASS = "churn"

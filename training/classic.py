@@ -22,9 +22,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from canaria.contracts.model_metadata import (
+    CLASSIC_MODEL_NAME,
+    REFERENCE_SAMPLE_FILE,
+    ModelMetadata,
+)
 from training import churn_data
 from training.evaluation import classification_metrics
-from training.metadata import CLASSIC_MODEL_NAME, REFERENCE_SAMPLE_FILE, ModelMetadata
 from training.provenance import code_version, data_fingerprint
 
 if TYPE_CHECKING:

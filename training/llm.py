@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from training.llm_corpus import CHAT_TEMPLATE, Corpus, build_corpus
-from training.metadata import LLM_MODEL_NAME, ModelMetadata
+from canaria.contracts.chat import CHAT_TEMPLATE
+from canaria.contracts.model_metadata import LLM_MODEL_NAME, ModelMetadata
+from training.llm_corpus import Corpus, build_corpus
 
 if TYPE_CHECKING:
     import bentoml

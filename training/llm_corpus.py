@@ -15,22 +15,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Role prefixes shared with the tokenizer's chat template (training/llm.py).
-CUSTOMER_PREFIX = "Customer:"
-AGENT_PREFIX = "Agent:"
-SYSTEM_PREFIX = "System:"
-
-# A Jinja chat template that renders OpenAI-style messages in this dialogue format. The
-# trained tokenizer carries it, and the LLM service falls back to it for a model that has
-# none. The generation prompt ends with the agent prefix so the model answers as the agent.
-CHAT_TEMPLATE = (
-    "{% for message in messages %}"
-    "{% if message['role'] in ('system', 'developer') %}" + SYSTEM_PREFIX + " "
-    "{% elif message['role'] == 'assistant' %}" + AGENT_PREFIX + " "
-    "{% else %}" + CUSTOMER_PREFIX + " "
-    "{% endif %}{{ message['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}" + AGENT_PREFIX + "{% endif %}"
-)
+from canaria.contracts.chat import AGENT_PREFIX, CUSTOMER_PREFIX
 
 DEFAULT_DIALOGUES = 2400
 DEFAULT_HELD_OUT_SHARE = 0.1

@@ -29,10 +29,10 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
+from canaria.contracts.model_metadata import CLASSIC_MODEL_NAME, ModelMetadata
 from training import churn_data, classic
 from training.evaluation import classification_metrics
 from training.labels import label_with_generator, valid_mask, valid_rows
-from training.metadata import CLASSIC_MODEL_NAME, ModelMetadata
 from training.provenance import code_version, data_fingerprint
 
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "ece"})

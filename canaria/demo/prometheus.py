@@ -21,7 +21,7 @@ import yaml
 
 from canaria.demo.results import PrometheusAnswer
 from canaria.demo.stack import ComponentError, Process, Stack
-from canaria.processes import free_port
+from canaria.testing.processes import free_port
 
 SCRAPE_INTERVAL = "1s"
 SCRAPE_SECONDS = 1.0

@@ -11,7 +11,7 @@ import re
 from html import escape
 from pathlib import Path
 
-from canaria.demo.charts import Chart, ChartPoint, svg_chart
+from canaria.demo.plots import Chart, ChartPoint, svg_chart
 from canaria.demo.results import DemoReport, ModelSummary, PrometheusOutcome, RolloutResult
 
 MODEL_METRICS = ("accuracy", "roc_auc", "f1", "ece", "perplexity")

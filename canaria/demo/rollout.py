@@ -26,12 +26,14 @@ from canaria.demo.settings import DemoSettings, RolloutLimits
 from canaria.demo.stack import ComponentError, Process, Stack
 from canaria.demo.traffic import TrafficGenerator
 from canaria.demo.watch import RolloutWatcher, decisions
-from canaria.processes import REPO_ROOT, free_port
+from canaria.testing.processes import REPO_ROOT, free_port
+from canaria.testing.router import TOKEN_ENV as ROUTER_TOKEN_ENV
+from canaria.testing.router import router_command, write_router_config
+from monitoring.api.status import Phase, RolloutStatus
 from monitoring.operator.local_rollout import local_rollout
 
-ROUTER_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
 # Phases after which the operator leaves a rollout alone.
-FINAL_PHASES = frozenset({"Succeeded", "Failed", "RolledBack"})
+FINAL_PHASES = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ROLLED_BACK})
 
 
 @dataclass(frozen=True)
@@ -149,12 +151,9 @@ def start_router(
         limits=settings.limits,
         timeout=settings.request_timeout,
     )
-    config_path = workdir / f"{name}-router.yaml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    config_path = write_router_config(config, workdir / f"{name}-router.yaml")
     port = free_port()
-    args = canaria_args(
-        "router", "--config", str(config_path), "--host", "127.0.0.1", "--port", str(port)
-    )
+    args = router_command(config_path, port=port)
     process = stack.start(f"router-{name}", args, port=port, env={ROUTER_TOKEN_ENV: token})
     stack.wait_ready(process, "/readyz", timeout=settings.startup_timeout)
     return process
@@ -199,7 +198,7 @@ def run_rollout(
 
     def until_final(watcher: RolloutWatcher) -> dict[str, Any]:
         return watcher.wait_until(
-            lambda status: status.get("phase") in FINAL_PHASES,
+            lambda status: RolloutStatus.from_dict(status).phase in FINAL_PHASES,
             timeout=settings.rollout_timeout,
             waiting_for="the rollout to finish",
         )
@@ -225,7 +224,8 @@ def run_manual_rollback(
     def roll_back(watcher: RolloutWatcher) -> dict[str, Any]:
         watcher.wait_until(
             lambda status: (
-                status.get("phase") == "Progressing" and int(status.get("canaryWeight", 0)) > 0
+                (typed := RolloutStatus.from_dict(status)).phase is Phase.PROGRESSING
+                and typed.canary_weight > 0
             ),
             timeout=settings.startup_timeout,
             waiting_for="the canary to get traffic",
@@ -233,12 +233,13 @@ def run_manual_rollback(
         asked = time.monotonic()
         _run_cli(settings, "rollout", "rollback", "--local", str(path))
         status = watcher.wait_until(
-            lambda status: status.get("phase") in FINAL_PHASES,
+            lambda status: RolloutStatus.from_dict(status).phase in FINAL_PHASES,
             timeout=settings.limits.interval_seconds * 2 + 30.0,
             waiting_for="the manual rollback",
         )
         say(
-            f"canary at {status.get('canaryWeight', '?')}% {time.monotonic() - asked:.1f}s "
+            f"canary at {RolloutStatus.from_dict(status).canary_weight}% "
+            f"{time.monotonic() - asked:.1f}s "
             f"after the command (one interval is {settings.limits.interval})"
         )
         _run_cli(settings, "rollout", "status", "--local", str(path))
@@ -324,15 +325,16 @@ def _result(
     status: dict[str, Any],
     stats: TrafficStats,
 ) -> RolloutResult:
+    final = RolloutStatus.from_dict(status)
     return RolloutResult(
         name=plan.name,
         title=plan.title,
         stable_tag=plan.stable.tag,
         canary_tag=plan.canary.tag,
         expected_phase=plan.expected_phase,
-        final_phase=str(status.get("phase", "")),
-        final_weight=int(status.get("canaryWeight", 0)),
-        message=str(status.get("message", "")),
+        final_phase=str(final.phase) if status else "",
+        final_weight=final.canary_weight,
+        message=final.message,
         seconds=round(time.monotonic() - watcher.started, 2),
         timeline=tuple(watcher.timeline),
         decisions=decisions(status),

@@ -256,8 +256,8 @@ def step_prometheus(prometheus: PrometheusServer | None, progress: Progress) -> 
         detail = progress.prometheus.detail if progress.prometheus else "skipped"
         say(detail)
         return
-    from canaria.metrics_catalog import ROUTER_REQUESTS_TOTAL, Variant
-    from monitoring.providers.base import MetricQuery
+    from canaria.contracts.metrics import ROUTER_REQUESTS_TOTAL, Variant
+    from monitoring.providers.interfaces import MetricQuery
     from monitoring.providers.metrics.promql import promql_for
 
     prometheus.last_scrape()

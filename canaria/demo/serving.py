@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from canaria.demo.results import ModelSummary
 from canaria.demo.settings import DemoSettings
 from canaria.demo.stack import Process, Stack
-from canaria.processes import VENV_BIN, free_port
+from canaria.testing.processes import VENV_BIN, free_port
 
 CLASSIC_SERVICE = "services.classic.service:ClassicService"
 LLM_SERVICE = "services.llm.service:LLMService"

@@ -3,7 +3,7 @@
 ``Stack`` remembers what it started and stops all of it, newest first, however the demo
 ends: normally, on an error, on Ctrl-C or on SIGTERM (``stop_on_signals`` turns SIGTERM
 into ``KeyboardInterrupt``). Starting, waiting and stopping by process group are
-``canaria.processes``.
+``canaria.testing.processes``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from canaria.processes import (
+from canaria.testing.processes import (
     ExitedWhileStartingError,
     NotReadyError,
     RunningProcess,

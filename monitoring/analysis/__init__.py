@@ -10,8 +10,8 @@ See ``engine.decide`` for the rules and ``verdicts.evaluate_check`` for the mess
 
 from monitoring.analysis.engine import decide, restart_for_new_canary
 from monitoring.analysis.moves import Decision
-from monitoring.analysis.routing import desired_routes, stable_target
 from monitoring.analysis.schedule import ANALYSIS_SLACK, analysis_due, seconds_until_due
+from monitoring.analysis.traffic import desired_routes
 from monitoring.analysis.verdicts import (
     NO_DATA,
     Measurement,
@@ -33,5 +33,4 @@ __all__ = [
     "format_value",
     "restart_for_new_canary",
     "seconds_until_due",
-    "stable_target",
 ]

@@ -27,7 +27,7 @@ from monitoring.analysis.moves import (
     apply_action,
     canary_name,
     complete,
-    finish,
+    move,
     pause,
     promote,
     resume,
@@ -43,10 +43,9 @@ from monitoring.analysis.schedule import (
     next_on_grid,
     seconds_until_due,
 )
-from monitoring.analysis.transitions import transition
 from monitoring.analysis.verdicts import Measurement, evaluate_analysis
-from monitoring.spec import Action, RolloutSpec, StrategyType
-from monitoring.status import (
+from monitoring.api.spec import Action, RolloutSpec, StrategyType
+from monitoring.api.status import (
     AnalysisRecord,
     DecisionKind,
     PauseReason,
@@ -125,34 +124,30 @@ def restart_for_new_canary(*, spec: RolloutSpec, status: RolloutStatus, now: dat
     )
     if canary == stable:
         message = f"nothing to roll out: canary {canary.describe()} is the stable model"
-        return finish(
+        return move(
             spec,
-            transition(
-                reset,
-                kind=DecisionKind.IDLE,
-                now=now,
-                message=message,
-                phase=Phase.IDLE,
-                canary_weight=0,
-                next_analysis_time=None,
-            ),
+            reset,
+            kind=DecisionKind.IDLE,
+            now=now,
+            message=message,
+            phase=Phase.IDLE,
+            canary_weight=0,
+            next_analysis_time=None,
         )
     weight = spec.analysis.steps[0] if spec.strategy.type is StrategyType.CANARY else 0
     message = (
         f"new canary {canary.describe()} (stable {stable.describe()}): "
         f"{_step_text(spec, 0, weight)}, first analysis in {interval_text(spec)}"
     )
-    return finish(
+    return move(
         spec,
-        transition(
-            reset,
-            kind=DecisionKind.START,
-            now=now,
-            message=message,
-            phase=Phase.PROGRESSING,
-            canary_weight=weight,
-            next_analysis_time=now + interval_of(spec),
-        ),
+        reset,
+        kind=DecisionKind.START,
+        now=now,
+        message=message,
+        phase=Phase.PROGRESSING,
+        canary_weight=weight,
+        next_analysis_time=now + interval_of(spec),
     )
 
 
@@ -194,7 +189,7 @@ def _analyse(
     if record.verdict is Verdict.FAIL or failed > status.failed_checks:
         reason += f"; failed ({failed}) <= failureLimit ({limit})"
     message = f"{reason}; holding at {_step_text(spec, status.current_step, status.canary_weight)}"
-    return finish(spec, transition(after, kind=DecisionKind.HOLD, now=now, message=message), record)
+    return move(spec, after, kind=DecisionKind.HOLD, now=now, message=message, record=record)
 
 
 def _passed(
@@ -207,17 +202,15 @@ def _passed(
         if spec.strategy.type is StrategyType.CANARY:
             weight = spec.analysis.steps[step]
         message = f"{record.message}; advancing to {_step_text(spec, step, weight)}"
-        return finish(
+        return move(
             spec,
-            transition(
-                status,
-                kind=DecisionKind.ADVANCE,
-                now=now,
-                message=message,
-                current_step=step,
-                canary_weight=weight,
-            ),
-            record,
+            status,
+            kind=DecisionKind.ADVANCE,
+            now=now,
+            message=message,
+            current_step=step,
+            canary_weight=weight,
+            record=record,
         )
     done = replace(status, current_step=total)
     if spec.analysis.manual_gate:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from monitoring.analysis.routing import desired_routes
+from canaria.contracts.routes import Routes
 from monitoring.analysis.schedule import interval_of, interval_text
+from monitoring.analysis.traffic import desired_routes
 from monitoring.analysis.transitions import transition
-from monitoring.providers.base import Routes
-from monitoring.spec import Action, RolloutSpec
-from monitoring.status import (
+from monitoring.api.spec import Action, RolloutSpec
+from monitoring.api.status import (
     AnalysisRecord,
     DecisionKind,
     PauseReason,
@@ -80,51 +81,45 @@ def roll_back(
 ) -> Decision:
     """All traffic back to the stable model and no more analyses: ``phase`` is Failed
     (the analysis failed) or RolledBack (a person asked)."""
-    return finish(
+    return move(
         spec,
-        transition(
-            status,
-            kind=DecisionKind.ROLLBACK,
-            now=now,
-            message=message,
-            phase=phase,
-            canary_weight=0,
-            pause_reason=None,
-            next_analysis_time=None,
-        ),
-        record,
+        status,
+        kind=DecisionKind.ROLLBACK,
+        now=now,
+        message=message,
+        phase=phase,
+        canary_weight=0,
+        pause_reason=None,
+        next_analysis_time=None,
+        record=record,
     )
 
 
 def pause(
     spec: RolloutSpec, status: RolloutStatus, reason: PauseReason, now: datetime, message: str
 ) -> Decision:
-    return finish(
+    return move(
         spec,
-        transition(
-            status,
-            kind=DecisionKind.PAUSE,
-            now=now,
-            message=message,
-            phase=Phase.PAUSED,
-            pause_reason=reason,
-        ),
+        status,
+        kind=DecisionKind.PAUSE,
+        now=now,
+        message=message,
+        phase=Phase.PAUSED,
+        pause_reason=reason,
     )
 
 
 def resume(spec: RolloutSpec, status: RolloutStatus, now: datetime, message: str) -> Decision:
     # The next analysis waits a full interval so it sees traffic from after the pause.
-    return finish(
+    return move(
         spec,
-        transition(
-            status,
-            kind=DecisionKind.RESUME,
-            now=now,
-            message=f"{message}; next analysis in {interval_text(spec)}",
-            phase=Phase.PROGRESSING,
-            pause_reason=None,
-            next_analysis_time=now + interval_of(spec),
-        ),
+        status,
+        kind=DecisionKind.RESUME,
+        now=now,
+        message=f"{message}; next analysis in {interval_text(spec)}",
+        phase=Phase.PROGRESSING,
+        pause_reason=None,
+        next_analysis_time=now + interval_of(spec),
     )
 
 
@@ -139,35 +134,31 @@ def promote(
     message = f"{message}: all traffic to the candidate while the stable is updated"
     if not spec.traffic_provider.name.promotes_stable:
         message += f" (complete once spec.target.stable is {canary_name(status)})"
-    return finish(
+    return move(
         spec,
-        transition(
-            status,
-            kind=DecisionKind.PROMOTE,
-            now=now,
-            message=message,
-            phase=Phase.PROMOTING,
-            canary_weight=100,
-            pause_reason=None,
-            next_analysis_time=next_time or now + interval_of(spec),
-        ),
+        status,
+        kind=DecisionKind.PROMOTE,
+        now=now,
+        message=message,
+        phase=Phase.PROMOTING,
+        canary_weight=100,
+        pause_reason=None,
+        next_analysis_time=next_time or now + interval_of(spec),
     )
 
 
 def complete(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> Decision:
     message = f"promoted: {canary_name(status)} is the stable model"
-    return finish(
+    return move(
         spec,
-        transition(
-            status,
-            kind=DecisionKind.COMPLETE,
-            now=now,
-            message=message,
-            phase=Phase.SUCCEEDED,
-            stable_model=status.canary_model,
-            canary_weight=0,
-            next_analysis_time=None,
-        ),
+        status,
+        kind=DecisionKind.COMPLETE,
+        now=now,
+        message=message,
+        phase=Phase.SUCCEEDED,
+        stable_model=status.canary_model,
+        canary_weight=0,
+        next_analysis_time=None,
     )
 
 
@@ -180,15 +171,25 @@ def wait(spec: RolloutSpec, status: RolloutStatus, message: str) -> Decision:
     )
 
 
-def finish(
-    spec: RolloutSpec, status: RolloutStatus, record: AnalysisRecord | None = None
+def move(
+    spec: RolloutSpec,
+    status: RolloutStatus,
+    *,
+    kind: DecisionKind,
+    now: datetime,
+    message: str,
+    record: AnalysisRecord | None = None,
+    **changes: Any,
 ) -> Decision:
-    kind = status.history[-1].decision
+    """The decision ``kind``: ``status`` with ``changes`` applied and the move recorded
+    (``transitions.transition``), the routes that status stands for, and the analysis
+    ``record`` it was based on, if any (pure)."""
+    moved = transition(status, kind=kind, now=now, message=message, **changes)
     return Decision(
         kind=kind,
-        status=status,
-        routes=desired_routes(spec=spec, status=status),
-        message=status.message,
+        status=moved,
+        routes=desired_routes(spec=spec, status=moved),
+        message=moved.message,
         analysis=record,
     )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from monitoring.spec import RolloutSpec
-from monitoring.status import Phase, RolloutStatus
+from monitoring.api.spec import RolloutSpec
+from monitoring.api.status import Phase, RolloutStatus
 
 ANALYSIS_SLACK = 0.1
 """Fraction of the interval a call may come early (or late) and keep the analysis grid."""

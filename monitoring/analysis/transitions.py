@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from monitoring.status import (
+from monitoring.api.status import (
     HISTORY_LIMIT,
     Condition,
     DecisionKind,

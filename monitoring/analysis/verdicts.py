@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitoring.checks import BUILTIN_CHECKS, Unit
-from monitoring.spec import Check, Comparison
-from monitoring.status import AnalysisRecord, CheckResult, Verdict
+from canaria.contracts.checks import BUILTIN_CHECKS, Unit
+from monitoring.api.spec import Check, ThresholdMode
+from monitoring.api.status import AnalysisRecord, CheckResult, Verdict
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def evaluate_check(check: Check, measurement: Measurement) -> CheckResult:
     unit = BUILTIN_CHECKS[check.builtin].unit if check.builtin else Unit.NONE
     value = _clean(measurement.canary)
     stable = _clean(measurement.stable)
-    relative = check.comparison is Comparison.RELATIVE
+    relative = check.comparison is ThresholdMode.RELATIVE
 
     def result(verdict: Verdict, compared: float | None, message: str) -> CheckResult:
         return CheckResult(
@@ -58,7 +58,8 @@ def evaluate_check(check: Check, measurement: Measurement) -> CheckResult:
         needed = missing if relative else ["canary"]
         return result(Verdict.INCONCLUSIVE, None, f"{check.name}: no data ({', '.join(needed)})")
     if relative:
-        assert stable is not None  # checked above; narrows the type
+        if stable is None:  # the missing-data check above returned already
+            raise RuntimeError(f"{check.name}: relative check without a stable value")
         compared = _ratio(value, stable)
         shown = (
             f"{format_value(value, unit)} = {_times(compared)} stable {format_value(stable, unit)}"

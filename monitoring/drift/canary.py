@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from canaria.contracts.model_metadata import FeatureSchema
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.engine import analyse
 from monitoring.drift.exporter import VariantResult
 from monitoring.drift.tables import sample_records_to_frame
-from training.metadata import FeatureSchema
 
 
 def compare_variants(

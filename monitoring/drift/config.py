@@ -1,4 +1,5 @@
-"""What a drift analysis tests, and how strictly: one validated, immutable config (pure).
+"""What a drift analysis tests, and how strictly: one validated, immutable config (pure;
+``load_config`` reads it from a YAML/JSON file).
 
 Evidently picks a statistical test by column type *and row count* when none is given (K-S
 below 1000 rows, Wasserstein above), so the same drift can flip verdicts as a window grows.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -168,3 +170,25 @@ def _integer(value: Any, where: str, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise DriftConfigError(f"{where} must be an integer >= {minimum}, got {value!r}")
     return value
+
+
+def load_config(path: Path | None) -> DriftConfig:
+    """The ``DriftConfig`` in ``path`` (YAML or JSON), or the defaults; errors name the file."""
+    import yaml
+
+    from monitoring.drift.tables import DriftInputError
+
+    if path is None:
+        return parse_config(None)
+    if not path.is_file():
+        raise DriftInputError(f"{path}: no such file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise DriftInputError(f"{path}: not valid YAML/JSON ({error})") from error
+    if data is not None and not isinstance(data, dict):
+        raise DriftInputError(f"{path}: drift settings must be a mapping")
+    try:
+        return parse_config(data)
+    except DriftConfigError as error:
+        raise DriftConfigError(f"{path}: {error}") from error

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from canaria.contracts.model_metadata import FeatureSchema
 from monitoring.drift import stattests  # noqa: F401  (registers chi2_2sample in Evidently)
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.quality import (
@@ -32,7 +33,6 @@ from monitoring.drift.quality import (
     prepared,
 )
 from monitoring.drift.summary import ColumnDrift, DriftSummary, summarize
-from training.metadata import FeatureSchema
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The drift monitor's Prometheus gauges, built from the latest results (pure builder).
 
-Names come from ``canaria.metrics_catalog``. Per (model, variant, baseline): the drifted
+Names come from ``canaria.contracts.metrics``. Per (model, variant, baseline): the drifted
 share, prediction drift, the rows in the window and the last run's time; per column: the
 test score and a 0/1 drifted gauge. A "no data" window exports only rows and last run, so
 nothing reads as "no drift".
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from canaria.metrics_catalog import (
+from canaria.contracts.metrics import (
     DRIFT_COLUMN_DRIFTED,
     DRIFT_COLUMN_SCORE,
     DRIFT_LAST_RUN,

@@ -27,14 +27,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from canaria.logs import configure, get_logger
+from canaria.contracts.logs import configure, get_logger
+from canaria.contracts.model_metadata import FeatureSchema
 from monitoring.drift.canary import compare_variants
-from monitoring.drift.config import DriftConfig, DriftConfigError
+from monitoring.drift.config import DriftConfig, DriftConfigError, load_config
 from monitoring.drift.engine import analyse
 from monitoring.drift.exporter import DriftCollector, VariantResult
 from monitoring.drift.tables import DriftInputError, sample_records_to_frame
 from monitoring.drift.window import LogWindow
-from training.metadata import FeatureSchema
 
 logger = get_logger("drift.monitor")
 
@@ -141,7 +141,6 @@ def _pairs(items: list[str], option: str, value_name: str) -> dict[str, str]:
 
 def run_monitor_command(args: argparse.Namespace) -> int:
     """The ``canaria drift monitor`` handler: exit 2 on bad arguments, else 0 when stopped."""
-    from canaria.commands.drift import load_config
     from monitoring.drift.reference import load_model_reference
 
     configure()

@@ -1,9 +1,10 @@
 """Which columns a drift analysis compares, and the current data's quality (pure).
 
-The feature schema comes from the model's metadata (``training.metadata.FeatureSchema``:
-types, allowed ranges and categories). Without a model it is inferred from the reference:
-numeric dtypes are numbers without bounds, everything else is a category whose allowed
-values are those the reference holds. Mismatched inputs raise ``DriftInputError``.
+The feature schema comes from the model's metadata
+(``canaria.contracts.model_metadata.FeatureSchema``: types, allowed ranges and categories).
+Without a model it is inferred from the reference: numeric dtypes are numbers without
+bounds, everything else is a category whose allowed values are those the reference holds.
+Mismatched inputs raise ``DriftInputError``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from canaria.contracts.model_metadata import Feature, FeatureSchema, FeatureType
 from monitoring.drift.tables import METADATA_COLUMNS, DriftInputError, is_prediction_column
-from training.metadata import Feature, FeatureSchema, FeatureType
 
 # New categories listed per column at most (the count is always exact).
 MAX_LISTED_CATEGORIES = 20

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from canaria.contracts.model_metadata import ModelMetadata
 from monitoring.drift.tables import DriftInputError, read_table
-from training.metadata import ModelMetadata
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,15 @@ describe modelrollout churn``); in local mode it goes to the log and the rollout
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from monitoring.spec import GROUP, KIND, VERSION
-from monitoring.status import DecisionKind, Verdict, format_time
+from canaria.contracts.logs import get_logger
+from monitoring.api.constants import GROUP, KIND, VERSION
+from monitoring.api.status import DecisionKind, Verdict, format_time
 
 COMPONENT = "canaria-operator"
 _MESSAGE_LIMIT = 1024  # the API server refuses longer Event messages
@@ -155,7 +155,7 @@ class KubeEventRecorder:
     def __init__(self, core_api: Any, *, instance: str) -> None:
         self._core_api = core_api
         self._instance = instance
-        self._log = logging.getLogger("canaria.operator.events")
+        self._log = get_logger("operator.events")
 
     def record(
         self, *, rollout: RolloutRef, reason: EventReason, message: str, now: datetime

@@ -18,13 +18,13 @@ from typing import Any
 
 import kopf
 
+from monitoring.api.constants import GROUP, PLURAL, VERSION
 from monitoring.operator.events import RolloutRef
 from monitoring.operator.reconcile import Reconciler
-from monitoring.spec import GROUP, PLURAL, VERSION
 
 TICK_SECONDS = float(os.environ.get("CANARIA_OPERATOR_TICK_SECONDS", "1"))
 METRICS_PORT_ENV = "CANARIA_OPERATOR_METRICS_PORT"
-PREFIX = "canaria.dev"
+PREFIX = GROUP
 
 
 def configure(settings: kopf.OperatorSettings) -> None:
@@ -47,7 +47,7 @@ def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     configure(settings)
     if memo.get("reconciler") is None:
         # Started by ``kopf run`` without ``canaria operator``: build it from the environment.
-        from monitoring.operator.kube import cluster_reconciler
+        from monitoring.operator.kube_store import cluster_reconciler
 
         memo["reconciler"] = cluster_reconciler()
         port = os.environ.get(METRICS_PORT_ENV)
@@ -104,3 +104,16 @@ def deleted(
     name: str | None, namespace: str | None, uid: str | None, memo: kopf.Memo, **_: Any
 ) -> None:
     _reconciler(memo).forget(_ref(name, namespace, uid))
+
+
+def run_kopf(reconciler: Reconciler, *, namespaces: list[str], liveness: str | None) -> None:
+    """Run kopf with the handlers above until it is stopped: every namespace when
+    ``namespaces`` is empty, ``liveness`` an endpoint URL such as
+    ``http://0.0.0.0:8080/healthz`` (or ``None``)."""
+    kopf.run(
+        standalone=True,  # one replica (Deployment strategy Recreate): no peering objects
+        clusterwide=not namespaces,
+        namespaces=namespaces,
+        liveness_endpoint=liveness,
+        memo=kopf.Memo(reconciler=reconciler),
+    )

@@ -20,7 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from canaria.contracts.logs import get_logger
 from monitoring.analysis import ANALYSIS_SLACK, seconds_until_due
+from monitoring.api.constants import ACTION_ANNOTATION
+from monitoring.api.status import RolloutStatus, format_time
 from monitoring.operator.events import EventReason, EventType, RolloutRef, type_for
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
@@ -32,10 +35,8 @@ from monitoring.operator.state import (
     read_rollout_file,
     state_path_for,
 )
-from monitoring.spec import ACTION_ANNOTATION
-from monitoring.status import RolloutStatus, format_time
 
-_log = logging.getLogger("canaria.operator.local")
+_log = get_logger("operator.local")
 
 EARLY_WAKE = ANALYSIS_SLACK * 0.9
 """Wake this fraction of the interval before an analysis is due (the engine accepts up to

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from monitoring.spec import GROUP, KIND, VERSION
+from monitoring.api.constants import GROUP, KIND, VERSION
 
 
 def local_rollout(

@@ -9,26 +9,27 @@ text goes to the log so a person can tell an outage from a quiet canary.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from canaria.metrics_catalog import CHECK_QUERIES, Variant
+from canaria.contracts.checks import BUILTIN_CHECKS, CUSTOM_CHECK
+from canaria.contracts.logs import get_logger
+from canaria.contracts.metrics import Variant
 from monitoring.analysis import Measurement
-from monitoring.checks import CUSTOM_CHECK
-from monitoring.providers.base import (
+from monitoring.api.spec import Check, MetricsProviderName, RolloutSpec, ThresholdMode
+from monitoring.providers.interfaces import (
+    Closable,
     MetricQuery,
     MetricsProvider,
+    Primable,
     ProviderError,
     TrafficRouter,
-    metrics_providers,
-    traffic_routers,
 )
-from monitoring.spec import Check, Comparison, MetricsProviderName, RolloutSpec
+from monitoring.providers.registry import metrics_providers, traffic_routers
 
-_log = logging.getLogger("canaria.operator.measure")
+_log = get_logger("operator.measure")
 
 MetricsFactory = Callable[[str, Mapping[str, Any]], MetricsProvider]
 TrafficFactory = Callable[[str], TrafficRouter]
@@ -39,8 +40,8 @@ def queries_for(check: Check, *, spec: RolloutSpec) -> dict[Variant, MetricQuery
     relative, and as evidence for built-in per-variant checks."""
     name = check.builtin.value if check.builtin else CUSTOM_CHECK
     variants = [Variant.CANARY]
-    per_variant = check.builtin is not None and CHECK_QUERIES[check.builtin.value].per_variant
-    if check.comparison is Comparison.RELATIVE or per_variant:
+    per_variant = check.builtin is not None and BUILTIN_CHECKS[check.builtin].query.per_variant
+    if check.comparison is ThresholdMode.RELATIVE or per_variant:
         variants.append(Variant.STABLE)
     return {
         variant: MetricQuery(
@@ -89,11 +90,10 @@ def prime(provider: MetricsProvider, *, rollout: str) -> bool:
     one taken now (a new canary, a resume, a restarted operator) lets the first analysis,
     an interval later, measure the traffic since now rather than have no data.
     """
-    scrape = getattr(provider, "scrape", None)
-    if not callable(scrape):
+    if not isinstance(provider, Primable):
         return False
     try:
-        scrape()
+        provider.scrape()
     except Exception as error:  # a failed warm-up only means a longer first window
         _log.warning("could not prime metrics", extra={"rollout": rollout, "error": repr(error)})
     return True
@@ -188,6 +188,5 @@ class ProviderCache:
 
 
 def _close(provider: object) -> None:
-    close = getattr(provider, "close", None)
-    if callable(close):
-        close()
+    if isinstance(provider, Closable):
+        provider.close()

@@ -1,6 +1,6 @@
 """The operator's own Prometheus metrics: phase, canary weight, decisions, analysis time.
 
-Names come from ``canaria.metrics_catalog``. A private ``CollectorRegistry`` keeps them
+Names come from ``canaria.contracts.metrics``. A private ``CollectorRegistry`` keeps them
 apart from whatever else runs in the process (tests create several operators).
 """
 
@@ -10,13 +10,13 @@ import contextlib
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from canaria.metrics_catalog import (
+from canaria.contracts.metrics import (
     ROLLOUT_ANALYSIS_DURATION,
     ROLLOUT_CANARY_WEIGHT,
     ROLLOUT_DECISIONS_TOTAL,
     ROLLOUT_PHASE,
 )
-from monitoring.status import DecisionKind, Phase
+from monitoring.api.status import DecisionKind, Phase
 
 # Analyses are a few HTTP calls; 5 s or more means a provider is timing out.
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -10,7 +10,6 @@ so that a freshly started operator re-applies the status's traffic once.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,22 +17,24 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from canaria.contracts.logs import get_logger
+from canaria.contracts.routes import Routes
 from monitoring.analysis import Decision, Measurement, analysis_due, decide
+from monitoring.api.constants import ACTION_ANNOTATION
+from monitoring.api.spec import Action, RolloutSpec, SpecError, parse_spec
+from monitoring.api.status import DecisionKind, Phase, RolloutStatus
 from monitoring.operator.events import EventReason, EventRecorder, RolloutRef, reason_for
 from monitoring.operator.measure import ProviderCache, measure_checks, prime
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import merge_patch_between
-from monitoring.providers.base import (
+from monitoring.providers.interfaces import (
     PromotingRouter,
     ProviderError,
-    Routes,
     RouteTarget,
     TrafficRouter,
 )
-from monitoring.spec import ACTION_ANNOTATION, Action, RolloutSpec, SpecError, parse_spec
-from monitoring.status import DecisionKind, Phase, RolloutStatus
 
-_log = logging.getLogger("canaria.operator")
+_log = get_logger("operator")
 
 Clock = Callable[[], datetime]
 
@@ -62,7 +63,6 @@ class ReconcileResult:
 
     spec: RolloutSpec | None = None
     decision: Decision | None = None
-    status_patch: Mapping[str, Any] | None = None
     error: str | None = None
 
 
@@ -183,7 +183,7 @@ class Reconciler:
                 ref, EventReason.TRAFFIC_ERROR, f"traffic not applied: {error}", now, spec=spec
             )
         self._refusals.pop(ref.key, None)
-        patch = self._write_status(ref, obj, stored, decision)
+        self._write_status(ref, obj, stored, decision)
         if raw_action is not None:
             self.store.clear_action(ref, raw_action)
         if decision.kind in (DecisionKind.START, DecisionKind.RESUME) or (
@@ -195,7 +195,7 @@ class Reconciler:
         self._announce(ref, decision, action, now)
         took = time.perf_counter() - started if measurements else None
         self._observe(ref, decision, seconds=took)
-        return ReconcileResult(spec=spec, decision=decision, status_patch=patch or None)
+        return ReconcileResult(spec=spec, decision=decision)
 
     def _write_status(
         self,
@@ -203,7 +203,7 @@ class Reconciler:
         obj: Mapping[str, Any],
         stored: RolloutStatus,
         decision: Decision,
-    ) -> dict[str, Any]:
+    ) -> None:
         """Patch what changed, against what is stored (read back canonically), so that
         fields the stored status lacks, even at their defaults, are written too."""
         generation = (obj.get("metadata") or {}).get("generation")
@@ -213,7 +213,6 @@ class Reconciler:
         patch = merge_patch_between(before, next_status.to_dict())
         if patch:
             self.store.patch_status(ref, patch)
-        return patch
 
     def _apply_traffic(self, ref: RolloutRef, spec: RolloutSpec, decision: Decision) -> None:
         """Set the routes when they differ from the last this process set (or it set none

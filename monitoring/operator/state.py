@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from monitoring.spec import KIND
+from monitoring.api.constants import KIND
 
 STATE_SUFFIX = ".state.json"
 EVENTS_KEPT = 50
@@ -57,6 +57,10 @@ def _empty() -> dict[str, Any]:
 
 
 class StateFile:
+    """A rollout's state file (JSON ``{"status", "action", "events"}``): every read and
+    read-modify-write holds an exclusive ``flock``, and writes replace the file atomically.
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock_path = path.with_name(path.name + ".lock")

@@ -1,5 +1,5 @@
 """The classic (scikit-learn) churn classifier, served by BentoML with adaptive batching.
 
 Run it with ``bentoml serve services.classic.service:ClassicService`` from the repository
-root; the request and response shapes are documented in ``services/classic/http_specs.py``.
+root; the request and response shapes are documented in ``services/classic/io_descriptors.py``.
 """

@@ -4,7 +4,7 @@ BentoML serves ``/metrics`` from prometheus_client's multiprocess files and sets
 ``PROMETHEUS_MULTIPROC_DIR`` in each worker only after importing the service module, so
 prometheus_client is imported, and the metrics created, when a worker starts the service
 (``ClassicMetrics(...)`` in ``__init__``), never at import time. Metric names come from
-``canaria.metrics_catalog``.
+``canaria.contracts.metrics``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from canaria.metrics_catalog import (
+from canaria.contracts.metrics import (
     INVALID_REQUESTS_TOTAL,
     MODEL_INFO,
     PREDICTION_CONFIDENCE,

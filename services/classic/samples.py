@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from canaria.logs import get_logger, redact
+from canaria.contracts.logs import get_logger, redact
 
 if TYPE_CHECKING:
     from services.classic.scoring import Prediction

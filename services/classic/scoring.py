@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from training.metadata import FeatureSchema
+from canaria.contracts.model_metadata import FeatureSchema
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Serve it from the repository root::
 
 It serves the ``churn-classifier`` tagged ``CANARIA_CLASSIC_MODEL_TAG``; without it, the
 version a built bento was built with, or the latest in the BentoML store. Requests and
-answers are described in ``http_specs.py``; settings (batch limits, the sample sink,
+answers are described in ``io_descriptors.py``; settings (batch limits, the sample sink,
 never-logged fields) in ``settings.py``. Besides
 BentoML's own endpoints (``/metrics``, ``/livez``, ``/readyz``) it exports the canaria
 metrics of ``metrics.py`` and writes one JSON log line per answer.
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import bentoml
-import yaml
 
-from canaria.logs import configure_canaria_loggers, get_logger
-from services.classic.http_specs import (
+from canaria.contracts.bento import bento_info_file, recorded_model_tag
+from canaria.contracts.logs import configure_canaria_loggers, get_logger
+from canaria.contracts.model_metadata import CLASSIC_MODEL_NAME
+from services.classic.io_descriptors import (
     BatchInput,
     BatchOutput,
     SingleRecordInput,
@@ -33,21 +33,20 @@ from services.classic.settings import (
     ENV_MODEL_TAG,
     ClassicSettings,
     ServingSettings,
-    bento_model_tag,
 )
 from services.classic.validation import primary_reason
 
 # A built bento keeps its source in <bento>/src, next to <bento>/bento.yaml.
-BENTO_INFO_FILE = Path(__file__).resolve().parents[3] / "bento.yaml"
+BENTO_INFO_FILE = bento_info_file(__file__)
 
 
 def _model_tag() -> str:
     """CANARIA_CLASSIC_MODEL_TAG; else, in a built bento, the version it was built with
     (``bentoml serve <bento>`` reads the shared store, where "latest" may be newer); else
     the latest churn-classifier."""
-    if os.environ.get(ENV_MODEL_TAG, "").strip() or not BENTO_INFO_FILE.is_file():
+    if os.environ.get(ENV_MODEL_TAG, "").strip():
         return ClassicSettings.from_env(os.environ).model_tag
-    recorded = bento_model_tag(yaml.safe_load(BENTO_INFO_FILE.read_text()) or {})
+    recorded = recorded_model_tag(BENTO_INFO_FILE, CLASSIC_MODEL_NAME)
     return recorded or ClassicSettings.from_env(os.environ).model_tag
 
 
@@ -64,7 +63,7 @@ logger = get_logger("classic.service")
     resources={"cpu": str(CPUS_PER_WORKER), "memory": "1Gi"},
     workers=SERVING.workers,
     traffic={"timeout": 30},
-    # http_specs logs one JSON line per answer, with the request id; BentoML's text line
+    # io_descriptors logs one JSON line per answer, with the request id; BentoML's text line
     # would only repeat it.
     logging={"access": {"enabled": False}},
 )
@@ -74,11 +73,11 @@ class ClassicService:
     model = bentoml.models.BentoModel(MODEL_TAG)
 
     def __init__(self) -> None:
+        from canaria.contracts.model_metadata import ModelMetadata
         from services.classic.metrics import ClassicMetrics
         from services.classic.samples import SampleSink
         from services.classic.scoring import ChurnScorer
         from services.classic.validation import RecordValidator
-        from training.metadata import ModelMetadata
 
         configure_canaria_loggers()
         settings = ClassicSettings.from_env(os.environ)

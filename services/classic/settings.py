@@ -7,13 +7,12 @@ them; ``ClassicSettings`` are read when a worker starts the service.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from training.metadata import CLASSIC_MODEL_NAME
+from canaria.contracts.env import env_int, env_names, env_share, env_str
+from canaria.contracts.model_metadata import CLASSIC_MODEL_NAME
 
 ENV_MODEL_TAG = "CANARIA_CLASSIC_MODEL_TAG"
 ENV_MAX_BATCH = "CANARIA_MAX_BATCH"
@@ -51,10 +50,10 @@ class ServingSettings:
     def from_env(cls, environ: Mapping[str, str]) -> ServingSettings:
         """Parse the ``CANARIA_CLASSIC_*`` serving variables; a bad value names its variable."""
         return cls(
-            workers=_int(environ, ENV_WORKERS, DEFAULT_WORKERS, minimum=1),
+            workers=env_int(environ, ENV_WORKERS, DEFAULT_WORKERS, minimum=1),
             # BentoML requires a batchable API's max_batch_size to be above 1.
-            batch_size=_int(environ, ENV_BATCH_SIZE, DEFAULT_BATCH_SIZE, minimum=2),
-            batch_latency_ms=_int(
+            batch_size=env_int(environ, ENV_BATCH_SIZE, DEFAULT_BATCH_SIZE, minimum=2),
+            batch_latency_ms=env_int(
                 environ, ENV_BATCH_LATENCY_MS, DEFAULT_BATCH_LATENCY_MS, minimum=1
             ),
         )
@@ -79,52 +78,11 @@ class ClassicSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> ClassicSettings:
         """Parse the ``CANARIA_*`` variables (pure); a bad value names its variable."""
-        sample_log = environ.get(ENV_SAMPLE_LOG, "").strip()
-        never_log = environ.get(ENV_NEVER_LOG)
+        sample_log = env_str(environ, ENV_SAMPLE_LOG, "")
         return cls(
-            model_tag=environ.get(ENV_MODEL_TAG, "").strip() or DEFAULT_MODEL_TAG,
-            max_batch=_int(environ, ENV_MAX_BATCH, DEFAULT_MAX_BATCH, minimum=1),
+            model_tag=env_str(environ, ENV_MODEL_TAG, DEFAULT_MODEL_TAG),
+            max_batch=env_int(environ, ENV_MAX_BATCH, DEFAULT_MAX_BATCH, minimum=1),
             sample_log=Path(sample_log) if sample_log else None,
-            sample_rate=_share(environ, ENV_SAMPLE_RATE, DEFAULT_SAMPLE_RATE),
-            never_log=(
-                frozenset(DEFAULT_NEVER_LOG)
-                if never_log is None
-                else frozenset(name.strip() for name in never_log.split(",") if name.strip())
-            ),
+            sample_rate=env_share(environ, ENV_SAMPLE_RATE, DEFAULT_SAMPLE_RATE),
+            never_log=env_names(environ, ENV_NEVER_LOG, DEFAULT_NEVER_LOG),
         )
-
-
-def bento_model_tag(bento_info: Mapping[str, Any]) -> str | None:
-    """The churn-classifier tag a built bento's ``bento.yaml`` records, if any (pure)."""
-    for service in bento_info.get("services") or ():
-        for model in service.get("models") or ():
-            tag = str(model.get("tag", ""))
-            if tag.startswith(f"{CLASSIC_MODEL_NAME}:"):
-                return tag
-    return None
-
-
-def _int(environ: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _share(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
-    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{name} must be between 0 and 1, got {raw!r}")
-    return value

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from training.metadata import Feature, FeatureSchema, FeatureType
+from canaria.contracts.model_metadata import Feature, FeatureSchema, FeatureType
 
 ID_FIELD = "customer_id"
 ID_MAX_LENGTH = 256
@@ -217,7 +217,8 @@ def parse_batch(body: bytes, validator: RecordValidator, *, max_batch: int) -> P
     size_problem = _batch_size_problem(records, max_batch=max_batch)
     if size_problem is not None:
         return ParsedRequest(problems=(size_problem,))
-    assert isinstance(records, list)
+    if not isinstance(records, list):  # _batch_size_problem refuses anything else
+        raise TypeError(f"records must be a list, got {type(records).__name__}")
     valid: list[ValidRecord] = []
     problems: list[Problem] = []
     for index, raw in enumerate(records):

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
 
-from training.metadata import LLM_MODEL_NAME
+from canaria.contracts.env import env_choice, env_flag, env_int, env_str
+from canaria.contracts.model_metadata import LLM_MODEL_NAME
 
 ENV_MODEL = "CANARIA_LLM_MODEL"
 ENV_DEVICE = "CANARIA_LLM_DEVICE"
@@ -22,11 +22,6 @@ ENV_TORCH_THREADS = "CANARIA_LLM_TORCH_THREADS"
 
 DEFAULT_MODEL = f"{LLM_MODEL_NAME}:latest"
 DEFAULT_MAX_TOKENS_LIMIT = 512
-
-E = TypeVar("E", bound=StrEnum)
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
 class Device(StrEnum):
@@ -53,8 +48,8 @@ class LLMServiceConfig:
     ``model`` is a BentoML model tag, a local directory saved with ``save_pretrained``, or a
     Hugging Face model id (see services/llm/loader.py). ``max_tokens_limit`` bounds the
     ``max_tokens`` a request may ask for. ``torch_threads`` is torch's intra-op thread
-    count on CPU (0 keeps torch's default, one per core): one thread suits the tiny model,
-    which measured 260 tokens/s with 1 thread and 25 with 2 on a busy 2-core machine.
+    count on CPU (0 keeps torch's default, one per core): one thread suits the tiny model
+    on a busy small machine (``bench/bench_llm.py`` measures it).
     """
 
     model: str = DEFAULT_MODEL
@@ -68,51 +63,10 @@ class LLMServiceConfig:
     def from_env(cls, environ: Mapping[str, str]) -> LLMServiceConfig:
         """Parse the ``CANARIA_LLM_*`` variables (pure); a bad value names its variable."""
         return cls(
-            model=environ.get(ENV_MODEL, "").strip() or DEFAULT_MODEL,
-            device=_enum(Device, environ, ENV_DEVICE, Device.AUTO),
-            dtype=_enum(DType, environ, ENV_DTYPE, DType.AUTO),
-            gpu=_flag(environ, ENV_GPU),
-            max_tokens_limit=_count(environ, ENV_MAX_TOKENS, DEFAULT_MAX_TOKENS_LIMIT),
-            torch_threads=_count(environ, ENV_TORCH_THREADS, 1, minimum=0),
+            model=env_str(environ, ENV_MODEL, DEFAULT_MODEL),
+            device=env_choice(Device, environ, ENV_DEVICE, Device.AUTO),
+            dtype=env_choice(DType, environ, ENV_DTYPE, DType.AUTO),
+            gpu=env_flag(environ, ENV_GPU),
+            max_tokens_limit=env_int(environ, ENV_MAX_TOKENS, DEFAULT_MAX_TOKENS_LIMIT, minimum=1),
+            torch_threads=env_int(environ, ENV_TORCH_THREADS, 1, minimum=0),
         )
-
-
-def bento_model_reference(bento_info: Mapping[str, Any]) -> str | None:
-    """The model tag a built bento's ``bento.yaml`` records for the service, if any (pure).
-
-    The LLM service declares at most one model, so the first one recorded is it.
-    """
-    for service in bento_info.get("services") or ():
-        for model in service.get("models") or ():
-            if tag := str(model.get("tag", "")).strip():
-                return tag
-    return None
-
-
-def _enum(kind: type[E], environ: Mapping[str, str], name: str, default: E) -> E:
-    raw = environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    try:
-        return kind(raw)
-    except ValueError:
-        allowed = ", ".join(str(member.value) for member in kind)
-        raise ValueError(f"{name}={raw!r} is not one of: {allowed}") from None
-
-
-def _flag(environ: Mapping[str, str], name: str) -> bool:
-    raw = environ.get(name, "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise ValueError(f"{name}={raw!r} is not a boolean (use 1 or 0)")
-
-
-def _count(environ: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < minimum:
-        raise ValueError(f"{name}={raw!r} is not an integer >= {minimum}")
-    return int(raw)

@@ -20,8 +20,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from canaria.contracts.chat import CHAT_TEMPLATE
 from services.llm.config import DEFAULT_MODEL, Device, DType
-from training.llm_corpus import CHAT_TEMPLATE
 
 if TYPE_CHECKING:
     import torch

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from canaria.metrics_catalog import (
+from canaria.contracts.metrics import (
     LLM_COMPLETION_TOKENS_TOTAL,
     LLM_PROMPT_TOKENS_TOTAL,
     LLM_REQUESTS_TOTAL,

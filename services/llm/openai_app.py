@@ -12,9 +12,7 @@ answers are never logged (they may carry personal data).
 from __future__ import annotations
 
 import asyncio
-import re
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -28,7 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from canaria.logs import get_logger
+from canaria.contracts.logs import get_logger
+from canaria.contracts.request_id import REQUEST_ID_HEADER, request_id
 from services.llm.engine import Finished, LLMEngine, SamplingParams, TextDelta
 from services.llm.metrics import GenerationStats, LLMMetrics
 from services.llm.protocol import (
@@ -56,9 +55,6 @@ from services.llm.protocol import (
 logger = get_logger("llm.requests")
 
 MAX_BODY_BYTES = 1 << 20
-REQUEST_ID_HEADER = "x-request-id"
-# As in the classic service: a caller's id is kept when it is a short plain token.
-_USABLE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 # nginx's code for "client closed the request": counted when a stream is abandoned.
 CLIENT_CLOSED_STATUS = 499
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -70,10 +66,8 @@ class Endpoint(StrEnum):
 
 
 def request_id_from(headers: Mapping[str, str]) -> str:
-    """The caller's ``x-request-id`` if it is a short plain token, else a new one (pure
-    apart from the random id)."""
-    given = headers.get(REQUEST_ID_HEADER, "")
-    return given if _USABLE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    """The request id for a request with ``headers`` (``canaria.contracts.request_id``)."""
+    return request_id(headers.get(REQUEST_ID_HEADER))
 
 
 @dataclass(frozen=True)
@@ -205,7 +199,8 @@ async def _complete(
                 parts.append(event.text)
             else:
                 finished = event
-    assert finished is not None  # stream always ends with Finished
+    if finished is None:
+        raise RuntimeError("the generation stream ended without its Finished event")
     build = completion_response if endpoint is Endpoint.COMPLETIONS else chat_response
     text = "".join(parts)
     stats = finished.stats

@@ -17,21 +17,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from typing import Any
 
 import bentoml
-import yaml
 
-from canaria.logs import configure_canaria_loggers, get_logger
-from services.llm.config import ENV_MODEL, LLMServiceConfig, bento_model_reference
+from canaria.contracts.bento import bento_info_file, recorded_model_tag
+from canaria.contracts.logs import configure_canaria_loggers, get_logger
+from services.llm.config import ENV_MODEL, LLMServiceConfig
 from services.llm.loader import SourceKind, resolve_source
 from services.llm.openai_app import OpenAIBackend, build_openai_app
 
 logger = get_logger("llm.service")
 
 # A built bento keeps its source in <bento>/src, next to <bento>/bento.yaml.
-BENTO_INFO_FILE = Path(__file__).resolve().parents[3] / "bento.yaml"
+BENTO_INFO_FILE = bento_info_file(__file__)
 
 
 def _config() -> LLMServiceConfig:
@@ -39,9 +38,9 @@ def _config() -> LLMServiceConfig:
     model version it was built with (``bentoml serve <bento>`` reads the shared store,
     where "latest" may be newer)."""
     config = LLMServiceConfig.from_env(os.environ)
-    if os.environ.get(ENV_MODEL, "").strip() or not BENTO_INFO_FILE.is_file():
+    if os.environ.get(ENV_MODEL, "").strip():
         return config
-    recorded = bento_model_reference(yaml.safe_load(BENTO_INFO_FILE.read_text()) or {})
+    recorded = recorded_model_tag(BENTO_INFO_FILE)
     return dataclasses.replace(config, model=recorded) if recorded else config
 
 

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from canaria.logs import get_logger
+from canaria.contracts.logs import get_logger
 
 from .config import ConfigError, RouterConfig, public_view
 from .proxy import Message, Receive, Send, send_json
@@ -95,6 +95,11 @@ async def handle_admin(
     receive: Receive,
     send: Send,
 ) -> None:
+    """Answer one ``/admin/*`` request with JSON: ``GET /admin/config`` (the config, tokens
+    hidden), ``GET``/``PUT /admin/routes`` (``canaria.contracts.routes.routes_body``),
+    ``POST /admin/promote``. Needs ``Authorization: Bearer <token>`` (401/403 otherwise);
+    404 for an unknown path, 405 for a wrong method, 400 naming the field for a bad body
+    (the config in force stays)."""
     allowed = ENDPOINTS.get(path)
     if allowed is None:
         await send_json(send, 404, {"error": f"no admin endpoint {path}"})

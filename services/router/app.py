@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from canaria.logs import get_logger
-from canaria.metrics_catalog import Variant
+from canaria.contracts.logs import get_logger
+from canaria.contracts.metrics import Variant
+from canaria.contracts.request_id import REQUEST_ID_HEADER, request_id
 
 from .admin import handle_admin
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
@@ -44,7 +43,6 @@ from .upstream import UpstreamError, UpstreamPool
 
 log = get_logger("router")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
 _SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for"}
 VARIANT_HEADER = b"x-canaria-variant"
 
@@ -79,14 +77,18 @@ def header_bytes(scope: Message) -> int:
     return sum(len(name) + len(value) + 4 for name, value in scope["headers"])
 
 
-def request_id(given: str | None) -> str:
-    """The client's ``x-request-id`` when it is a sane token, else a new one."""
-    if given and _REQUEST_ID.match(given):
-        return given
-    return uuid.uuid4().hex
-
-
 class RouterApp:
+    """The router as a raw ASGI app: each request goes to the stable or the canary upstream
+    (by weight, stickiness and A/B match rules), its answer streams back, and a sampled
+    share is mirrored to the shadow after the primary answered.
+
+    Serves ``/healthz``, ``/readyz``, ``/metrics`` (Prometheus text) and ``/admin/*``
+    (``handle_admin``); everything else is proxied. Client errors get a JSON 4xx naming
+    the problem; an upstream that fails a 502, 503 or 504 with ``{"error", "request_id"}``. Every
+    answer carries the request's ``x-request-id`` (``canaria.contracts.request_id``).
+    ``config`` is replaced whole on reload or admin change, never edited in place.
+    """
+
     def __init__(
         self,
         config: RouterConfig,
@@ -242,7 +244,7 @@ class RouterApp:
         started = time.perf_counter()
         config, shadow_plan = self.config, self._plan  # one snapshot for this request
         headers = _header_map(scope)
-        rid = request_id(headers.get("x-request-id"))
+        rid = request_id(headers.get(REQUEST_ID_HEADER))
         reply_headers = [(b"x-request-id", rid.encode())]
         client = scope.get("client")
         address = client[0] if client else "unknown"
@@ -264,7 +266,8 @@ class RouterApp:
         except ClientGone:
             return
         upstream = config.upstream(variant)
-        assert upstream is not None, "validated: a routable variant has an upstream"
+        if upstream is None:  # the config validation guarantees one for a routable variant
+            raise RuntimeError(f"no upstream for the routable variant {variant}")
         # With mirror on, the canary is the shadow: only stable answers are copied to it.
         plan = shadow_plan if variant is Variant.STABLE or not config.mirror else None
         shadowed = plan is not None and self._draw() < plan.settings.sample_rate
@@ -292,7 +295,8 @@ class RouterApp:
             self.metrics.upstream_error(variant, outcome.error)
         self.metrics.request(variant, outcome.status, time.perf_counter() - started)
         if plan is not None and outcome.shadowable:
-            assert outcome.body is not None
+            if outcome.body is None:  # a shadowable outcome keeps its body
+                raise RuntimeError("a shadowable answer without its body")
             request = ShadowRequest(
                 request_id=rid,
                 method=scope["method"],
@@ -308,7 +312,8 @@ class RouterApp:
         self, key: str, rid: str, reply_headers: list[tuple[bytes, bytes]], send: Send
     ) -> bool:
         """Spend a rate-limit token; without one, answer 429 and say when to come back."""
-        assert self._limiter is not None
+        if self._limiter is None:
+            raise RuntimeError("rate limiting without a limiter")
         wait = self._limiter.retry_after(key)
         if wait is None:
             return True

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from canaria.logs import get_logger
+from canaria.contracts.logs import get_logger
 
 from .answers import AnswerError, ClassicAnswer, answer_text, classic_answers
 from .config import (

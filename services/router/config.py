@@ -28,7 +28,15 @@ from pydantic import (
     model_validator,
 )
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
+from canaria.contracts.routes import (
+    ROUTE_FIELDS,
+    NothingToPromoteError,
+    Routes,
+    promoted_config,
+    routes_body,
+    unknown_route_fields,
+)
 
 DEFAULT_ADMIN_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
 CLIENT_ADDRESS = "client_address"
@@ -215,23 +223,26 @@ class RouterConfig(_Frozen):
         return None
 
     def routes(self) -> dict[str, Any]:
-        """What ``GET /admin/routes`` answers."""
-        return {"canary_weight": self.canary_weight, "mirror": self.mirror, "match": self.match}
+        """What ``GET /admin/routes`` answers (``canaria.contracts.routes.routes_body``)."""
+        return routes_body(
+            Routes(canary_weight=self.canary_weight, mirror=self.mirror, match=self.match)
+        )
 
     def with_routes(self, update: Mapping[str, Any]) -> RouterConfig:
         """A copy with some of canary_weight / mirror / match replaced, validated whole."""
-        unknown = sorted(set(update) - {"canary_weight", "mirror", "match"})
+        unknown = unknown_route_fields(update)
         if unknown:
-            raise ConfigError(f"{unknown[0]}: unknown field (known: canary_weight, match, mirror)")
+            known = ", ".join(ROUTE_FIELDS)
+            raise ConfigError(f"{unknown[0]}: unknown field (known: {known})")
         return parse_config({**self.model_dump(mode="python", exclude_none=True), **update})
 
     def promoted(self) -> RouterConfig:
-        """The canary becomes the stable upstream; all traffic goes to it, routes reset."""
-        if self.upstreams.canary is None:
-            raise ConfigError("upstreams.canary: no canary to promote")
-        raw = self.model_dump(mode="python", exclude_none=True)
-        raw["upstreams"]["stable"] = raw["upstreams"]["canary"]
-        raw.update(canary_weight=0, mirror=False, match={})
+        """The canary becomes the stable upstream; all traffic goes to it, routes reset
+        (``canaria.contracts.routes.promoted_config``)."""
+        try:
+            raw = promoted_config(self.model_dump(mode="python", exclude_none=True))
+        except NothingToPromoteError as error:
+            raise ConfigError(str(error)) from None
         return parse_config(raw)
 
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import socket
 from collections import deque
+from enum import StrEnum
 from typing import cast
 
 import httptools
@@ -24,10 +25,19 @@ HIGH_WATER = 256 * 1024
 LOW_WATER = 64 * 1024
 
 
+class UpstreamFailure(StrEnum):
+    """Why an upstream exchange failed: the ``reason`` label of the error metrics."""
+
+    CONNECT = "connect"
+    TIMEOUT = "timeout"
+    DISCONNECT = "disconnect"
+    PROTOCOL = "protocol"
+
+
 class UpstreamError(Exception):
     """An upstream exchange that failed; ``reason`` is what the metrics and answers name."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: UpstreamFailure, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
 
@@ -83,7 +93,7 @@ class UpstreamConnection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as error:
-            self._fail(UpstreamError("protocol", str(error)))
+            self._fail(UpstreamError(UpstreamFailure.PROTOCOL, str(error)))
             self.close()
 
     def eof_received(self) -> bool | None:
@@ -98,7 +108,7 @@ class UpstreamConnection(asyncio.Protocol):
             self._complete = True  # an answer without length ends when the connection does
             self._wake()
         else:
-            self._fail(UpstreamError("disconnect", "upstream closed the connection"))
+            self._fail(UpstreamError(UpstreamFailure.DISCONNECT, "upstream closed the connection"))
 
     # --- httptools callbacks ------------------------------------------------------------
 
@@ -148,7 +158,8 @@ class UpstreamConnection(asyncio.Protocol):
     # --- the exchange -------------------------------------------------------------------
 
     def send(self, data: bytes, *, head_only: bool, timeout: float) -> None:
-        assert self.transport is not None
+        if self.transport is None:
+            raise RuntimeError("send() before the connection was made")
         self._clear(head_only=head_only, timeout=timeout)
         self._head = self._loop.create_future()
         self._head.add_done_callback(_retrieve)
@@ -156,7 +167,8 @@ class UpstreamConnection(asyncio.Protocol):
         self._arm_timer()
 
     async def wait_head(self) -> None:
-        assert self._head is not None
+        if self._head is None:
+            raise RuntimeError("wait_head() before send()")
         await self._head
 
     async def next_chunk(self) -> bytes | None:
@@ -211,5 +223,5 @@ class UpstreamConnection(asyncio.Protocol):
 
     def _timed_out(self) -> None:
         self._timer = None
-        self._fail(UpstreamError("timeout", f"no data for {self._timeout:g}s"))
+        self._fail(UpstreamError(UpstreamFailure.TIMEOUT, f"no data for {self._timeout:g}s"))
         self.close()

@@ -14,7 +14,7 @@ import os
 import threading
 from typing import Any
 
-from canaria.logs import get_logger
+from canaria.contracts.logs import get_logger
 
 log = get_logger("router.embedding")
 

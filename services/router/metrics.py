@@ -1,4 +1,4 @@
-"""The router's Prometheus metrics (names from ``canaria.metrics_catalog``).
+"""The router's Prometheus metrics (names from ``canaria.contracts.metrics``).
 
 Each router owns a registry, so several can live in one test process. Labelled children
 are cached: a label lookup per request would cost more than the rest of the bookkeeping.
@@ -11,8 +11,8 @@ from typing import TypeVar
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
 
-from canaria import metrics_catalog as catalog
-from canaria.metrics_catalog import Variant
+from canaria.contracts import metrics as catalog
+from canaria.contracts.metrics import Variant
 
 # Fast classic models answer in about a millisecond; LLM streams take seconds.
 LATENCY_BUCKETS = (
@@ -38,6 +38,11 @@ MetricT = TypeVar("MetricT", bound=MetricWrapperBase)
 
 
 class RouterMetrics:
+    """The router's Prometheus metrics (names from ``canaria.contracts.metrics``) in a
+    registry of their own, exported at ``/metrics``: requests by variant and status,
+    durations (seconds), upstream errors by reason, weights (0-100), reloads, rate-limit
+    refusals and the shadow comparisons, differences, drops and failures."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
 
 from .config import UpstreamSettings
 from .upstream import UpstreamError, UpstreamPool, UpstreamResponse

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from canaria.logs import get_logger
+from canaria.contracts.logs import get_logger
 
 from .config import ConfigError, RouterConfig, parse_yaml
 
@@ -31,6 +31,10 @@ def file_signature(path: Path) -> Signature:
 
 
 class ConfigWatcher:
+    """Polls the config file every ``interval()`` seconds and hot-reloads it when its
+    content changes: a valid config goes to ``on_change``; an invalid one to
+    ``on_refused`` (the router keeps its last good config)."""
+
     def __init__(
         self,
         path: Path,

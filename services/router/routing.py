@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
 
 from .config import RouterConfig
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from canaria import logs
+from canaria.contracts import logs
 
 from .app import RouterApp
 from .config import ConfigError, load_config

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from canaria.logs import get_logger, redact, scrub
-from canaria.metrics_catalog import Variant
+from canaria.contracts.logs import get_logger, redact, scrub
+from canaria.contracts.metrics import Variant
 
 from .answers import AnswerError
 from .compare import Answer, Comparator, Comparison
@@ -53,6 +53,14 @@ class ShadowPlan:
 
 
 class ShadowMirror:
+    """Sends copies of primary requests to the shadow upstream in the background and
+    compares its answers with the primary's.
+
+    ``offer`` never waits: beyond ``max_in_flight`` copies running, a copy is dropped and
+    counted. Shadow failures (connect, timeout, status, invalid) are counted and logged
+    without personal data; they never touch the primary's answer.
+    """
+
     def __init__(
         self,
         *,

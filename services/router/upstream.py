@@ -23,12 +23,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .connection import UpstreamConnection, UpstreamError
+from .connection import UpstreamConnection, UpstreamError, UpstreamFailure
 
 __all__ = [
     "IDEMPOTENT",
     "Origin",
     "UpstreamError",
+    "UpstreamFailure",
     "UpstreamPool",
     "UpstreamResponse",
     "parse_origin",
@@ -174,7 +175,11 @@ class UpstreamPool:
                 await connection.wait_head()
             except UpstreamError as error:
                 connection.close()
-                stale = reused and error.reason == "disconnect" and not connection.received_any
+                stale = (
+                    reused
+                    and error.reason is UpstreamFailure.DISCONNECT
+                    and not connection.received_any
+                )
                 if attempt == 1 and stale and method in IDEMPOTENT:
                     continue
                 raise
@@ -203,9 +208,11 @@ class UpstreamPool:
                     lambda: UpstreamConnection(loop), origin.host, origin.port, **kwargs
                 )
         except TimeoutError:
-            raise UpstreamError("timeout", f"connect took over {timeout:g}s") from None
+            raise UpstreamError(
+                UpstreamFailure.TIMEOUT, f"connect took over {timeout:g}s"
+            ) from None
         except OSError as error:
-            raise UpstreamError("connect", error.strerror or str(error)) from None
+            raise UpstreamError(UpstreamFailure.CONNECT, error.strerror or str(error)) from None
         return protocol, False
 
     def put(self, origin: Origin, connection: UpstreamConnection) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from canaria.contracts.metrics import Variant
 from canaria.demo.report import render_report
 from canaria.demo.results import (
     CheckSample,
@@ -38,7 +39,8 @@ from canaria.demo.rollout import RolloutPlan, model_rollout, router_config
 from canaria.demo.settings import demo_settings
 from canaria.demo.traffic import TrafficGenerator
 from canaria.demo.watch import format_live_line
-from canaria.metrics_catalog import Variant
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_TIMEOUT = 420
@@ -141,7 +143,7 @@ def _assert_self_contained(html: str) -> None:
 
 
 def test_generated_configs_are_accepted_by_router_and_operator(tmp_path: Path) -> None:
-    from monitoring.spec import parse_spec
+    from monitoring.api.spec import parse_spec
     from services.router.config import parse_config
 
     settings = demo_settings(quick=True, output_dir=tmp_path, environ={})

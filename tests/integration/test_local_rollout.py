@@ -1,6 +1,6 @@
 """Local mode end to end: router + two real model servers + ``canaria operator --local``.
 
-The model servers are small ASGI apps (``tests.support.fake_model``) whose errors and
+The model servers are small ASGI apps (``canaria.testing.fake_model``) whose errors and
 latency the test sets; the router and the operator are the real commands, and the
 operator's metrics come from scraping the router's ``/metrics``, as in ``make demo``.
 Timing assertions carry a slack for this shared 2-core machine; the benchmark
@@ -21,12 +21,11 @@ import httpx
 import pytest
 import yaml
 
-from monitoring.operator.local_rollout import local_rollout
-from tests.services.classic.cases import record
-from tests.support import fake_model
-from tests.support.fake_model import behaviour, set_behaviour
-from tests.support.local_loop import local_operator, router_checks, steady_traffic, wait_until
-from tests.support.processes import (
+from canaria.testing import fake_model
+from canaria.testing.fake_model import behaviour, set_behaviour
+from canaria.testing.local_loop import local_operator, router_checks, steady_traffic
+from canaria.testing.router import TOKEN_ENV, running_router
+from canaria.testing.running import (
     RunningProcess,
     free_port,
     running,
@@ -34,7 +33,9 @@ from tests.support.processes import (
     stop_process,
     wait_http,
 )
-from tests.support.router import TOKEN_ENV, running_router
+from canaria.testing.wait import wait_until
+from monitoring.operator.local_rollout import local_rollout
+from tests.services.classic.cases import record
 
 pytestmark = pytest.mark.slow
 
@@ -231,7 +232,7 @@ def test_manual_rollback_through_the_cli_takes_effect_within_one_interval(
 def subprocess_output(args: list[str]) -> str:
     import subprocess
 
-    from tests.support.processes import VENV_BIN
+    from canaria.testing.running import VENV_BIN
 
     command = [str(VENV_BIN / args[0]), *args[1:]]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout

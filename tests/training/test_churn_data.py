@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from canaria.contracts.model_metadata import FeatureSchema, FeatureType
 from training import churn_data
 from training.churn_data import (
     CATEGORICAL_FEATURES,
@@ -20,7 +21,6 @@ from training.churn_data import (
     DriftScenario,
     generate,
 )
-from training.metadata import FeatureSchema, FeatureType
 
 N_ROWS = 4000
 

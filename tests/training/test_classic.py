@@ -12,9 +12,15 @@ import pytest
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 
+from canaria.contracts.model_metadata import (
+    CLASSIC_MODEL_NAME,
+    REFERENCE_SAMPLE_FILE,
+    ModelMetadata,
+)
 from training import churn_data, classic
 from training.churn_data import FEATURE_NAMES, FEATURE_SCHEMA, TARGET_COLUMN, DriftScenario
-from training.metadata import CLASSIC_MODEL_NAME, REFERENCE_SAMPLE_FILE, ModelMetadata
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 METRICS = ("accuracy", "f1", "roc_auc", "log_loss", "brier_score", "ece")
 

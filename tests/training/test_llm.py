@@ -8,6 +8,8 @@ import bentoml
 import pytest
 import torch
 
+from canaria.contracts.chat import AGENT_PREFIX, CUSTOMER_PREFIX
+from canaria.contracts.model_metadata import LLM_MODEL_NAME, ModelMetadata
 from services.llm.config import Device
 from services.llm.loader import load_causal_lm
 from training.llm import (
@@ -21,8 +23,9 @@ from training.llm import (
     train,
     train_tokenizer,
 )
-from training.llm_corpus import AGENT_PREFIX, CUSTOMER_PREFIX, build_corpus
-from training.metadata import LLM_MODEL_NAME, ModelMetadata
+from training.llm_corpus import build_corpus
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 # Small enough to train twice in a few seconds, large enough for the loss to move.
 QUICK = {"max_steps": 5, "n_dialogues": 300, "batch_size": 4, "block_size": 64}

@@ -9,10 +9,10 @@ import bentoml
 import pytest
 
 from canaria.cli import main
+from canaria.contracts.model_metadata import CLASSIC_MODEL_NAME
 from tests.monitoring.drift.frames import customers
 from tests.monitoring.drift.logs import write_sample_log
 from training.classic import train_and_save
-from training.metadata import CLASSIC_MODEL_NAME
 from training.retrain import RetrainConfig, RetrainError, better_by, retrain
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from monitoring.providers.interfaces import JobStatus
 from monitoring.providers.jobs.manifest import job_manifest, job_name
-from monitoring.providers.jobs.registry import JobStatus, job_launchers
 from monitoring.providers.jobs.spec import RetrainSpec
-from monitoring.providers.traffic.kube import LazyApiClient
+from monitoring.providers.kubeclient import LazyApiClient
+from monitoring.providers.registry import job_launchers
 
 CONFLICT = 409
 NOT_FOUND = 404

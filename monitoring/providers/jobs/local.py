@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitoring.providers.interfaces import JobStatus
 from monitoring.providers.jobs.manifest import retrain_args
-from monitoring.providers.jobs.registry import JobStatus, job_launchers
 from monitoring.providers.jobs.spec import RetrainSpec
+from monitoring.providers.registry import job_launchers
 
 
 @dataclass

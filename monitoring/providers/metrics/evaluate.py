@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from canaria.metrics_catalog import Aggregation, CheckQuery, LabelMatch, MatchOp
+from canaria.contracts.checks import Aggregation, CheckQuery, LabelMatch, MatchOp
 
 LabelSet = tuple[tuple[str, str], ...]
 

@@ -15,13 +15,9 @@ from typing import Any
 
 import httpx
 
-from monitoring.providers.base import (
-    MetricQuery,
-    MetricsQueryError,
-    MetricsUnavailableError,
-    metrics_providers,
-)
+from monitoring.providers.interfaces import MetricQuery, MetricsQueryError, MetricsUnavailableError
 from monitoring.providers.metrics.promql import promql_for
+from monitoring.providers.registry import metrics_providers
 
 QUERY_PATH = "/api/v1/query"
 

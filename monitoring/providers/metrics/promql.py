@@ -1,6 +1,6 @@
 """Render PromQL templates: fill ``{{ variant }}``, ``{{ window }}`` and ``{{ selector }}``.
 
-Built-in checks use the templates in ``canaria.metrics_catalog``; a custom check's query
+Built-in checks use the templates in ``canaria.contracts.metrics``; a custom check's query
 may use the same placeholders, plus one per selector label by its name (``{{ namespace }}``
 renders the selector's ``namespace`` value, escaped for use inside double quotes). An
 unknown placeholder is a query error, not an empty string.
@@ -13,16 +13,11 @@ import math
 import re
 from collections.abc import Mapping
 
-from canaria.metrics_catalog import PROMQL_TEMPLATES
-from monitoring.checks import CUSTOM_CHECK, BuiltinCheck
-from monitoring.providers.base import MetricQuery, MetricsQueryError
+from canaria.contracts.checks import CUSTOM_CHECK, PROMQL_TEMPLATES, BuiltinCheck
+from monitoring.providers.interfaces import MetricQuery, MetricsQueryError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-BUILTIN_TEMPLATES: Mapping[BuiltinCheck, str] = {
-    check: PROMQL_TEMPLATES[check.value] for check in BuiltinCheck
-}
 
 
 def promql_duration(seconds: float) -> str:
@@ -75,7 +70,7 @@ def promql_for(query: MetricQuery) -> str:
             raise MetricsQueryError("custom check has no promql query")
         return render(query.promql, query)
     try:
-        template = BUILTIN_TEMPLATES[BuiltinCheck(query.check)]
+        template = PROMQL_TEMPLATES[BuiltinCheck(query.check)]
     except ValueError:
         known = ", ".join(check.value for check in BuiltinCheck)
         raise MetricsQueryError(

@@ -3,7 +3,7 @@
 For local mode and ``make demo``. Each ``measure`` scrapes the targets (at most once per
 ``min_scrape_interval``, so the checks of one analysis share a scrape), keeps the scrapes of
 the last ``history_seconds`` per target, and evaluates the built-in check's definition from
-``canaria.metrics_catalog`` on the increase between the scrape that starts the window and
+``canaria.contracts.metrics`` on the increase between the scrape that starts the window and
 the latest one. Scrapes come only when someone measures, so they are sparse: the window
 starts at the newest scrape at or before its start, provided it is at most
 ``start_tolerance`` older than that (as Prometheus takes the sample current at a time
@@ -36,15 +36,18 @@ from dataclasses import dataclass, field
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from canaria.metrics_catalog import CHECK_QUERIES, Aggregation, LabelMatch, MatchOp, Variant
-from monitoring.checks import CUSTOM_CHECK, BuiltinCheck
-from monitoring.providers.base import (
-    MetricQuery,
-    MetricsQueryError,
-    MetricsUnavailableError,
-    metrics_providers,
+from canaria.contracts.checks import (
+    BUILTIN_CHECKS,
+    CUSTOM_CHECK,
+    Aggregation,
+    BuiltinCheck,
+    LabelMatch,
+    MatchOp,
 )
+from canaria.contracts.metrics import Variant
+from monitoring.providers.interfaces import MetricQuery, MetricsQueryError, MetricsUnavailableError
 from monitoring.providers.metrics.evaluate import Sample, evaluate
+from monitoring.providers.registry import metrics_providers
 
 Fetch = Callable[[str], str]
 
@@ -154,7 +157,7 @@ class ScrapeProvider:
                 "the scrape provider cannot run custom PromQL; use the prometheus provider"
             )
         try:
-            definition = CHECK_QUERIES[BuiltinCheck(query.check).value]
+            definition = BUILTIN_CHECKS[BuiltinCheck(query.check)].query
         except ValueError:
             raise MetricsQueryError(f"unknown check {query.check!r}") from None
         with self._lock:

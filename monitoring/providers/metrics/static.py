@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from canaria.metrics_catalog import Variant
-from monitoring.providers.base import MetricQuery, metrics_providers
+from canaria.contracts.metrics import Variant
+from monitoring.providers.interfaces import MetricQuery
+from monitoring.providers.registry import metrics_providers
 
 Values = Mapping[str, float | Mapping[str, float | None] | None]
 

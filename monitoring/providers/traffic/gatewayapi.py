@@ -16,13 +16,15 @@ from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from monitoring.providers.base import (
-    Routes,
-    RouteTarget,
-    TrafficRouterError,
-    snake_case_keys,
-    traffic_routers,
+from canaria.contracts.routes import Routes, validate_routes
+from monitoring.providers.interfaces import RouteTarget, TrafficRouterError
+from monitoring.providers.kubeclient import (
+    MERGE_PATCH,
+    LazyApiClient,
+    call,
+    retry_on_conflict,
 )
+from monitoring.providers.registry import snake_case_keys, traffic_routers
 from monitoring.providers.traffic.httproute import (
     GROUP,
     PLURAL,
@@ -31,13 +33,6 @@ from monitoring.providers.traffic.httproute import (
     build_patch,
     read_routes,
 )
-from monitoring.providers.traffic.kube import (
-    MERGE_PATCH,
-    LazyApiClient,
-    call,
-    retry_on_conflict,
-)
-from monitoring.providers.traffic.matching import validate_routes
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient, CustomObjectsApi

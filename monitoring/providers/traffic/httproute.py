@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from monitoring.providers.base import Routes, TrafficRouterError
-from monitoring.providers.traffic.matching import MatchKind, parse_match_key
+from canaria.contracts.routes import MatchKind, Routes, parse_match_key
+from monitoring.providers.interfaces import TrafficRouterError
 
 GROUP = "gateway.networking.k8s.io"
 VERSION = "v1"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from monitoring.providers.base import Routes, RouteTarget, traffic_routers
+from canaria.contracts.routes import Routes
+from monitoring.providers.interfaces import RouteTarget
+from monitoring.providers.registry import traffic_routers
 
 
 @traffic_routers.register("noop")

@@ -30,27 +30,28 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 import yaml
 
-from monitoring.providers.base import (
+from canaria.contracts.routes import (
+    PROMOTE_PATH,
+    ROUTES_PATH,
+    NothingToPromoteError,
     Routes,
-    RouteTarget,
-    TrafficRouterError,
-    snake_case_keys,
-    traffic_routers,
+    promoted_config,
+    routes_body,
+    validate_routes,
 )
-from monitoring.providers.traffic.kube import (
+from monitoring.providers.interfaces import RouteTarget, TrafficRouterError
+from monitoring.providers.kubeclient import (
     MERGE_PATCH,
     KubeApiError,
     LazyApiClient,
     call,
     retry_on_conflict,
 )
-from monitoring.providers.traffic.matching import validate_routes
+from monitoring.providers.registry import snake_case_keys, traffic_routers
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient, CoreV1Api
 
-ROUTES_PATH = "/admin/routes"
-PROMOTE_PATH = "/admin/promote"
 DEFAULT_CONFIG_MAP_KEY = "config.yaml"
 DEFAULT_SECRET_KEY = "token"
 FORBIDDEN = 403
@@ -72,15 +73,6 @@ def granted_call(action: str, request: Callable[[], ResultT], *, grant: str) -> 
 
 def _config_map_grant(namespace: str) -> str:
     return f"get and patch on this ConfigMap with a Role in {namespace} ({CONFIG_MAP_ROLE_EXAMPLE})"
-
-
-def routes_body(routes: Routes) -> dict[str, Any]:
-    """The admin API's JSON for ``routes`` (pure)."""
-    return {
-        "canary_weight": routes.canary_weight,
-        "mirror": routes.mirror,
-        "match": dict(routes.match),
-    }
 
 
 def routes_from_body(body: Any) -> Routes:
@@ -116,18 +108,14 @@ def config_with_routes(config_text: str, routes: Routes) -> str:
     return yaml.safe_dump({**config, **routes_body(routes)}, sort_keys=False)
 
 
-def promoted_config(config_text: str) -> str:
+def promoted_config_text(config_text: str) -> str:
     """The router's YAML config with the canary upstream as the stable one (pure), as the
-    router's own ``POST /admin/promote`` does: all traffic to it, routes reset."""
-    config = parse_config_text(config_text)
-    upstreams = dict(config.get("upstreams") or {})
-    if not upstreams.get("canary"):
-        raise TrafficRouterError("router config has no upstreams.canary to promote")
-    upstreams["stable"] = upstreams["canary"]
-    return yaml.safe_dump(
-        {**config, "upstreams": upstreams, **routes_body(Routes(canary_weight=0))},
-        sort_keys=False,
-    )
+    router's own ``POST /admin/promote`` does (``canaria.contracts.routes.promoted_config``)."""
+    try:
+        promoted = promoted_config(parse_config_text(config_text))
+    except NothingToPromoteError:
+        raise TrafficRouterError("router config has no upstreams.canary to promote") from None
+    return yaml.safe_dump(promoted, sort_keys=False)
 
 
 def config_map_patch(
@@ -203,7 +191,7 @@ class CanariaRouter:
         if settings.get("admin_url"):
             self._admin(target, settings, "POST", PROMOTE_PATH)
         else:
-            self._patch_config_map(target, settings, promoted_config)
+            self._patch_config_map(target, settings, promoted_config_text)
 
     def close(self) -> None:
         self._http.close()

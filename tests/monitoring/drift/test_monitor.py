@@ -10,19 +10,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from canaria.metrics_catalog import (
+from canaria.contracts.metrics import (
     DRIFT_COLUMN_DRIFTED,
     DRIFT_PREDICTION_DRIFTED,
     DRIFT_SHARE,
     DRIFT_WINDOW_ROWS,
     Variant,
 )
-from monitoring.providers.base import MetricQuery
+from canaria.testing.prometheus import ScrapeTarget, running_prometheus, wait_for_targets_up
+from canaria.testing.running import VENV_BIN, RunningProcess, free_port, running
+from monitoring.providers.interfaces import MetricQuery
 from monitoring.providers.metrics.prometheus import PrometheusProvider
 from tests.monitoring.drift.frames import customers
 from tests.monitoring.drift.logs import write_sample_log
-from tests.support.processes import VENV_BIN, RunningProcess, free_port, running
-from tests.support.prometheus import ScrapeTarget, running_prometheus, wait_for_targets_up
 
 
 @pytest.fixture(scope="module")

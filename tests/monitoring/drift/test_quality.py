@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from canaria.contracts.model_metadata import FeatureType
 from monitoring.drift.quality import data_quality, infer_schema, plan_columns
 from monitoring.drift.tables import DriftInputError
 from tests.monitoring.drift.frames import customers
 from training import churn_data
-from training.metadata import FeatureType
 
 SCHEMA = churn_data.FEATURE_SCHEMA
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from canaria.metrics_catalog import DRIFT_COLUMN_SCORE, DRIFT_LAST_RUN, DRIFT_SHARE
+from canaria.contracts.metrics import DRIFT_COLUMN_SCORE, DRIFT_LAST_RUN, DRIFT_SHARE
 from monitoring.drift.config import parse_config
 from monitoring.drift.exporter import VariantResult, gauge_samples
 from monitoring.drift.monitor import parse_logs

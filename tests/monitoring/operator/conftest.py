@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
+from canaria.testing.kube_stub import KubeStub, RecordedRequest, StubResponse, status_response
 from monitoring.operator.events import KubeEventRecorder
-from monitoring.operator.kube import KubeRolloutStore
+from monitoring.operator.kube_store import KubeRolloutStore
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import apply_merge_patch
 from monitoring.operator.reconcile import Reconciler
 from monitoring.providers.metrics.static import StaticProvider
-from tests.support.kube_stub import KubeStub, RecordedRequest, StubResponse, status_response
 
 ROLLOUT_PATH = "/apis/canaria.dev/v1alpha1/namespaces/ml/modelrollouts/churn"
 ROUTE_PATH = "/apis/gateway.networking.k8s.io/v1/namespaces/ml/httproutes/churn"

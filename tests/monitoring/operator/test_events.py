@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from monitoring.api.status import DecisionKind, Verdict
 from monitoring.operator.events import (
     EventReason,
     EventType,
@@ -14,7 +15,6 @@ from monitoring.operator.events import (
     reason_for,
     type_for,
 )
-from monitoring.status import DecisionKind, Verdict
 
 EXPECTED = {
     DecisionKind.START: (EventReason.ANALYSIS_STARTED, EventType.NORMAL),

@@ -3,14 +3,15 @@ the list and watch, kopf's own patches, and our handlers' requests, end to end."
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from canaria.testing.kube_stub import RecordedRequest, StubResponse
+from canaria.testing.running import free_port, running
+from canaria.testing.wait import wait_until
 from tests.monitoring.operator.conftest import (
     EVENTS_PATH,
     ROLLOUT_PATH,
@@ -18,8 +19,6 @@ from tests.monitoring.operator.conftest import (
     Cluster,
     route_patch,
 )
-from tests.support.kube_stub import RecordedRequest, StubResponse
-from tests.support.processes import free_port, running
 
 pytestmark = pytest.mark.slow
 
@@ -90,15 +89,6 @@ def serve_discovery(cluster: Cluster) -> None:
     kube.on("GET", LIST_PATH, list_or_watch)
 
 
-def wait_until(what: str, condition: Callable[[], bool], log: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}:\n{log()[-3000:]}")
-
-
 def test_kopf_runs_the_handlers_against_the_api(cluster: Cluster, tmp_path: Path) -> None:
     serve_discovery(cluster)
     kubeconfig = cluster.kube.write_kubeconfig(tmp_path / "kubeconfig", namespace="ml")
@@ -110,10 +100,18 @@ def test_kopf_runs_the_handlers_against_the_api(cluster: Cluster, tmp_path: Path
         wait_until(
             "the first decision",
             lambda: cluster.rollout.get("status", {}).get("phase") == "Progressing",
-            operator.log,
+            timeout=60,
+            poll=0.1,
+            detail=lambda: operator.log()[-3000:],
         )
         assert [r.body for r in cluster.requests("PATCH", ROUTE_PATH)] == [route_patch(90, 10)]
-        wait_until("the event", lambda: "AnalysisStarted" in cluster.reasons(), operator.log)
+        wait_until(
+            "the event",
+            lambda: "AnalysisStarted" in cluster.reasons(),
+            timeout=60,
+            poll=0.1,
+            detail=lambda: operator.log()[-3000:],
+        )
         # kopf's own bookkeeping: its finalizer, in our prefix, never in the status.
         assert "canaria.dev/operator" in cluster.rollout["metadata"].get("finalizers", [])
         assert "kopf" not in cluster.rollout["status"]
@@ -131,11 +129,19 @@ def test_kopf_runs_the_handlers_against_the_api(cluster: Cluster, tmp_path: Path
         wait_until(
             "the manual rollback",
             lambda: cluster.rollout["status"].get("phase") == "RolledBack",
-            operator.log,
+            timeout=60,
+            poll=0.1,
+            detail=lambda: operator.log()[-3000:],
         )
         assert [r.body for r in cluster.requests("PATCH", ROUTE_PATH)][-1] == route_patch(100, 0)
         assert "canaria.dev/action" not in cluster.rollout["metadata"]["annotations"]
-        wait_until("the rollback event", lambda: "RolledBack" in cluster.reasons(), operator.log)
+        wait_until(
+            "the rollback event",
+            lambda: "RolledBack" in cluster.reasons(),
+            timeout=60,
+            poll=0.1,
+            detail=lambda: operator.log()[-3000:],
+        )
     assert cluster.reasons().count("AnalysisStarted") == 1
     assert len(cluster.requests("POST", EVENTS_PATH)) == 2
     assert cluster.requests("PATCH", ROLLOUT_PATH + "/status")

@@ -9,10 +9,12 @@ import httpx
 import kopf
 from prometheus_client import generate_latest
 
+from canaria.testing.kube_stub import StubResponse, status_response
+from canaria.testing.running import free_port
 from monitoring.analysis import decide
+from monitoring.api.spec import parse_spec
+from monitoring.api.status import RolloutStatus
 from monitoring.operator import handlers
-from monitoring.spec import parse_spec
-from monitoring.status import RolloutStatus
 from tests.monitoring.operator.conftest import (
     ERRORS,
     EVENTS_PATH,
@@ -22,8 +24,6 @@ from tests.monitoring.operator.conftest import (
     Cluster,
     route_patch,
 )
-from tests.support.kube_stub import StubResponse, status_response
-from tests.support.processes import free_port
 
 ACTION = "canaria.dev/action"
 ACTION_PATH = "/metadata/annotations/canaria.dev~1action"

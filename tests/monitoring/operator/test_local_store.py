@@ -12,7 +12,9 @@ import httpx
 import pytest
 import yaml
 
-from canaria.metrics_catalog import ROLLOUT_PHASE, ROUTER_REQUESTS_TOTAL
+from canaria.contracts.metrics import ROLLOUT_PHASE, ROUTER_REQUESTS_TOTAL
+from canaria.testing.metrics import metric_samples, metric_value
+from canaria.testing.running import free_port, running
 from monitoring import kubectl_plugin
 from monitoring.operator.events import RolloutRef
 from monitoring.operator.local import (
@@ -26,12 +28,13 @@ from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.reconcile import Reconciler, ReconcileResult
 from monitoring.operator.state import RolloutFileError, StateFile, state_path_for
-from monitoring.providers.base import MetricsProvider, snake_case_keys
+from monitoring.providers.interfaces import MetricsProvider
 from monitoring.providers.metrics.scrape import ScrapeProvider
 from monitoring.providers.metrics.static import StaticProvider
+from monitoring.providers.registry import snake_case_keys
 from tests.monitoring.operator.conftest import HEALTHY, START, FakeClock
-from tests.support.metrics import metric_samples, metric_value
-from tests.support.processes import free_port, running
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 REF = RolloutRef(namespace="default", name="churn-local")
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
+from canaria.testing.kube_stub import RecordedRequest, StubResponse, status_response
 from monitoring.operator.events import RolloutRef
 from tests.monitoring.operator.conftest import (
     ROLLOUT_PATH,
@@ -15,7 +16,6 @@ from tests.monitoring.operator.conftest import (
     make_reconciler,
     route_patch,
 )
-from tests.support.kube_stub import RecordedRequest, StubResponse, status_response
 
 REF = RolloutRef(namespace="ml", name="churn", uid="uid-1")
 

@@ -13,14 +13,18 @@ from typing import Any
 import kopf
 import pytest
 
+from canaria.contracts.routes import Routes
+from canaria.testing.router import TOKEN_ENV, admin_get, running_router
+from canaria.testing.running import RunningProcess
+from monitoring.api.spec import TrafficProviderName
 from monitoring.operator import handlers
-from monitoring.providers.base import PromotingRouter, Routes, traffic_routers
+from monitoring.providers.interfaces import PromotingRouter
+from monitoring.providers.registry import traffic_routers
 from monitoring.providers.traffic.httproute import Backends, read_routes
 from monitoring.providers.traffic.router import routes_from_body
-from monitoring.spec import TrafficProviderName
 from tests.monitoring.operator.conftest import Cluster
-from tests.support.processes import RunningProcess
-from tests.support.router import TOKEN_ENV, admin_get, running_router
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 TOKEN = "strategies-test-token"
 V2 = "churn-classifier:v2"

@@ -7,16 +7,11 @@ import sys
 
 import pytest
 
-from canaria.metrics_catalog import Variant
-from monitoring.providers.base import (
-    MetricQuery,
-    Routes,
-    RouteTarget,
-    metrics_providers,
-    snake_case_keys,
-    traffic_routers,
-)
+from canaria.contracts.metrics import Variant
+from canaria.contracts.routes import Routes
+from monitoring.providers.interfaces import MetricQuery, RouteTarget
 from monitoring.providers.metrics.static import StaticProvider
+from monitoring.providers.registry import metrics_providers, snake_case_keys, traffic_routers
 from monitoring.providers.traffic.noop import NoopRouter
 
 
@@ -42,10 +37,10 @@ def test_cr_settings_in_camel_case_become_keyword_arguments() -> None:
         metrics_providers.create("prometheus", address="http://x", noSuchSetting=1)
 
 
-def test_the_base_module_imports_no_client_library() -> None:
-    """The pure engine imports ``base`` for ``Routes``: that must stay cheap and pure."""
+def test_the_interfaces_and_registry_import_no_client_library() -> None:
+    """Importing the interfaces and the registry must stay cheap: no client library."""
     code = (
-        "import sys, monitoring.providers.base as b; "
+        "import sys, monitoring.providers.interfaces, monitoring.providers.registry; "
         "print(sorted(m for m in ('httpx', 'kubernetes', 'prometheus_client') if m in sys.modules))"
     )
     result = subprocess.run(

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.support.processes import REPO_ROOT, RunningProcess, free_port, running
+from canaria.testing.running import REPO_ROOT, RunningProcess, free_port, running
 
 _BUILT: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
 

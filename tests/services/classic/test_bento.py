@@ -10,9 +10,11 @@ import bentoml
 import httpx
 import pytest
 
+from canaria.testing.running import RunningProcess
 from tests.services.classic.bentos import canaria_build, serving_bento
 from tests.services.classic.cases import record
-from tests.support.processes import RunningProcess
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +73,7 @@ def test_the_bento_holds_only_the_service_files(bento_tag: str) -> None:
     source = Path(bentoml.bentos.get(bento_tag).path) / "src"
     files = {str(path.relative_to(source)) for path in source.rglob("*.py")}
     assert "services/classic/service.py" in files
-    assert "training/metadata.py" in files
+    assert "canaria/contracts/model_metadata.py" in files
     assert not any(name.startswith(("tests/", "services/llm/", "bench/")) for name in files)
     assert "training/classic.py" not in files
     info = json.loads(json.dumps(bentoml.bentos.get(bento_tag).info.to_dict(), default=str))

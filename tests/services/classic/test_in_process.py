@@ -18,6 +18,8 @@ from services.classic.jobs import Accepted, Refused, Scored
 from services.classic.validation import InvalidReason, Problem, ValidRecord
 from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, check_refusal, record
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 
 @pytest.fixture(scope="module")
 def service(classic_model_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.classic.http_specs import (
+from services.classic.io_descriptors import (
     batch_response,
     refusal_response,
     request_id_from,

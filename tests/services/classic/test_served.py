@@ -10,11 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from canaria.testing.metrics import MetricSamples, metric_samples, metric_value
+from canaria.testing.running import RunningProcess, free_port, running
 from services.classic.scoring import ChurnScorer
 from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, check_refusal, record
-from tests.support.metrics import MetricSamples, metric_samples, metric_value
-from tests.support.processes import RunningProcess, free_port, running
 from training.classic import load
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 SECRET_ID = "C-secret-4711"
 

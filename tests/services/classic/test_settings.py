@@ -10,7 +10,6 @@ from services.classic.settings import (
     DEFAULT_MODEL_TAG,
     ClassicSettings,
     ServingSettings,
-    bento_model_tag,
 )
 
 
@@ -80,14 +79,3 @@ def test_a_bad_value_is_refused_naming_its_variable(name: str, value: str) -> No
 def test_a_bad_serving_value_is_refused_naming_its_variable(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         ServingSettings.from_env({name: value})
-
-
-def test_bento_model_tag_finds_the_packed_classifier() -> None:
-    info = {
-        "services": [
-            {"name": "ClassicService", "models": [{"tag": "churn-classifier:v7"}, {"tag": "x:1"}]}
-        ]
-    }
-    assert bento_model_tag(info) == "churn-classifier:v7"
-    assert bento_model_tag({"services": [{"models": []}]}) is None
-    assert bento_model_tag({}) is None

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from canaria.contracts.model_metadata import Feature, FeatureSchema, FeatureType
 from services.classic.validation import (
     MAX_PROBLEMS,
     InvalidReason,
@@ -18,7 +19,6 @@ from services.classic.validation import (
 )
 from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, body, record
 from training.churn_data import FEATURE_SCHEMA
-from training.metadata import Feature, FeatureSchema, FeatureType
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,11 @@ import bentoml
 import httpx
 import pytest
 
+from canaria.contracts.model_metadata import LLM_MODEL_NAME
+from canaria.testing.running import RunningProcess
 from tests.services.classic.bentos import build_all, serving_bento
-from tests.support.processes import RunningProcess
-from training.metadata import LLM_MODEL_NAME
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ from services.llm.engine import Finished, FinishReason, LLMEngine, SamplingParam
 from services.llm.loader import load_causal_lm
 from services.llm.metrics import GenerationStats
 
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
+
 
 @pytest.fixture(scope="module")
 def engine(llm_model_tag: str) -> LLMEngine:

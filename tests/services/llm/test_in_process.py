@@ -27,7 +27,9 @@ import torch
 from prometheus_client import REGISTRY
 from starlette.testclient import TestClient
 
-from canaria.metrics_catalog import LLM_COMPLETION_TOKENS_TOTAL, LLM_REQUESTS_TOTAL
+from canaria.contracts.metrics import LLM_COMPLETION_TOKENS_TOTAL, LLM_REQUESTS_TOTAL
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 HUB_ID = "canaria-test/support-lm"
 COMMIT = "0" * 40

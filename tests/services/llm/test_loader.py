@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from services.llm.config import Device
 from services.llm.loader import SourceKind, load_causal_lm, resolve_source
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 
 def test_a_bentoml_tag_and_its_bare_name_resolve_to_the_store(llm_model_tag: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.llm.config import Device, DType, LLMServiceConfig, bento_model_reference
+from services.llm.config import Device, DType, LLMServiceConfig
 from services.llm.engine import StopMatcher
 from services.llm.loader import SourceKind, classify_source, pick_device
 from services.llm.metrics import GenerationStats
@@ -192,14 +192,3 @@ def test_device_choice() -> None:
     assert pick_device(Device.AUTO, cuda_available=True) == "cuda"
     with pytest.raises(ValueError, match="CANARIA_LLM_DEVICE"):
         pick_device(Device.CUDA, cuda_available=False)
-
-
-def test_a_bento_manifest_names_the_model_it_was_built_with() -> None:
-    info = {
-        "services": [
-            {"name": "canaria-llm", "models": [{"tag": "support-lm:v7", "module": ""}]},
-        ]
-    }
-    assert bento_model_reference(info) == "support-lm:v7"
-    assert bento_model_reference({"services": [{"name": "canaria-llm", "models": []}]}) is None
-    assert bento_model_reference({}) is None

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from canaria.metrics_catalog import (
+from canaria.contracts.metrics import (
     LLM_COMPLETION_TOKENS_TOTAL,
     LLM_PROMPT_TOKENS_TOTAL,
     LLM_REQUESTS_TOTAL,
@@ -23,8 +23,10 @@ from canaria.metrics_catalog import (
     LLM_TIME_TO_FIRST_TOKEN,
     LLM_TOKENS_PER_SECOND,
 )
-from tests.support.metrics import MetricSamples, metric_samples, metric_value
-from tests.support.processes import RunningProcess, free_port, running
+from canaria.testing.metrics import MetricSamples, metric_samples, metric_value
+from canaria.testing.running import RunningProcess, free_port, running
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 TIMEOUT = httpx.Timeout(60.0)
 CHAT = "/v1/chat/completions"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +13,9 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.metrics import metric_samples, metric_value
-from tests.support.processes import RunningProcess, free_port, start_process, wait_http
+from canaria.testing.metrics import metric_samples, metric_value
+from canaria.testing.router import router_command, write_router_config
+from canaria.testing.running import RunningProcess, free_port, start_process, wait_http
 
 ADMIN_TOKEN = "router-test-token"
 
@@ -60,15 +60,6 @@ class Router:
         self.config_path.write_text(yaml.safe_dump(dict(config)))
 
 
-def wait_until(predicate: Callable[[], bool], *, timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-
-
 def admin_headers(token: str = ADMIN_TOKEN) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
@@ -91,7 +82,7 @@ def _start_all(
 @pytest.fixture(scope="session")
 def processes() -> Iterator[list[RunningProcess]]:
     """Every process the router tests start; all stopped by PID at the end."""
-    from tests.support.processes import stop_process
+    from canaria.testing.running import stop_process
 
     running: list[RunningProcess] = []
     yield running
@@ -144,11 +135,9 @@ def start_routers(
         commands = {}
         paths = {}
         for name, config in configs.items():
-            path = paths[name] = work / f"{name}.yaml"
-            path.write_text(yaml.safe_dump(dict(config)))
+            path = paths[name] = write_router_config(config, work / f"{name}.yaml")
             port = free_port()
-            args = [sys.executable, "-m", "canaria.cli", "router", "--config", str(path)]
-            args += ["--host", "127.0.0.1", "--port", str(port)]
+            args = router_command(path, port=port)
             commands[name] = (args, port, {"CANARIA_ROUTER_ADMIN_TOKEN": ADMIN_TOKEN}, "/readyz")
         started = _start_all(commands, work, processes)
         return {name: Router(started[name], paths[name]) for name in configs}

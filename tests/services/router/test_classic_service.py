@@ -10,20 +10,23 @@ from typing import Any
 import httpx
 import pytest
 
-from canaria import metrics_catalog as catalog
-from tests.support.processes import RunningProcess, free_port, start_process, wait_http
+from canaria.contracts import metrics as catalog
+from canaria.testing.running import RunningProcess, free_port, start_process, wait_http
+from canaria.testing.wait import wait_until
 
-from .conftest import Router, wait_until
+from .conftest import Router
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 COMPARISONS = catalog.SHADOW_COMPARISONS_TOTAL
 
 
 @pytest.fixture(scope="module")
-def classic_service(
+def classic_process(
     classic_model_tag: str,
     processes: list[RunningProcess],
     tmp_path_factory: pytest.TempPathFactory,
-) -> str:
+) -> RunningProcess:
     port = free_port()
     process = start_process(
         ["bentoml", "serve", "services.classic.service:ClassicService", "--port", str(port)],
@@ -33,7 +36,12 @@ def classic_service(
     )
     processes.append(process)
     wait_http(process, "/readyz", timeout=180)
-    return process.base_url
+    return process
+
+
+@pytest.fixture(scope="module")
+def classic_service(classic_process: RunningProcess) -> str:
+    return classic_process.base_url
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +97,29 @@ def test_answers_through_the_router_equal_direct_ones(
             assert answer[field] == direct[field]
 
 
+@pytest.mark.parametrize("rid", ["dGVzdA==", "user@host", "trace/42", "a+b"])
+def test_the_routers_request_id_reaches_the_model_servers_log_line(
+    client: httpx.Client,
+    routers: dict[str, Router],
+    classic_process: RunningProcess,
+    records: list[dict[str, Any]],
+    rid: str,
+) -> None:
+    """One id per request on every hop: the id the router keeps is the one the service logs."""
+    routed = client.post(
+        f"{routers['same'].url}/predict", json=records[0], headers={"x-request-id": rid}
+    )
+    assert routed.status_code == 200
+    assert routed.headers["x-request-id"] == rid
+    assert routed.json()["request_id"] == rid
+
+    def logged_ids() -> set[str]:
+        lines = (line for line in classic_process.log().splitlines() if line.startswith("{"))
+        return {json.loads(line).get("request_id") for line in lines}
+
+    wait_until("the expected counters and log lines", lambda: rid in logged_ids(), poll=0.1)
+
+
 def test_a_shadow_of_the_same_model_always_agrees(
     client: httpx.Client, routers: dict[str, Router], records: list[dict[str, Any]]
 ) -> None:
@@ -97,10 +128,12 @@ def test_a_shadow_of_the_same_model_always_agrees(
     for record in records:
         assert client.post(f"{router.url}/predict", json=record).status_code == 200
     wait_until(
+        "the expected counters and log lines",
         lambda: (
             router.metric(COMPARISONS, comparator="classic", outcome="agree")
             == before + len(records)
-        )
+        ),
+        poll=0.1,
     )
     assert router.metric(COMPARISONS, outcome="disagree") == 0
     assert router.metric(catalog.SHADOW_DIFFERENCE + "_sum") == 0.0
@@ -113,8 +146,16 @@ def test_a_different_shadow_disagrees_and_the_log_keeps_no_customer_id(
     for record in records:
         assert client.post(f"{router.url}/predict", json=record).status_code == 200
     # The test shadow always says "no" with 0.7: never the service's class or probability.
-    wait_until(lambda: router.metric(COMPARISONS, outcome="disagree") == len(records))
-    wait_until(lambda: router.log().count("shadow disagreement") == len(records))
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.metric(COMPARISONS, outcome="disagree") == len(records),
+        poll=0.1,
+    )
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.log().count("shadow disagreement") == len(records),
+        poll=0.1,
+    )
     for record in records:
         assert record["customer_id"] not in router.log()
 

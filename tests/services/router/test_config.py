@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
 from services.router.admin import admin_token, authorization_error
 from services.router.config import (
     ComparatorKind,

@@ -12,9 +12,12 @@ import httpx
 import pytest
 import yaml
 
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
+from canaria.testing.wait import wait_until
 
-from .conftest import ADMIN_TOKEN, Router, admin_headers, wait_until
+from .conftest import ADMIN_TOKEN, Router, admin_headers
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 RELOADS = catalog.ROUTER_CONFIG_RELOADS_TOTAL
 
@@ -177,21 +180,21 @@ def test_a_changed_file_is_reloaded_and_a_broken_one_refused(
     router = routers["control"]
     routes_url = f"{router.url}/admin/routes"
     router.write_config(_config(upstreams, canary_weight=70))
-    wait_until(lambda: router.metric(RELOADS, result="success") == 1, what="a reload")
+    wait_until("a reload", lambda: router.metric(RELOADS, result="success") == 1, poll=0.1)
     assert client.get(routes_url, headers=admin_headers()).json()["canary_weight"] == 70
     # An admin change lasts until the file changes again.
     client.put(routes_url, json={"canary_weight": 25}, headers=admin_headers())
 
     router.config_path.write_text("upstreams: [unclosed\n")
-    wait_until(lambda: router.metric(RELOADS, result="failure") == 1, what="a refusal")
+    wait_until("a refusal", lambda: router.metric(RELOADS, result="failure") == 1, poll=0.1)
     router.write_config(_config(upstreams, canary_weight=130))
-    wait_until(lambda: router.metric(RELOADS, result="failure") == 2, what="a second refusal")
+    wait_until("a second refusal", lambda: router.metric(RELOADS, result="failure") == 2, poll=0.1)
     assert client.get(routes_url, headers=admin_headers()).json()["canary_weight"] == 25
     assert "canary_weight" in router.log() and "config refused" in router.log()
     assert client.post(f"{router.url}/predict", json={}).status_code == 200
 
     router.write_config(_config(upstreams, canary_weight=10))
-    wait_until(lambda: router.metric(RELOADS, result="success") == 2, what="a second reload")
+    wait_until("a second reload", lambda: router.metric(RELOADS, result="success") == 2, poll=0.1)
     assert client.get(routes_url, headers=admin_headers()).json()["canary_weight"] == 10
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from canaria.metrics_catalog import Variant
+from canaria.contracts.metrics import Variant
 from services.router.config import RouterConfig, parse_config
 from services.router.routing import (
     RoutingError,

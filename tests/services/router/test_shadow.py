@@ -11,9 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
+from canaria.testing.wait import wait_until
 
-from .conftest import Router, wait_until
+from .conftest import Router
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 PREDICT = {"features": {"tenure": 3, "plan": "basic"}}
 COMPARISONS = catalog.SHADOW_COMPARISONS_TOTAL
@@ -91,7 +94,11 @@ def test_classic_answers_that_agree_are_counted(
     router = routers["agree"]
     for _ in range(20):
         assert client.post(f"{router.url}/predict", json=PREDICT).status_code == 200
-    wait_until(lambda: router.metric(COMPARISONS, comparator="classic", outcome="agree") == 20)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.metric(COMPARISONS, comparator="classic", outcome="agree") == 20,
+        poll=0.1,
+    )
     assert router.metric(COMPARISONS, outcome="disagree") == 0
     assert router.metric(DIFFERENCE + "_count", comparator="classic") == 20
     # |0.9 - 0.88| for each of the 20 comparisons.
@@ -113,11 +120,19 @@ def test_disagreements_are_counted_and_logged_without_personal_data(
             f"{router.url}/predict", json=body, headers={"x-request-id": f"disagree-{index}"}
         )
         assert response.json()["predicted_class"] == "yes"  # the primary's answer
-    wait_until(lambda: router.metric(COMPARISONS, comparator="classic", outcome="disagree") == 10)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.metric(COMPARISONS, comparator="classic", outcome="disagree") == 10,
+        poll=0.1,
+    )
     assert router.metric(COMPARISONS, outcome="agree") == 0
     # A changed class is the largest difference.
     assert router.metric(DIFFERENCE + "_sum", comparator="classic") == pytest.approx(10.0)
-    wait_until(lambda: router.log().count("shadow disagreement") == 10)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.log().count("shadow disagreement") == 10,
+        poll=0.1,
+    )
     records = [
         json.loads(line) for line in router.log().splitlines() if "shadow disagreement" in line
     ]
@@ -170,10 +185,10 @@ def test_a_broken_shadow_leaves_the_primary_answer_alone(
         def accounted() -> bool:
             return failed() + router.metric(catalog.SHADOW_DROPPED_TOTAL) == 8
 
-        wait_until(accounted, what="every copy timed out or dropped")
+        wait_until("every copy timed out or dropped", accounted, poll=0.1)
         assert failed() >= 3 and router.metric(catalog.SHADOW_DROPPED_TOTAL) >= 1
     else:
-        wait_until(lambda: failed() == 8, what=f"8 {reason} failures")
+        wait_until(f"8 {reason} failures", lambda: failed() == 8, poll=0.1)
     assert router.metric(COMPARISONS) == 0
 
 
@@ -190,17 +205,26 @@ def test_text_answers_are_compared_by_embedding(
     # "The cat sits on the mat." / "A cat is sitting on a mat.": token overlap is 3/8, so
     # only the embedding comparator calls these the same answer.
     wait_until(
+        "5 text agreements",
         lambda: router.metric(COMPARISONS, comparator="text", outcome="agree") == 5,
         timeout=90,
-        what="5 text agreements",
+        poll=0.1,
     )
     # Hot reload to a shadow that talks about something else: the same comparator says no.
     config = _config(upstreams, "different", comparator="text")
     router.write_config(config)
-    wait_until(lambda: router.metric(catalog.ROUTER_CONFIG_RELOADS_TOTAL, result="success") == 1)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.metric(catalog.ROUTER_CONFIG_RELOADS_TOTAL, result="success") == 1,
+        poll=0.1,
+    )
     for _ in range(3):
         assert client.post(url, json={"prompt": "Where is the cat?"}).status_code == 200
-    wait_until(lambda: router.metric(COMPARISONS, comparator="text", outcome="disagree") == 3)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: router.metric(COMPARISONS, comparator="text", outcome="disagree") == 3,
+        poll=0.1,
+    )
     assert router.metric(DIFFERENCE + "_count", comparator="text") == 8
 
 

@@ -13,11 +13,14 @@ import httpx
 import pytest
 import yaml
 
-from canaria import metrics_catalog as catalog
-from canaria.metrics_catalog import Variant
+from canaria.contracts import metrics as catalog
+from canaria.contracts.metrics import Variant
+from canaria.testing.wait import wait_until
 from services.router.config import load_config
 
-from .conftest import Router, admin_headers, wait_until
+from .conftest import Router, admin_headers
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 SIDECAR = Path(__file__).resolve().parents[3] / "services" / "router" / "sidecar-config.yaml"
 PREDICT = {"features": {"tenure": 3, "plan": "basic"}}
@@ -55,7 +58,11 @@ def test_the_sidecar_serves_the_stable_pod_and_compares_the_shadow(
         assert response.json()["served_by"] == "stable"
         assert response.headers["x-canaria-variant"] == "stable"
     comparisons = catalog.SHADOW_COMPARISONS_TOTAL
-    wait_until(lambda: sidecar.metric(comparisons, comparator="classic", outcome="disagree") == 10)
+    wait_until(
+        "the expected counters and log lines",
+        lambda: sidecar.metric(comparisons, comparator="classic", outcome="disagree") == 10,
+        poll=0.1,
+    )
     assert sidecar.metric(catalog.ROUTER_WEIGHT, variant="canary") == 0
 
 

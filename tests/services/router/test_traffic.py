@@ -13,9 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from canaria import metrics_catalog as catalog
+from canaria.contracts import metrics as catalog
 
 from .conftest import Router, admin_headers
+
+pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 PREDICT = {"features": {"tenure": 3, "plan": "basic"}}
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
+from canaria.testing.kube_stub import KubeStub, StubResponse
+from monitoring.providers.interfaces import JobStatus
 from monitoring.providers.jobs.kubernetes import KubernetesJobLauncher
 from monitoring.providers.jobs.local import LocalJobLauncher
 from monitoring.providers.jobs.manifest import job_manifest, job_name
-from monitoring.providers.jobs.registry import JobStatus, job_launchers
 from monitoring.providers.jobs.spec import parse_retrain
-from tests.support.kube_stub import KubeStub, StubResponse
+from monitoring.providers.registry import job_launchers
 
 KUBERNETES_VERSION = "1.31.0"
 SPEC = parse_retrain(

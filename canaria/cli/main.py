@@ -1,0 +1,44 @@
+"""The ``canaria`` command line: training, model listing, packaging and the operator."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module registers one sub-command; see canaria/cli/__init__.py.
+COMMAND_MODULES = (
+    "canaria.cli.train",  # canaria train classic|llm
+    "canaria.cli.models",  # canaria models
+    "canaria.cli.build",  # canaria build
+    "canaria.cli.operator",  # canaria operator (kopf or local mode)
+    "canaria.cli.router",  # canaria router
+    "canaria.cli.drift",  # canaria drift [monitor|llm]
+    "canaria.cli.retrain",  # canaria retrain
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="canaria", description="Serve classic and LLM models with safe rollouts."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue  # a command not written yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

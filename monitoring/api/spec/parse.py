@@ -1,0 +1,238 @@
+"""``parse_spec``: a ModelRollout ``spec`` dict in, a typed ``RolloutSpec`` out (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from canaria.contracts.checks import BUILTIN_CHECKS, BuiltinCheck
+from monitoring.api.spec.fields import (
+    CHECK_NAME_RE,
+    REQUIRED,
+    enum_value,
+    field_value,
+    int_in_range,
+    non_empty,
+    parse_duration,
+    sub_object,
+)
+from monitoring.api.spec.model import (
+    DEFAULT_CUSTOM_WINDOW_SECONDS,
+    DEFAULT_FAILURE_LIMIT,
+    DEFAULT_INCONCLUSIVE_LIMIT,
+    DEFAULT_INTERVAL,
+    DEFAULT_ITERATIONS,
+    DEFAULT_MAX_WEIGHT,
+    Analysis,
+    Check,
+    MatchRule,
+    MatchType,
+    MetricsProviderName,
+    MetricsProviderSpec,
+    ModelRef,
+    RolloutSpec,
+    SpecError,
+    Strategy,
+    StrategyType,
+    TargetModels,
+    ThresholdMode,
+    TrafficProviderName,
+    TrafficProviderSpec,
+)
+
+
+def parse_spec(spec: Mapping[str, Any]) -> RolloutSpec:
+    """Validate a ModelRollout ``spec`` dict and return it typed (pure).
+
+    Raises ``SpecError`` (a ``ValueError``) whose ``path`` names the first bad field.
+    """
+    if not isinstance(spec, Mapping):
+        raise SpecError("spec", "must be an object")
+    analysis_raw = sub_object(spec, "analysis", "spec", required=True)
+    strategy = _parse_strategy(sub_object(spec, "strategy", "spec"))
+    return RolloutSpec(
+        target=_parse_target(sub_object(spec, "target", "spec", required=True)),
+        traffic_provider=_parse_traffic(sub_object(spec, "trafficProvider", "spec", required=True)),
+        metrics_provider=_parse_metrics(sub_object(spec, "metricsProvider", "spec")),
+        strategy=strategy,
+        analysis=_parse_analysis(analysis_raw, strategy=strategy.type),
+        paused=field_value(spec, "paused", "spec", bool, default=False),
+    )
+
+
+def _parse_model_ref(data: Mapping[str, Any], path: str) -> ModelRef:
+    ref = ModelRef(
+        bento_tag=field_value(data, "bentoTag", path, str, default=None),
+        image=field_value(data, "image", path, str, default=None),
+    )
+    if not ref.bento_tag and not ref.image:
+        raise SpecError(path, "needs a bentoTag or an image")
+    return ref
+
+
+def _parse_target(data: Mapping[str, Any]) -> TargetModels:
+    return TargetModels(
+        stable=_parse_model_ref(
+            sub_object(data, "stable", "spec.target", required=True), "spec.target.stable"
+        ),
+        canary=_parse_model_ref(
+            sub_object(data, "canary", "spec.target", required=True), "spec.target.canary"
+        ),
+    )
+
+
+_TRAFFIC_SETTINGS_KEY = {
+    TrafficProviderName.GATEWAY_API: "httpRoute",
+    TrafficProviderName.ROUTER: "router",
+}
+
+
+def _parse_traffic(data: Mapping[str, Any]) -> TrafficProviderSpec:
+    parent = "spec.trafficProvider"
+    name = enum_value(data, "name", parent, TrafficProviderName, REQUIRED)
+    key = _TRAFFIC_SETTINGS_KEY.get(name)
+    if key is None:
+        return TrafficProviderSpec(name=name)
+    settings = sub_object(data, key, parent, required=True)
+    if name is TrafficProviderName.GATEWAY_API:
+        field_value(settings, "name", f"{parent}.{key}", str, default=REQUIRED)
+    elif not settings.get("adminUrl") and not settings.get("configMap"):
+        raise SpecError(f"{parent}.{key}", "needs an adminUrl or a configMap")
+    return TrafficProviderSpec(name=name, settings=dict(settings))
+
+
+def _parse_metrics(data: Mapping[str, Any]) -> MetricsProviderSpec:
+    parent = "spec.metricsProvider"
+    name = enum_value(data, "name", parent, MetricsProviderName, MetricsProviderName.PROMETHEUS)
+    labels = sub_object(data, "labels", parent)
+    for label, value in labels.items():
+        if not isinstance(value, str):
+            raise SpecError(f"{parent}.labels.{label}", f"must be a string, got {value!r}")
+    settings = {k: v for k, v in data.items() if k not in ("name", "labels")}
+    return MetricsProviderSpec(name=name, settings=settings, labels=dict(labels))
+
+
+def _parse_strategy(data: Mapping[str, Any]) -> Strategy:
+    parent = "spec.strategy"
+    kind = enum_value(data, "type", parent, StrategyType, StrategyType.CANARY)
+    raw_rules = data.get("match") or []
+    if not isinstance(raw_rules, Sequence) or isinstance(raw_rules, str):
+        raise SpecError(f"{parent}.match", f"must be a list, got {raw_rules!r}")
+    rules = []
+    for i, raw in enumerate(raw_rules):
+        path = f"{parent}.match[{i}]"
+        if not isinstance(raw, Mapping):
+            raise SpecError(path, f"must be an object, got {raw!r}")
+        rules.append(
+            MatchRule(
+                type=enum_value(raw, "type", path, MatchType, REQUIRED),
+                name=non_empty(raw, "name", path),
+                value=field_value(raw, "value", path, str, default=REQUIRED),
+            )
+        )
+    if kind is StrategyType.AB_TESTING and not rules:
+        raise SpecError(f"{parent}.match", "abTesting needs at least one header or cookie rule")
+    if kind is not StrategyType.AB_TESTING and rules:
+        raise SpecError(f"{parent}.match", f"only applies to abTesting, not {kind.value}")
+    return Strategy(type=kind, match=tuple(rules))
+
+
+def _parse_analysis(data: Mapping[str, Any], *, strategy: StrategyType) -> Analysis:
+    parent = "spec.analysis"
+    interval_text = field_value(data, "interval", parent, str, default=DEFAULT_INTERVAL)
+    step_weight = int_in_range(data, "stepWeight", parent, 1, 100, None)
+    step_weights = _parse_step_weights(data.get("stepWeights"), f"{parent}.stepWeights")
+    if step_weight is not None and step_weights:
+        raise SpecError(f"{parent}.stepWeights", "give stepWeight or stepWeights, not both")
+    default_max = step_weights[-1] if step_weights else DEFAULT_MAX_WEIGHT
+    max_weight = int_in_range(data, "maxWeight", parent, 1, 100, default_max)
+    if strategy is StrategyType.CANARY:
+        if step_weight is None and not step_weights:
+            raise SpecError(f"{parent}.stepWeight", "canary needs stepWeight or stepWeights")
+        if step_weight is not None and step_weight > max_weight:
+            raise SpecError(f"{parent}.stepWeight", f"{step_weight} > maxWeight ({max_weight})")
+        for i, weight in enumerate(step_weights):
+            if weight > max_weight:
+                raise SpecError(
+                    f"{parent}.stepWeights[{i}]", f"{weight} > maxWeight ({max_weight})"
+                )
+    return Analysis(
+        interval_seconds=parse_duration(interval_text, path=f"{parent}.interval"),
+        checks=_parse_checks(data.get("checks"), f"{parent}.checks"),
+        step_weight=step_weight,
+        step_weights=step_weights,
+        max_weight=max_weight,
+        iterations=int_in_range(data, "iterations", parent, 1, 1000, DEFAULT_ITERATIONS),
+        failure_limit=int_in_range(data, "failureLimit", parent, 0, 100, DEFAULT_FAILURE_LIMIT),
+        inconclusive_limit=int_in_range(
+            data, "inconclusiveLimit", parent, 0, 100, DEFAULT_INCONCLUSIVE_LIMIT
+        ),
+        manual_gate=field_value(data, "manualGate", parent, bool, default=False),
+    )
+
+
+def _parse_step_weights(raw: Any, path: str) -> tuple[int, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
+        raise SpecError(path, f"must be a non-empty list of weights, got {raw!r}")
+    weights: list[int] = []
+    for i, value in enumerate(raw):
+        weight = value
+        if isinstance(weight, float) and weight.is_integer():
+            weight = int(weight)
+        if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 100:
+            raise SpecError(f"{path}[{i}]", f"must be an integer between 1 and 100, got {value!r}")
+        if weights and weight <= weights[-1]:
+            raise SpecError(f"{path}[{i}]", f"must be greater than the previous step {weights[-1]}")
+        weights.append(weight)
+    return tuple(weights)
+
+
+def _parse_checks(raw: Any, path: str) -> tuple[Check, ...]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
+        raise SpecError(path, "needs at least one check")
+    checks: list[Check] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        check = _parse_check(item, f"{path}[{i}]")
+        if check.name in seen:
+            raise SpecError(f"{path}[{i}].name", f"duplicate check name {check.name!r}")
+        seen.add(check.name)
+        checks.append(check)
+    return tuple(checks)
+
+
+def _parse_check(data: Any, path: str) -> Check:
+    if not isinstance(data, Mapping):
+        raise SpecError(path, f"must be an object, got {data!r}")
+    name = field_value(data, "name", path, str, default=REQUIRED)
+    if not CHECK_NAME_RE.match(name) or len(name) > 63:
+        raise SpecError(f"{path}.name", f"must be lower-case letters, digits and '-', got {name!r}")
+    builtin = enum_value(data, "builtin", path, BuiltinCheck, None)
+    query = field_value(data, "query", path, str, default=None)
+    if (builtin is None) == (query is None):
+        raise SpecError(path, "needs exactly one of builtin or query")
+    if query is not None and not query.strip():
+        raise SpecError(f"{path}.query", "must not be empty")
+    low = field_value(data, "min", path, float, default=None)
+    high = field_value(data, "max", path, float, default=None)
+    if low is None and high is None:
+        raise SpecError(path, "needs a min or a max threshold")
+    if low is not None and high is not None and low > high:
+        raise SpecError(f"{path}.max", f"{high} < min ({low})")
+    default_window = (
+        BUILTIN_CHECKS[builtin].default_window_seconds if builtin else DEFAULT_CUSTOM_WINDOW_SECONDS
+    )
+    window = field_value(data, "window", path, str, default=None)
+    return Check(
+        name=name,
+        builtin=builtin,
+        query=query,
+        min=low,
+        max=high,
+        comparison=enum_value(data, "comparison", path, ThresholdMode, ThresholdMode.ABSOLUTE),
+        window_seconds=(
+            parse_duration(window, path=f"{path}.window") if window else default_window
+        ),
+    )

@@ -1,0 +1,121 @@
+"""The operator's Deployment and RBAC: valid Kubernetes objects, locked down, least privilege."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from canaria.cli import build_parser
+
+OPERATOR_DIR = Path(__file__).resolve().parents[2] / "k8s" / "operator"
+RBAC_EXAMPLES = OPERATOR_DIR.parent / "examples" / "rbac"
+KUBERNETES_VERSION = "1.31.0"
+
+
+def documents() -> list[dict[str, Any]]:
+    docs = []
+    for path in sorted(OPERATOR_DIR.glob("*.yaml")):
+        if path.name != "kustomization.yaml":
+            docs += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return docs
+
+
+def by_kind(kind: str) -> dict[str, Any]:
+    (doc,) = [doc for doc in documents() if doc["kind"] == kind]
+    return doc
+
+
+@pytest.mark.parametrize("doc", documents(), ids=lambda d: f"{d['kind']}/{d['metadata']['name']}")
+def test_every_object_is_valid(doc: dict[str, Any]) -> None:
+    kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_kustomization_lists_every_file() -> None:
+    listed = yaml.safe_load((OPERATOR_DIR / "kustomization.yaml").read_text())["resources"]
+    files = {p.name for p in OPERATOR_DIR.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(listed) == files
+
+
+def test_the_container_is_locked_down() -> None:
+    pod = by_kind("Deployment")["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert "add" not in security["capabilities"]
+    assert container["resources"]["limits"]
+
+
+def test_the_deployment_runs_a_command_the_cli_accepts() -> None:
+    deployment = by_kind("Deployment")
+    assert deployment["spec"]["replicas"] == 1  # kopf standalone: never two at once
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    program, *args = container["args"]
+    assert program == "canaria"
+    parsed = build_parser().parse_args(args)
+    assert parsed.command == "operator" and parsed.metrics_port == 9108
+    assert parsed.metrics_host == "0.0.0.0"  # Prometheus scrapes the pod's IP
+    assert parsed.local is None
+
+
+def test_rbac_grants_only_what_the_operator_uses() -> None:
+    rules = {
+        (group, resource): sorted(rule["verbs"])
+        for rule in by_kind("ClusterRole")["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    assert rules == {
+        ("canaria.dev", "modelrollouts"): ["get", "list", "patch", "watch"],
+        ("canaria.dev", "modelrollouts/status"): ["get", "patch"],
+        ("", "events"): ["create"],
+        ("gateway.networking.k8s.io", "httproutes"): ["get", "patch"],
+    }
+    binding = by_kind("ClusterRoleBinding")
+    account = by_kind("ServiceAccount")
+    assert binding["subjects"] == [
+        {
+            "kind": "ServiceAccount",
+            "name": account["metadata"]["name"],
+            "namespace": account["metadata"]["namespace"],
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("file", "resource", "name", "verbs"),
+    [
+        ("router-admin-token.yaml", "secrets", "churn-router-admin", ["get"]),
+        ("router-config-map.yaml", "configmaps", "support-lm-router", ["get", "patch"]),
+    ],
+    ids=["adminTokenSecretRef", "configMap"],
+)
+def test_router_objects_are_granted_one_by_one_per_namespace(
+    file: str, resource: str, name: str, verbs: list[str]
+) -> None:
+    """What the ClusterRole leaves out, a Role grants: one named object, one namespace."""
+    text = (RBAC_EXAMPLES / file).read_text()
+    role, binding = [doc for doc in yaml.safe_load_all(text) if doc]
+    for doc in (role, binding):
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    assert role["kind"] == "Role" and binding["kind"] == "RoleBinding"
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": [resource], "resourceNames": [name], "verbs": verbs}
+    ]
+    assert binding["metadata"]["namespace"] == role["metadata"]["namespace"]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    account = by_kind("ServiceAccount")["metadata"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["name"], "namespace": account["namespace"]}
+    ]

@@ -1,1 +1,0 @@
-"""Helpers shared by the test suite: free ports and real processes stopped by PID."""
