@@ -16,6 +16,8 @@ COMMAND_MODULES = (
     "canaria.cli.router",  # canaria router
     "canaria.cli.dashboards",  # canaria dashboards generate|pictures
     "canaria.cli.rules",  # canaria rules generate
+    "canaria.cli.drift",  # canaria drift [monitor|llm]
+    "canaria.cli.retrain",  # canaria retrain
 )
 
 

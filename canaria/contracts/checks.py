@@ -12,9 +12,13 @@ durations are seconds, throughput is tokens per second.
 Both metric providers read ``CheckInfo.query``: ``prometheus`` renders it to PromQL,
 ``scrape`` evaluates it on /metrics deltas, so the two cannot disagree on what a check means.
 
-Where the ``variant`` label comes from: the router labels its own series; every series of a
-model server or drift exporter gets it as a *target* label (the chart's scrape config puts
-the pod's variant there; the scrape provider adds it per target).
+Where the ``variant`` label comes from: the router and the drift monitor (``canaria drift
+monitor``) label their own series; every series of a model server gets it as a *target*
+label (the chart's scrape config puts the pod's variant there; the scrape provider adds it
+per target). The drift monitor serves every variant's gauges from one target, labelled
+``model``, ``variant`` and ``baseline``, so it is scraped without a variant target label;
+``driftShare`` takes the max over its baselines (the reference, and for the canary also the
+stable's window).
 
 Metric types the checks rely on: ROUTER_REQUEST_DURATION, LLM_TIME_TO_FIRST_TOKEN and
 LLM_TOKENS_PER_SECOND are Histograms (LLM_TOKENS_PER_SECOND observes, per request,
@@ -150,7 +154,8 @@ BUILTIN_CHECKS: Mapping[BuiltinCheck, CheckInfo] = MappingProxyType(
                     per_variant=False,
                 ),
             ),
-            # share of input features whose distribution drifted (0-1)
+            # share of drifted columns (0-1), the worst of the variant's baselines: the drift
+            # monitor's canaria_drift_share{model, variant, baseline}
             CheckInfo(
                 BuiltinCheck.DRIFT_SHARE,
                 Unit.RATIO,

@@ -67,19 +67,32 @@ SHADOW_DIFFERENCE = "canaria_shadow_difference"
 SHADOW_DROPPED_TOTAL = "canaria_shadow_dropped_total"
 # Labels: reason (connect, timeout, status, invalid).
 SHADOW_FAILURES_TOTAL = "canaria_shadow_failures_total"
-# Not exported yet: the router's per-variant breaker (issue 8) will export these.
-# Labels: variant. 1 while the variant's breaker is open (its share sent to the stable).
-ROUTER_BREAKER_OPEN = "canaria_router_breaker_open"
-# Labels: variant. Times the breaker opened.
-ROUTER_BREAKER_TRIPS_TOTAL = "canaria_router_breaker_trips_total"
 
-# --- drift (monitoring/drift) ------------------------------------------------------------
-# Labels: model, version. Share of features whose distribution drifted, 0-1.
+# --- drift (monitoring/drift, exported by `canaria drift monitor`) ------------------------
+# The drift monitor labels its own series with ``model`` (BentoML model name), ``variant``
+# (whose sample log was analysed) and ``baseline`` (what it was compared with:
+# ``reference``, the model's saved reference sample, or another variant's window over the
+# same time, e.g. ``stable`` for the canary), so its scrape job must not set a ``variant``
+# target label (or must use honor_labels). The ``driftShare`` check takes the max over
+# baselines: a canary fails it when its inputs drift from the reference *or* its inputs
+# and predictions drift from the stable's. A window with fewer rows than the monitor's
+# ``min_rows`` (on either side) is "no data": its share, score and drifted series are
+# absent (never 0), so the check reads no data instead of "no drift"; rows and last run
+# remain.
+# Labels: model, variant, baseline. Share of drifted columns, 0-1: feature columns against
+# the reference; feature and prediction columns against another variant.
 DRIFT_SHARE = "canaria_drift_share"
-# Not exported yet: the drift monitor (monitoring/drift, issue 10) will export it.
-# Labels: model, version, column (variant: a target label, or the monitor's own). The
-# column's drift score (the statistical test's value).
+# Labels: model, variant, baseline, column, method. The column's test score (a p-value or a
+# distance, per ``method``); prediction columns (``prediction``, ``<class>_probability``) too.
 DRIFT_COLUMN_SCORE = "canaria_drift_column_score"
+# Labels: model, variant, baseline, column. 1 when the column drifted, else 0.
+DRIFT_COLUMN_DRIFTED = "canaria_drift_column_drifted"
+# Labels: model, variant, baseline. 1 when any prediction column drifted, else 0.
+DRIFT_PREDICTION_DRIFTED = "canaria_drift_prediction_drifted"
+# Labels: model, variant, baseline. Sample-log rows inside the current window.
+DRIFT_WINDOW_ROWS = "canaria_drift_window_rows"
+# Labels: model, variant, baseline. Unix time of the last evaluation (data or not).
+DRIFT_LAST_RUN = "canaria_drift_last_run_timestamp_seconds"
 
 # --- operator (monitoring) --------------------------------------------------------------
 # Labels: rollout, phase; 1 for the current phase, 0 otherwise.

@@ -1,20 +1,24 @@
-"""The provider interfaces: how the operator reads metrics and moves traffic.
+"""The provider interfaces: how the operator reads metrics, moves traffic and runs Jobs.
 
 Kept tiny on purpose (Flagger's ``RunQuery`` / ``SetRoutes``): the analysis engine never
 sees a provider, the handlers call one and hand plain numbers to the engine. The
-implementations live in ``metrics/`` and ``traffic/`` and register themselves by name in
-``registry``; the ModelRollout spec picks one by that name. ``Routes`` is a shared contract
-(``canaria.contracts.routes``).
+implementations live in ``metrics/``, ``traffic/`` and ``jobs/`` and register themselves by
+name in ``registry``; the ModelRollout spec picks one by that name. ``Routes`` is a shared
+contract (``canaria.contracts.routes``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from canaria.contracts.metrics import Variant
 from canaria.contracts.routes import Routes
+
+if TYPE_CHECKING:
+    # Only a type here: importing the jobs package at run time would import its launchers.
+    from monitoring.providers.jobs.spec import RetrainSpec
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,28 @@ class Closable(Protocol):
     """A provider holding connections or clients, released by ``close`` (idempotent)."""
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """What a Job launcher reports about one retraining Job.
+
+    ``phase``: ``running``, ``succeeded``, ``failed`` or ``unknown``; ``result`` the Job's
+    JSON result (``canaria retrain``'s output) when the launcher can read it, else ``None``;
+    ``reason`` one line saying why it failed or is unknown (empty while running).
+    """
+
+    phase: str
+    result: dict[str, Any] | None
+    reason: str
+
+
+class JobLauncher(Protocol):
+    """Starts retraining Jobs, at most one per dedupe ``key``, and reports their phase."""
+
+    def launch(self, spec: RetrainSpec, *, key: str, champion: str, trigger: str) -> str: ...
+
+    def status(self, key: str) -> JobStatus: ...
 
 
 class ProviderError(RuntimeError):

@@ -1,4 +1,5 @@
-"""The Kubernetes API client the traffic routers share: given, in-cluster, or kubeconfig."""
+"""The Kubernetes API client the traffic routers and the Job launcher share: given,
+in-cluster, or kubeconfig."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Providers by name: ``metrics_providers`` and ``traffic_routers`` (as Flagger's factories).
+"""Providers by name: ``metrics_providers``, ``traffic_routers`` (as Flagger's factories)
+and ``job_launchers``.
 
 The ModelRollout spec names a provider (``prometheus``, ``scrape``, ``static``;
-``gatewayapi``, ``router``, ``noop``); ``create`` builds it with the spec's settings.
+``gatewayapi``, ``router``, ``noop``; a ``retrain`` section's ``launcher``: ``kubernetes``,
+``local``); ``create`` builds it with the spec's settings.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from monitoring.providers.interfaces import MetricsProvider, TrafficRouter
+from monitoring.providers.interfaces import JobLauncher, MetricsProvider, TrafficRouter
 
 ProviderT = TypeVar("ProviderT")
 
@@ -60,3 +62,4 @@ metrics_providers: Registry[MetricsProvider] = Registry(
 traffic_routers: Registry[TrafficRouter] = Registry(
     "traffic", package="monitoring.providers.traffic"
 )
+job_launchers: Registry[JobLauncher] = Registry("jobs", package="monitoring.providers.jobs")

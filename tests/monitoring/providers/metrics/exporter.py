@@ -9,10 +9,13 @@ below are what each built-in check must return:
 
 * router: success rate stable 0.99 (97x 200, 2x 404, 1x 500 per tick), canary 0.8
   (8x 200, 1x 503, 1x error); latency p99 stable 0.2485 (0.2 s, bucket 0.1-0.25), canary
-  0.9975 (0.8 s, bucket 0.75-1.0); shadow agreement 0.9 (9 agree, 1 disagree);
+  0.9975 (0.8 s, bucket 0.75-1.0); shadow agreement 0.9 (9 agree, 1 disagree); and, as
+  the drift monitor serves them (labelled model, variant and baseline by itself, no
+  variant target label), drift share gauges stable 0.1 (against the reference), canary
+  0.2 against the reference and 0.5 against the stable (the check takes the max: 0.5);
 * model servers (variant given as a target label): TTFT p95 stable 0.04875 (0.04 s,
   bucket 0.025-0.05), canary 0.4875 (0.3 s, bucket 0.25-0.5); tokens/s mean stable 50
-  (40, 60), canary 25 (20, 30); drift share gauge stable 0.1, canary 0.5.
+  (40, 60), canary 25 (20, 30).
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ EXPECTED: dict[str, dict[str, float]] = {
     "llmTokensPerSecond": {"stable": 50.0, "canary": 25.0},
     "driftShare": {"stable": 0.1, "canary": 0.5},
 }
+# (variant, baseline) -> share, as ``canaria drift monitor`` exports them.
+DRIFT_SHARES = {
+    ("stable", "reference"): 0.1,
+    ("canary", "reference"): 0.2,
+    ("canary", "stable"): 0.5,
+}
 LLM_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 TOKENS_BUCKETS = (5.0, 10.0, 25.0, 50.0, 100.0)
 
@@ -49,6 +58,9 @@ def router_tick(registry: CollectorRegistry) -> Callable[[], None]:
     comparisons = Counter(
         catalog.SHADOW_COMPARISONS_TOTAL, "shadow", ["comparator", "outcome"], registry=registry
     )
+    drift = Gauge(catalog.DRIFT_SHARE, "drift", ["model", "variant", "baseline"], registry=registry)
+    for (variant, baseline), share in DRIFT_SHARES.items():
+        drift.labels(model=MODEL, variant=variant, baseline=baseline).set(share)
     counts = {("stable", "200"): 97, ("stable", "404"): 2, ("stable", "500"): 1}
     counts.update({("canary", "200"): 8, ("canary", "503"): 1, ("canary", "error"): 1})
 
@@ -71,9 +83,7 @@ def model_tick(registry: CollectorRegistry, variant: str) -> Callable[[], None]:
     speed = Histogram(
         catalog.LLM_TOKENS_PER_SECOND, "tps", ["model"], buckets=TOKENS_BUCKETS, registry=registry
     )
-    drift = Gauge(catalog.DRIFT_SHARE, "drift", ["model", "version"], registry=registry)
     first_token, speeds = (0.04, (40.0, 60.0)) if variant == "stable" else (0.3, (20.0, 30.0))
-    drift.labels(model=MODEL, version=variant).set(EXPECTED["driftShare"][variant])
 
     def tick() -> None:
         for _ in range(4):
