@@ -40,6 +40,7 @@ from canaria.testing.router import TOKEN_ENV, running_router
 from canaria.testing.wait import wait_until
 from monitoring.api.status import Phase, RolloutStatus
 from monitoring.operator.local_rollout import local_rollout
+from monitoring.operator.state import state_path_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "rollback.json"
@@ -88,7 +89,7 @@ class Bench:
         self.stable_url = stable_url
         self.canary_url = canary_url
         self.rollout_path = work / "bench.yaml"
-        self.state_path = work / "bench.state.json"
+        self.state_path = state_path_for(self.rollout_path, work)  # the state beside it
         self.router_config_path = work / "router.yaml"
         self.version = 1
         self.http = httpx.Client(timeout=5, headers={"Authorization": f"Bearer {TOKEN}"})
@@ -235,7 +236,11 @@ def run_loop(work: Path, rng: random.Random) -> tuple[list[dict[str, Any]], list
         with (
             steady_traffic(router.base_url, {"x": 1}, workers=TRAFFIC_WORKERS, pause=0.005),
             local_operator(
-                bench.rollout_path, log_path=operator_log, token=TOKEN, log_level="WARNING"
+                bench.rollout_path,
+                log_path=operator_log,
+                token=TOKEN,
+                log_level="WARNING",
+                state_dir=work,
             ),
         ):
             bad = [bench.bad_run(rng) for _ in range(RUNS)]

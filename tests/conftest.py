@@ -1,7 +1,8 @@
 """Session fixtures: a private BentoML store with freshly trained small models.
 
 BENTOML_HOME is set here, before anything imports bentoml, so that neither the tests nor
-the ``bentoml serve`` processes they start touch the user's own store.
+the ``bentoml serve`` processes they start touch the user's own store. Likewise every
+test gets its own local-mode state directory (``CANARIA_STATE_DIR``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ import pytest
 _BENTOML_HOME = Path(tempfile.mkdtemp(prefix="canaria-test-bentoml-"))
 os.environ["BENTOML_HOME"] = str(_BENTOML_HOME)
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's local-mode state directory (inherited by the processes it starts)."""
+    directory = tmp_path / "canaria-state"
+    monkeypatch.setenv("CANARIA_STATE_DIR", str(directory))
+    return directory
 
 
 @pytest.fixture(scope="session")

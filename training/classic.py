@@ -8,6 +8,7 @@ serving-time preprocessing. It is stored with the ``bentoml.sklearn`` layout, so
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -209,13 +210,22 @@ def save(trained: TrainedModel, *, labels: dict[str, str] | None = None) -> bent
         CLASSIC_MODEL_NAME,
         module="bentoml.sklearn",
         signatures=cast(Any, {name: {"batchable": False} for name in ("predict", "predict_proba")}),
-        labels=dict(labels or {}),
+        labels={**scenario_labels(trained.metadata.training_params), **(labels or {})},
         metadata=trained.metadata.to_bentoml(),
         context=context,
     ) as model:
         joblib.dump(trained.pipeline, model.path_of("saved_model.pkl"))
         trained.reference_sample.to_csv(model.path_of(REFERENCE_SAMPLE_FILE), index=False)
     return model.tag
+
+
+def scenario_labels(training_params: Mapping[str, Any]) -> dict[str, str]:
+    """``{"scenario": ..., "strength": ...}`` for a model trained on a drift scenario, so
+    ``canaria models`` and ``bentoml models list`` show it; ``{}`` otherwise (pure)."""
+    scenario = training_params.get("scenario")
+    if not scenario or scenario == "none":  # "none": trained on undrifted customers
+        return {}
+    return {"scenario": str(scenario), "strength": f"{float(training_params['strength']):g}"}
 
 
 def train_and_save(

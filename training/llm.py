@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,8 +202,15 @@ def _learning_rate(step: int, params: LLMTrainingParams) -> float:
     return params.learning_rate * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
+StepCallback = Callable[[int, float], None]
+"""Called after every optimizer step with (steps done, that step's loss)."""
+
+
 def _train_loop(
-    model: GPT2LMHeadModel, stream: torch.Tensor, params: LLMTrainingParams
+    model: GPT2LMHeadModel,
+    stream: torch.Tensor,
+    params: LLMTrainingParams,
+    on_step: StepCallback | None = None,
 ) -> list[float]:
     """Train ``model`` in place on random windows of ``stream``; returns the losses."""
     import torch
@@ -225,12 +233,20 @@ def _train_loop(
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         losses.append(loss.item())
+        if on_step is not None:
+            on_step(step + 1, losses[-1])
     model.eval()
     return losses
 
 
-def train(params: LLMTrainingParams | None = None, *, corpus: Corpus | None = None) -> TrainedLM:
-    """Train tokenizer and model from ``params`` and evaluate them on held-out text."""
+def train(
+    params: LLMTrainingParams | None = None,
+    *,
+    corpus: Corpus | None = None,
+    on_step: StepCallback | None = None,
+) -> TrainedLM:
+    """Train tokenizer and model from ``params`` and evaluate them on held-out text;
+    ``on_step`` follows the optimizer steps (a progress bar)."""
     import torch
 
     params = params or LLMTrainingParams()
@@ -238,12 +254,14 @@ def train(params: LLMTrainingParams | None = None, *, corpus: Corpus | None = No
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(params.torch_threads)
     try:
-        return _train(params, corpus)
+        return _train(params, corpus, on_step)
     finally:
         torch.set_num_threads(previous_threads)
 
 
-def _train(params: LLMTrainingParams, corpus: Corpus) -> TrainedLM:
+def _train(
+    params: LLMTrainingParams, corpus: Corpus, on_step: StepCallback | None = None
+) -> TrainedLM:
     import torch
 
     started = time.perf_counter()
@@ -255,7 +273,7 @@ def _train(params: LLMTrainingParams, corpus: Corpus) -> TrainedLM:
     torch.manual_seed(params.seed)
     model = build_model(params, tokenizer)
     untrained = perplexity(model, held_out_stream, block_size=params.block_size)
-    losses = _train_loop(model, train_stream, params)
+    losses = _train_loop(model, train_stream, params, on_step)
     trained = perplexity(model, held_out_stream, block_size=params.block_size)
     return TrainedLM(
         model=model,
@@ -296,8 +314,14 @@ def save(trained: TrainedLM, *, name: str = LLM_MODEL_NAME) -> bentoml.Tag:
 
 
 def train_and_save(
-    *, seed: int = 0, max_steps: int = 300, name: str = LLM_MODEL_NAME, **overrides: Any
+    *,
+    seed: int = 0,
+    max_steps: int = 300,
+    name: str = LLM_MODEL_NAME,
+    on_step: StepCallback | None = None,
+    **overrides: Any,
 ) -> bentoml.Tag:
-    """Train with ``seed`` for ``max_steps`` (other params from ``overrides``) and save."""
+    """Train with ``seed`` for ``max_steps`` (other params from ``overrides``) and save;
+    ``on_step(steps_done, loss)`` after every optimizer step."""
     params = LLMTrainingParams(seed=seed, max_steps=max_steps, **overrides)
-    return save(train(params), name=name)
+    return save(train(params, on_step=on_step), name=name)

@@ -129,10 +129,13 @@ def register(subparsers: Any) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    results = [
-        build_bento(target, project_root=args.project_dir.resolve())
-        for target in targets_for(BuildTarget(args.target))
-    ]
+    from canaria.cli.progress import bentoml_home, stages
+
+    results = []
+    with stages() as stage:
+        for target in targets_for(BuildTarget(args.target)):
+            stage(f"bentoml build {target.value} ({BENTOFILES[target]}) into {bentoml_home()}")
+            results.append(build_bento(target, project_root=args.project_dir.resolve()))
     failed = [result for result in results if result.tag is None]
     for result in failed:
         print(f"canaria build {result.target.value}: failed\n{result.error}", file=sys.stderr)
@@ -142,4 +145,5 @@ def _build(args: argparse.Namespace) -> int:
         for result in results:
             if result.tag is not None:
                 print(f"{result.target.value}: {result.tag}")
+        print(f"BentoML store: {bentoml_home()} (BENTOML_HOME)")
     return 1 if failed else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from importlib import metadata
 
 # Each module registers one sub-command; see canaria/cli/__init__.py.
 COMMAND_MODULES = (
@@ -18,6 +19,7 @@ COMMAND_MODULES = (
     "canaria.cli.rules",  # canaria rules generate
     "canaria.cli.drift",  # canaria drift [monitor|llm]
     "canaria.cli.retrain",  # canaria retrain
+    "canaria.cli.completion",  # canaria completion bash|zsh
 )
 
 
@@ -25,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="canaria", description="Serve classic and LLM models with safe rollouts."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in COMMAND_MODULES:
         try:
@@ -35,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
             continue  # a command not written yet
         module.register(subparsers)
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("canaria")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,7 +58,12 @@ def _list_models(args: argparse.Namespace) -> int:
     elif rows:
         print(format_table(rows))
     else:
-        print(f"no {CLASSIC_MODEL_NAME} or {LLM_MODEL_NAME} models in the BentoML store")
+        from canaria.cli.progress import bentoml_home
+
+        print(
+            f"no {CLASSIC_MODEL_NAME} or {LLM_MODEL_NAME} models in the BentoML store "
+            f"{bentoml_home()} (BENTOML_HOME)"
+        )
     return 0
 
 

@@ -20,10 +20,22 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    parser.add_argument(
+        "--log-format",
+        choices=("json", "console"),
+        default="json",
+        help="json lines (default), or console: human lines, coloured on a terminal",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from services.router.server import serve
 
-    return serve(config_path=args.config, host=args.host, port=args.port, log_level=args.log_level)
+    return serve(
+        config_path=args.config,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        log_format=args.log_format,
+    )

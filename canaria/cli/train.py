@@ -64,17 +64,19 @@ def _train_classic(args: argparse.Namespace) -> int:
     if args.strength is not None and args.scenario is None:
         print("canaria train classic: error: --strength needs --scenario", file=sys.stderr)
         return 2
-    from training.classic import train_and_save
+    from canaria.cli.progress import bentoml_home, stages
+    from training.classic import save, train
 
     strength = 0.0 if args.scenario is None else (1.0 if args.strength is None else args.strength)
     try:
-        tag = train_and_save(
-            seed=args.seed,
-            n_rows=args.rows,
-            scenario=args.scenario,
-            strength=strength,
-            labels=dict(args.label),
-        )
+        with stages() as stage:
+            drift = f", {args.scenario} at {strength:g}" if args.scenario else ""
+            stage(f"training on {args.rows} generated customers{drift}")
+            trained = train(
+                seed=args.seed, n_rows=args.rows, scenario=args.scenario, strength=strength
+            )
+            stage(f"saving to the BentoML store {bentoml_home()}")
+            tag = save(trained, labels=dict(args.label))
     except ValueError as error:  # arguments the parser cannot check, such as too few rows
         print(f"canaria train classic: error: {error}", file=sys.stderr)
         return 2
@@ -82,10 +84,12 @@ def _train_classic(args: argparse.Namespace) -> int:
 
 
 def _train_llm(args: argparse.Namespace) -> int:
+    from canaria.cli.progress import step_bar
     from training.llm import train_and_save
 
     try:
-        tag = train_and_save(seed=args.seed, max_steps=args.max_steps)
+        with step_bar("training support-lm", total=args.max_steps) as advance:
+            tag = train_and_save(seed=args.seed, max_steps=args.max_steps, on_step=advance)
     except ValueError as error:
         print(f"canaria train llm: error: {error}", file=sys.stderr)
         return 2
@@ -93,15 +97,22 @@ def _train_llm(args: argparse.Namespace) -> int:
 
 
 def _report(tag: str, *, as_json: bool) -> int:
-    """Print the saved tag and its held-out metrics, read back from the store."""
+    """Print the saved tag, the store it went to and its held-out metrics, read back."""
     import bentoml
 
-    metadata: dict[str, Any] = dict(bentoml.models.get(tag).info.metadata)
+    from canaria.cli.progress import bentoml_home
+
+    model = bentoml.models.get(tag)
+    metadata: dict[str, Any] = dict(model.info.metadata)
     metrics: dict[str, float] = metadata.get("metrics", {})
+    store = str(bentoml_home())
     if as_json:
-        print(json.dumps({"tag": tag, "metrics": metrics}, sort_keys=True))
+        print(json.dumps({"tag": tag, "metrics": metrics, "store": store}, sort_keys=True))
     else:
         print(f"saved {tag}")
+        print(f"  {'store':<22} {store} (BENTOML_HOME)")
+        labels = ",".join(f"{k}={v}" for k, v in sorted(model.info.labels.items()))
+        print(f"  {'labels':<22} {labels or '-'}")
         for name, value in metrics.items():
             print(f"  {name:<22} {value:.4f}")
     return 0

@@ -1,10 +1,12 @@
-"""Structured JSON logging shared by every canaria process.
+"""Structured logging shared by every canaria process: JSON lines, or console lines.
 
-Every line is one JSON object, so that a log shipper needs no parser. This is the one
-redaction module of the project: ``JsonFormatter`` passes every record's message and
-fields through ``scrub`` (the built-in personal-data names, model text reduced to digests,
-e-mail addresses masked), and callers with their own list (a config's ``never_log``)
-apply ``redact`` with it as well.
+By default every line is one JSON object, so that a log shipper needs no parser;
+``format="console"`` writes human lines (``12:00:01 INFO  canaria.operator: message
+key=value``), coloured only when the stream is a terminal. This is the one redaction
+module of the project: both formatters pass every record's message and fields through
+``scrub`` (the built-in personal-data names, model text reduced to digests, e-mail
+addresses masked), and callers with their own list (a config's ``never_log``) apply
+``redact`` with it as well.
 """
 
 from __future__ import annotations
@@ -140,13 +142,63 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, separators=(",", ":"))
 
 
-def configure(*, level: str = "INFO", stream: Any = None) -> None:
-    """Send the root logger's output as JSON lines to ``stream`` (stderr by default)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
+_LEVEL_COLOURS = {
+    "DEBUG": "\033[2m",
+    "INFO": "\033[32m",
+    "WARNING": "\033[33m",
+    "ERROR": "\033[31m",
+    "CRITICAL": "\033[1;31m",
+}
+_RESET = "\033[0m"
+LOG_FORMATS = ("json", "console")
+
+
+class ConsoleFormatter(logging.Formatter):
+    """One human line per record: time, level, logger, message, then the ``extra=``
+    fields as ``key=value``, scrubbed like ``JsonFormatter``'s; ANSI colours only when
+    ``colour`` is true."""
+
+    def __init__(self, *, colour: bool) -> None:
+        super().__init__()
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = time.strftime("%H:%M:%S", time.localtime(record.created))
+        level = f"{record.levelname:<7}"
+        if self.colour:
+            level = f"{_LEVEL_COLOURS.get(record.levelname, '')}{level}{_RESET}"
+        extra = {
+            key: value
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD_ATTRS and not key.startswith("_")
+        }
+        fields = " ".join(f"{key}={value}" for key, value in redact(extra).items())
+        line = f"{when} {level} {record.name}: {mask_text(record.getMessage())}"
+        if record.exc_info and record.exc_info[0] is not None:
+            fields = f"{fields} exc_type={record.exc_info[0].__name__}".strip()
+        return f"{line}  {fields}" if fields else line
+
+
+def formatter_for(format: str, stream: Any) -> logging.Formatter:
+    """The formatter for ``json`` or ``console`` output to ``stream``; ``ValueError``
+    naming the choices for anything else."""
+    if format == "json":
+        return JsonFormatter()
+    if format == "console":
+        isatty = getattr(stream, "isatty", None)
+        return ConsoleFormatter(colour=bool(isatty and isatty()))
+    raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, got {format!r}")
+
+
+def configure(*, level: str = "INFO", stream: Any = None, format: str = "json") -> None:
+    """Send the root logger's output to ``stream`` (stderr by default) as JSON lines, or
+    as console lines with ``format="console"``."""
+    sink = stream or sys.stderr
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(formatter_for(format, sink))
     root = logging.getLogger()
     for existing in list(root.handlers):
-        if isinstance(existing.formatter, JsonFormatter):
+        if isinstance(existing.formatter, JsonFormatter | ConsoleFormatter):
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())

@@ -171,13 +171,15 @@ def write_rollout(settings: DemoSettings, plan: RolloutPlan, *, router: Process)
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     from monitoring.operator.state import state_path_for
 
-    state_path_for(path).unlink(missing_ok=True)
+    state_path_for(path, workdir).unlink(missing_ok=True)  # state beside the rollouts
     return path
 
 
 def start_operator(stack: Stack, *, name: str, rollout_path: Path, token: str) -> Process:
     """``canaria operator --local FILE``; the watcher decides when it has started."""
-    args = canaria_args("operator", "--local", str(rollout_path))
+    args = canaria_args(
+        "operator", "--local", str(rollout_path), "--state-dir", str(rollout_path.parent)
+    )
     process = stack.start(f"operator-{name}", args, env={ROUTER_TOKEN_ENV: token})
     if not process.running():
         raise ComponentError(process.name, "exited at once", process.log_tail())
@@ -234,7 +236,8 @@ def run_manual_rollback(
             waiting_for="the canary to get traffic",
         )
         asked = time.monotonic()
-        _run_cli(settings, "rollout", "rollback", "--local", str(path))
+        wait = ("--wait-timeout", f"{settings.request_timeout:g}")  # waits until applied
+        _run_cli(settings, "rollout", "rollback", "--local", str(path), *_state(path), *wait)
         status = watcher.wait_until(
             lambda status: RolloutStatus.from_dict(status).phase in FINAL_PHASES,
             timeout=settings.limits.interval_seconds * 2 + 30.0,
@@ -245,7 +248,8 @@ def run_manual_rollback(
             f"{time.monotonic() - asked:.1f}s "
             f"after the command (one interval is {settings.limits.interval})"
         )
-        _run_cli(settings, "rollout", "status", "--local", str(path))
+        # Exit code 1: the documented code for a rolled-back rollout (CI pipelines use it).
+        _run_cli(settings, "rollout", "status", "--local", str(path), *_state(path), expect=1)
         return status
 
     return _operate(
@@ -294,8 +298,14 @@ def _traffic(
     )
 
 
-def _run_cli(settings: DemoSettings, *args: str) -> None:
-    """Run ``canaria ARGS`` and print what it printed; a failure names the command."""
+def _state(path: Path) -> tuple[str, str]:
+    """The demo keeps each rollout's state file beside it, in ``rollouts/``."""
+    return ("--state-dir", str(path.parent))
+
+
+def _run_cli(settings: DemoSettings, *args: str, expect: int = 0) -> None:
+    """Run ``canaria ARGS`` and print what it printed; an exit code other than ``expect``
+    (``canaria rollout status`` exits 1 for a rolled-back rollout) names the command."""
     command = canaria_args(*args)
     shown = "canaria " + " ".join(args)
     say(f"$ {shown}")
@@ -311,8 +321,8 @@ def _run_cli(settings: DemoSettings, *args: str) -> None:
     except subprocess.TimeoutExpired:
         raise ComponentError(shown, "did not finish in time") from None
     say((done.stdout + done.stderr).rstrip(), indent=2)
-    if done.returncode != 0:
-        raise ComponentError(shown, f"exited with code {done.returncode}")
+    if done.returncode != expect:
+        raise ComponentError(shown, f"exited with code {done.returncode}, not {expect}")
 
 
 def _limits_text(limits: RolloutLimits) -> str:

@@ -88,7 +88,9 @@ class RolloutWatcher:
         from monitoring.operator.state import RolloutFileError
 
         try:
-            status: dict[str, Any] = read_local(self.rollout_path).get("status") or {}
+            status: dict[str, Any] = (
+                read_local(self.rollout_path, self.rollout_path.parent).get("status") or {}
+            )
         except (RolloutFileError, ValueError) as error:
             raise ComponentError(self.operator.name, f"unreadable rollout state: {error}") from None
         return status

@@ -57,9 +57,17 @@ def steady_traffic(
 
 @contextlib.contextmanager
 def local_operator(
-    rollout_path: Path, *, log_path: Path, token: str, log_level: str = "INFO"
+    rollout_path: Path,
+    *,
+    log_path: Path,
+    token: str,
+    log_level: str = "INFO",
+    state_dir: Path | None = None,
 ) -> Iterator[RunningProcess]:
-    """``canaria operator --local rollout_path`` with the router's admin token; stopped by PID."""
+    """``canaria operator --local rollout_path`` with the router's admin token; stopped by
+    PID. State in ``state_dir`` (default: ``$CANARIA_STATE_DIR`` and its fallbacks)."""
     args = ["canaria", "operator", "--local", str(rollout_path), "--log-level", log_level]
+    if state_dir is not None:
+        args += ["--state-dir", str(state_dir)]
     with running(args, log_path=log_path, ready_path=None, env={TOKEN_ENV: token}) as process:
         yield process

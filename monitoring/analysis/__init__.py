@@ -8,6 +8,7 @@ Public API (import from here)::
 See ``engine.decide`` for the rules and ``verdicts.evaluate_check`` for the messages.
 """
 
+from monitoring.analysis.actions import action_refusal
 from monitoring.analysis.engine import decide, restart_for_new_canary
 from monitoring.analysis.moves import Decision
 from monitoring.analysis.schedule import ANALYSIS_SLACK, analysis_due, seconds_until_due
@@ -25,6 +26,7 @@ __all__ = [
     "NO_DATA",
     "Decision",
     "Measurement",
+    "action_refusal",
     "analysis_due",
     "decide",
     "desired_routes",

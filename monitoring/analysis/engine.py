@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from monitoring.analysis.actions import action_refusal, apply_action
 from monitoring.analysis.moves import (
     Decision,
-    apply_action,
     canary_name,
     complete,
     move,
@@ -33,6 +33,7 @@ from monitoring.analysis.moves import (
     resume,
     roll_back,
     stable_name,
+    step_text,
     wait,
 )
 from monitoring.analysis.schedule import (
@@ -81,14 +82,16 @@ def decide(
     Promoting rollout ``COMPLETE``s one interval later: the canary becomes
     ``stable_model``, weight 0, phase Succeeded; through a provider that cannot make the
     canary the stable itself (``gatewayapi``), not before ``spec.target.stable`` names the
-    candidate (``awaiting_stable``). Anything else is a ``WAIT``.
+    candidate (``awaiting_stable``). Anything else is a ``WAIT``. Which action applies in
+    which phase, and how: ``monitoring.analysis.actions``; a refused one is a ``WAIT``
+    whose message says why (``promote ignored: phase Succeeded: ...``).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
     if status.stable_model is None or status.canary_model != spec.target.canary:
         return restart_for_new_canary(spec=spec, status=status, now=now)
     if action is not None:
-        return apply_action(spec=spec, status=status, action=action, now=now)
+        return _act(spec=spec, status=status, action=action, now=now)
     if spec.paused and status.phase is Phase.PROGRESSING:
         return pause(spec, status, PauseReason.SPEC, now, "paused: spec.paused is true")
     if not spec.paused and status.phase is Phase.PAUSED and status.pause_reason is PauseReason.SPEC:
@@ -100,7 +103,18 @@ def decide(
     return wait(spec, status, _waiting_message(spec, status, now))
 
 
-def restart_for_new_canary(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> Decision:
+def _act(*, spec: RolloutSpec, status: RolloutStatus, action: Action, now: datetime) -> Decision:
+    refusal = action_refusal(spec=spec, status=status, action=action)
+    if refusal is not None:
+        return wait(spec, status, f"{action.value} ignored: {refusal}")
+    if action is Action.RETRY:
+        return restart_for_new_canary(spec=spec, status=status, now=now, retry=True)
+    return apply_action(spec=spec, status=status, action=action, now=now)
+
+
+def restart_for_new_canary(
+    *, spec: RolloutSpec, status: RolloutStatus, now: datetime, retry: bool = False
+) -> Decision:
     """Start the analysis of ``spec.target.canary`` from step 0 (pure).
 
     Used by ``decide`` when the spec's canary differs from ``status.canary_model`` (also
@@ -109,6 +123,7 @@ def restart_for_new_canary(*, spec: RolloutSpec, status: RolloutStatus, now: dat
     ``START``: phase Progressing at the first weight (canary) or 0 with mirroring
     (blueGreen) or match rules (abTesting), first analysis one interval later.
     ``IDLE`` when the canary is the stable model: nothing to roll out, weight 0.
+    ``retry``: the same, for a ``retry`` action on an aborted, failed or rolled-back canary.
     """
     stable = status.stable_model or spec.target.stable
     canary = spec.target.canary
@@ -136,8 +151,9 @@ def restart_for_new_canary(*, spec: RolloutSpec, status: RolloutStatus, now: dat
         )
     weight = spec.analysis.steps[0] if spec.strategy.type is StrategyType.CANARY else 0
     message = (
-        f"new canary {canary.describe()} (stable {stable.describe()}): "
-        f"{_step_text(spec, 0, weight)}, first analysis in {interval_text(spec)}"
+        f"{'retry of' if retry else 'new'} canary {canary.describe()} "
+        f"(stable {stable.describe()}): "
+        f"{step_text(spec, 0, weight)}, first analysis in {interval_text(spec)}"
     )
     return move(
         spec,
@@ -188,7 +204,7 @@ def _analyse(
         return roll_back(spec, after, now, message, phase=Phase.FAILED, record=record)
     if record.verdict is Verdict.FAIL or failed > status.failed_checks:
         reason += f"; failed ({failed}) <= failureLimit ({limit})"
-    message = f"{reason}; holding at {_step_text(spec, status.current_step, status.canary_weight)}"
+    message = f"{reason}; holding at {step_text(spec, status.current_step, status.canary_weight)}"
     return move(spec, after, kind=DecisionKind.HOLD, now=now, message=message, record=record)
 
 
@@ -201,7 +217,7 @@ def _passed(
         weight = status.canary_weight
         if spec.strategy.type is StrategyType.CANARY:
             weight = spec.analysis.steps[step]
-        message = f"{record.message}; advancing to {_step_text(spec, step, weight)}"
+        message = f"{record.message}; advancing to {step_text(spec, step, weight)}"
         return move(
             spec,
             status,
@@ -246,12 +262,3 @@ def _waiting_message(spec: RolloutSpec, status: RolloutStatus, now: datetime) ->
     if phase is Phase.IDLE:
         return f"idle: nothing to roll out ({stable_name(status)} is stable)"
     return f"{phase.value}: stable {stable_name(status)}; set a new spec.target.canary to retry"
-
-
-def _step_text(spec: RolloutSpec, step: int, weight: int) -> str:
-    total = spec.total_steps
-    if spec.strategy.type is StrategyType.BLUE_GREEN:
-        return f"mirrored traffic, analysis {step + 1}/{total}"
-    if spec.strategy.type is StrategyType.AB_TESTING:
-        return f"matching requests only, analysis {step + 1}/{total}"
-    return f"{weight}% (step {min(step + 1, total)}/{total})"

@@ -1,5 +1,5 @@
-"""The decisions that move a rollout (pause, resume, promote, complete, manual actions)
-and the ``Decision`` they return (pure)."""
+"""The decisions that move a rollout (pause, resume, promote, complete, roll back) and the
+``Decision`` they return (pure); manual actions are in ``actions``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from canaria.contracts.routes import Routes
 from monitoring.analysis.schedule import interval_of, interval_text
 from monitoring.analysis.traffic import desired_routes
 from monitoring.analysis.transitions import transition
-from monitoring.api.spec import Action, RolloutSpec
+from monitoring.api.spec import RolloutSpec, StrategyType
 from monitoring.api.status import (
     AnalysisRecord,
     DecisionKind,
@@ -42,32 +42,6 @@ class Decision:
     def changed(self) -> bool:
         """Whether the status changed (everything but ``WAIT``)."""
         return self.kind is not DecisionKind.WAIT
-
-
-def apply_action(
-    *, spec: RolloutSpec, status: RolloutStatus, action: Action, now: datetime
-) -> Decision:
-    phase = status.phase
-    if action is Action.ROLLBACK:
-        if not phase.active:
-            return wait(spec, status, f"rollback ignored: phase {phase.value} has no candidate")
-        message = f"manual rollback: traffic back to {stable_name(status)}"
-        return roll_back(spec, status, now, message, phase=Phase.ROLLED_BACK)
-    if action is Action.PROMOTE:
-        if phase not in (Phase.PROGRESSING, Phase.PAUSED):
-            return wait(spec, status, f"promote ignored: phase {phase.value}")
-        return promote(spec, status, now, f"manual promote of {canary_name(status)}")
-    if action is Action.PAUSE:
-        if phase is not Phase.PROGRESSING:
-            return wait(spec, status, f"pause ignored: phase {phase.value}")
-        return pause(spec, status, PauseReason.ACTION, now, "paused by a pause action")
-    if phase is not Phase.PAUSED:
-        return wait(spec, status, f"resume ignored: phase {phase.value} is not paused")
-    if spec.paused:
-        return wait(spec, status, "resume ignored: spec.paused is true; set it to false")
-    if status.pause_reason is PauseReason.MANUAL_GATE:
-        return wait(spec, status, "resume ignored: at the manual gate; promote or roll back")
-    return resume(spec, status, now, "resumed by a resume action")
 
 
 def roll_back(
@@ -202,3 +176,13 @@ def stable_name(status: RolloutStatus) -> str:
 def canary_name(status: RolloutStatus) -> str:
     """The candidate's short name for messages."""
     return status.canary_model.describe() if status.canary_model else "<none>"
+
+
+def step_text(spec: RolloutSpec, step: int, weight: int) -> str:
+    """``20% (step 2/3)``, or the analysis count for strategies without weights (pure)."""
+    total = spec.total_steps
+    if spec.strategy.type is StrategyType.BLUE_GREEN:
+        return f"mirrored traffic, analysis {step + 1}/{total}"
+    if spec.strategy.type is StrategyType.AB_TESTING:
+        return f"matching requests only, analysis {step + 1}/{total}"
+    return f"{weight}% (step {min(step + 1, total)}/{total})"

@@ -23,6 +23,7 @@ _PROMOTED_STATUS = {
     Phase.SUCCEEDED: "True",
     Phase.FAILED: "False",
     Phase.ROLLED_BACK: "False",
+    Phase.ABORTED: "False",
 }
 
 

@@ -24,7 +24,8 @@ HISTORY_LIMIT = 20
 
 class Phase(StrEnum):
     """Where the rollout is. Failed: the analysis failed and traffic was rolled back;
-    RolledBack: a person asked for the rollback."""
+    RolledBack: a person asked for the rollback; Aborted: a person sent the traffic back
+    to the stable, the canary is kept for inspection and can be retried."""
 
     IDLE = "Idle"
     PROGRESSING = "Progressing"
@@ -33,6 +34,7 @@ class Phase(StrEnum):
     SUCCEEDED = "Succeeded"
     ROLLED_BACK = "RolledBack"
     FAILED = "Failed"
+    ABORTED = "Aborted"
 
     @property
     def active(self) -> bool:
@@ -59,6 +61,7 @@ class DecisionKind(StrEnum):
     PROMOTE = "promote"  # all traffic to the candidate while the stable is updated to it
     COMPLETE = "complete"  # promotion done: the candidate is the stable, phase Succeeded
     ROLLBACK = "rollback"  # traffic back to the stable
+    ABORT = "abort"  # traffic back to the stable, the canary kept (a retry restarts it)
 
 
 class Verdict(StrEnum):

@@ -39,6 +39,7 @@ class EventReason(StrEnum):
     PROMOTING = "Promoting"
     PROMOTED = "Promoted"
     ROLLED_BACK = "RolledBack"
+    ABORTED = "Aborted"
     INVALID_SPEC = "InvalidSpec"
     INVALID_STATUS = "InvalidStatus"
     TRAFFIC_ERROR = "TrafficError"
@@ -58,6 +59,7 @@ _REASONS: Mapping[DecisionKind, EventReason] = {
     DecisionKind.PROMOTE: EventReason.PROMOTING,
     DecisionKind.COMPLETE: EventReason.PROMOTED,
     DecisionKind.ROLLBACK: EventReason.ROLLED_BACK,
+    DecisionKind.ABORT: EventReason.ABORTED,
 }
 
 _WARNINGS = frozenset(
@@ -65,6 +67,7 @@ _WARNINGS = frozenset(
         EventReason.ANALYSIS_FAILED,
         EventReason.ANALYSIS_INCONCLUSIVE,
         EventReason.ROLLED_BACK,
+        EventReason.ABORTED,
         EventReason.INVALID_SPEC,
         EventReason.INVALID_STATUS,
         EventReason.TRAFFIC_ERROR,

@@ -13,7 +13,6 @@ engine's ``ANALYSIS_SLACK``) so that analyses are never late, and at least every
 from __future__ import annotations
 
 import copy
-import logging
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -24,7 +23,7 @@ from canaria.contracts.logs import get_logger
 from monitoring.analysis import ANALYSIS_SLACK, seconds_until_due
 from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.status import RolloutStatus, format_time
-from monitoring.operator.events import EventReason, EventType, RolloutRef, type_for
+from monitoring.operator.events import EventReason, RolloutRef, type_for
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import apply_merge_patch
@@ -52,7 +51,8 @@ class FileRolloutStore:
     file that is gone is a deletion (``fetch`` answers ``None``).
     """
 
-    def __init__(self, paths: Sequence[Path]) -> None:
+    def __init__(self, paths: Sequence[Path], *, state_dir: Path | None = None) -> None:
+        self._state_dir = state_dir
         self._paths: dict[str, Path] = {}
         self._last_good: dict[str, dict[str, Any]] = {}
         self._refused: dict[str, str] = {}
@@ -71,7 +71,7 @@ class FileRolloutStore:
         return [ref_of(doc) for doc in self._last_good.values()]
 
     def state(self, ref: RolloutRef) -> StateFile:
-        return StateFile(state_path_for(self._paths[ref.key]))
+        return StateFile(state_path_for(self._paths[ref.key], self._state_dir))
 
     def fetch(self, ref: RolloutRef) -> Mapping[str, Any] | None:
         path = self._paths.get(ref.key)
@@ -127,7 +127,8 @@ class FileRolloutStore:
 
 
 class FileEventRecorder:
-    """Events go to the log and to the rollout's state file (``kubectl-canaria status``)."""
+    """Events go to the rollout's state file (``kubectl-canaria status``); the reconciler
+    logs each decision itself, once."""
 
     def __init__(self, store: FileRolloutStore) -> None:
         self._store = store
@@ -135,23 +136,24 @@ class FileEventRecorder:
     def record(
         self, *, rollout: RolloutRef, reason: EventReason, message: str, now: datetime
     ) -> None:
-        kind = type_for(reason)
         self._store.state(rollout).add_event(
             {
                 "time": format_time(now),
                 "reason": reason.value,
-                "type": kind.value,
+                "type": type_for(reason).value,
                 "message": message,
             }
         )
-        level = logging.WARNING if kind is EventType.WARNING else logging.INFO
-        _log.log(level, f"{reason.value}: {message}", extra={"rollout": rollout.key})
 
 
 def local_reconciler(
-    paths: Sequence[Path], *, metrics: OperatorMetrics | None = None, clock: Clock = utc_now
+    paths: Sequence[Path],
+    *,
+    metrics: OperatorMetrics | None = None,
+    clock: Clock = utc_now,
+    state_dir: Path | None = None,
 ) -> tuple[Reconciler, FileRolloutStore]:
-    store = FileRolloutStore(paths)
+    store = FileRolloutStore(paths, state_dir=state_dir)
     reconciler = Reconciler(
         store=store,
         events=FileEventRecorder(store),
@@ -181,9 +183,11 @@ def run_local(
     metrics: OperatorMetrics | None = None,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     clock: Clock = utc_now,
+    state_dir: Path | None = None,
 ) -> None:
-    """Reconcile every rollout until ``stop`` is set."""
-    reconciler, store = local_reconciler(paths, metrics=metrics, clock=clock)
+    """Reconcile every rollout until ``stop`` is set (state in ``state_dir``, default
+    ``monitoring.operator.state.default_state_dir()``)."""
+    reconciler, store = local_reconciler(paths, metrics=metrics, clock=clock, state_dir=state_dir)
     _log.info("local operator started", extra={"rollouts": [ref.key for ref in store.refs]})
     try:
         while not stop.is_set():
@@ -204,17 +208,17 @@ def run_local(
         reconciler.providers.close()
 
 
-def request_action(path: Path, action: str) -> str | None:
+def request_action(path: Path, action: str, state_dir: Path | None = None) -> str | None:
     """Ask the local operator for a one-shot action on the rollout in ``path``; returns
     the action it replaced, if one was still pending."""
     read_rollout_file(path)  # refuse a path that is not a rollout before writing anything
-    return StateFile(state_path_for(path)).set_action(action)
+    return StateFile(state_path_for(path, state_dir)).set_action(action)
 
 
-def read_local(path: Path) -> dict[str, Any]:
+def read_local(path: Path, state_dir: Path | None = None) -> dict[str, Any]:
     """The rollout in ``path`` with its status and pending action, as the API would show it."""
     doc = read_rollout_file(path)
-    state = StateFile(state_path_for(path)).read()
+    state = StateFile(state_path_for(path, state_dir)).read()
     RolloutStatus.from_dict(state.get("status"))  # refuse a corrupt status early, clearly
     doc.setdefault("metadata", {}).setdefault("namespace", "default")
     if state.get("action"):

@@ -1,10 +1,15 @@
 """Local mode's state file: a rollout's status, its pending manual action and recent Events.
 
-It sits next to the rollout's YAML (``churn.yaml`` -> ``churn.state.json``), so a restarted
-``canaria operator --local churn.yaml`` resumes from it, and ``kubectl-canaria --local``
-(or ``canaria rollout --local``) can ask for an action while the operator runs. Every
-read-modify-write holds an exclusive ``flock`` and replaces the file atomically, so the
-CLI and the operator never lose each other's writes, and a crash never leaves half a file.
+State lives out of the source tree, in a state directory: ``--state-dir``, else
+``$CANARIA_STATE_DIR``, else ``$XDG_STATE_HOME/canaria`` (``~/.local/state/canaria``).
+Each rollout file has its own state file there, named after the file and a hash of its
+absolute path (``churn.yaml`` -> ``churn-1a2b3c4d.state.json``), so a restarted
+``canaria operator --local churn.yaml`` resumes from it, ``canaria rollout --local
+churn.yaml`` (or ``kubectl-canaria --local``) finds it from any directory, and two
+checkouts never share one. Every read-modify-write holds an exclusive ``flock`` on a lock
+file beside it and replaces the state atomically, so the CLI and the operator never lose
+each other's writes and a crash never leaves half a file; the lock file is removed again
+after every use (no ``.lock`` stays behind).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -31,8 +37,26 @@ class RolloutFileError(ValueError):
     """A rollout YAML or state file that cannot be used; the message names the file."""
 
 
-def state_path_for(rollout_path: Path) -> Path:
-    return rollout_path.with_name(rollout_path.stem + STATE_SUFFIX)
+STATE_DIR_ENV = "CANARIA_STATE_DIR"
+
+
+def default_state_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$CANARIA_STATE_DIR``, else ``$XDG_STATE_HOME/canaria``, else
+    ``~/.local/state/canaria`` (pure apart from reading the environment)."""
+    env = os.environ if environ is None else environ
+    if env.get(STATE_DIR_ENV):
+        return Path(env[STATE_DIR_ENV]).expanduser()
+    xdg = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg).expanduser() / "canaria"
+
+
+def state_path_for(rollout_path: Path, state_dir: Path | None = None) -> Path:
+    """The state file of the rollout in ``rollout_path``, in ``state_dir`` (default:
+    ``default_state_dir()``), created on first write."""
+    absolute = rollout_path.expanduser().resolve()
+    digest = hashlib.sha256(str(absolute).encode()).hexdigest()[:8]
+    directory = default_state_dir() if state_dir is None else state_dir
+    return directory / f"{absolute.stem}-{digest}{STATE_SUFFIX}"
 
 
 def read_rollout_file(path: Path) -> dict[str, Any]:
@@ -67,12 +91,27 @@ class StateFile:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        with self._lock_path.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        """Hold the lock file's ``flock``; remove the file before letting go. A process
+        that waited on a removed file sees its inode gone and locks the new one."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            lock = self._lock_path.open("a")
             try:
-                yield
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    current = os.stat(self._lock_path).st_ino
+                except FileNotFoundError:
+                    current = None
+                if current != os.fstat(lock.fileno()).st_ino:
+                    continue  # removed (or replaced) while we waited: lock the new one
+                try:
+                    yield
+                finally:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(self._lock_path)
+                return
             finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+                lock.close()  # also releases the flock
 
     def _load(self) -> dict[str, Any]:
         if not self.path.exists():

@@ -48,9 +48,12 @@ def sockets_for(
     return [public, admin_socket], admin_socket.getsockname()[1]
 
 
-def serve(*, config_path: Path, host: str, port: int, log_level: str = "INFO") -> int:
-    """Serve until stopped; exit code 2 when the config is invalid or a port is taken."""
-    logs.configure(level=log_level)
+def serve(
+    *, config_path: Path, host: str, port: int, log_level: str = "INFO", log_format: str = "json"
+) -> int:
+    """Serve until stopped; exit code 2 when the config is invalid or a port is taken.
+    ``log_format``: ``json`` lines, or ``console`` (coloured on a terminal)."""
+    logs.configure(level=log_level, format=log_format)
     try:
         config = load_config(config_path)
     except ConfigError as error:

@@ -39,6 +39,7 @@ from canaria.demo.rollout import RolloutPlan, model_rollout, router_config
 from canaria.demo.settings import demo_settings
 from canaria.demo.traffic import TrafficGenerator
 from canaria.demo.watch import format_live_line
+from monitoring.operator.state import state_path_for
 
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
@@ -63,7 +64,9 @@ def _group_alive(pid: int, *, grace: float = 10.0) -> bool:
 
 
 def _state(output: Path, name: str) -> dict[str, Any]:
-    status: dict[str, Any] = json.loads((output / "rollouts" / f"{name}.state.json").read_text())
+    rollouts = output / "rollouts"  # the demo keeps the state files beside the rollouts
+    path = state_path_for(rollouts / f"{name}.yaml", rollouts)
+    status: dict[str, Any] = json.loads(path.read_text())
     return status
 
 

@@ -35,6 +35,7 @@ from canaria.testing.running import (
 )
 from canaria.testing.wait import wait_until
 from monitoring.operator.local_rollout import local_rollout
+from monitoring.operator.state import state_path_for
 from tests.services.classic.cases import record
 
 pytestmark = pytest.mark.slow
@@ -66,7 +67,7 @@ class Loop:
         return int(self.admin("GET", "/admin/routes")["canary_weight"])
 
     def state(self) -> dict[str, Any]:
-        path = self.rollout_path.with_name(self.rollout_path.stem + ".state.json")
+        path = state_path_for(self.rollout_path)
         if not path.exists():
             return {}
         with contextlib.suppress(ValueError):
@@ -224,18 +225,21 @@ def test_manual_rollback_through_the_cli_takes_effect_within_one_interval(
         assert loop.status()["phase"] == "RolledBack"
         assert loop.state()["action"] is None
         status = subprocess_output(
-            ["canaria", "rollout", "status", "--local", str(loop.rollout_path)]
+            ["canaria", "rollout", "status", "--local", str(loop.rollout_path)], code=1
         )
         assert "RolledBack" in status and "manual rollback" in status
 
 
-def subprocess_output(args: list[str]) -> str:
+def subprocess_output(args: list[str], *, code: int = 0) -> str:
+    """The output of a command that exits with ``code`` (status: 1 when rolled back)."""
     import subprocess
 
     from canaria.testing.running import VENV_BIN
 
     command = [str(VENV_BIN / args[0]), *args[1:]]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == code, done.stderr
+    return done.stdout
 
 
 @contextlib.contextmanager

@@ -68,17 +68,19 @@ def test_actions_set_the_annotation_with_one_merge_patch(
     kube: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stub, config = kube
+    stub.on("GET", ROLLOUT_PATH, StubResponse(body=with_status()))
     stub.on("PATCH", ROLLOUT_PATH, StubResponse(body=rollout_object()))
-    for action in ("promote", "rollback", "pause", "resume"):
-        assert kubectl_plugin.main(["--kubeconfig", config, action, "churn"]) == 0
+    actions = ("promote", "promote-full", "abort", "pause", "rollback")
+    for action in actions:
+        argv = ["--kubeconfig", config, *action.replace("-full", " --full").split(), "churn"]
+        assert kubectl_plugin.main([*argv, "--no-wait"]) == 0
     patches = stub.requests_matching("PATCH", ROLLOUT_PATH)
     assert [p.body for p in patches] == [
-        {"metadata": {"annotations": {"canaria.dev/action": action}}}
-        for action in ("promote", "rollback", "pause", "resume")
+        {"metadata": {"annotations": {"canaria.dev/action": action}}} for action in actions
     ]
     assert {p.content_type for p in patches} == {"application/merge-patch+json"}
     assert {p.headers["authorization"] for p in patches} == {"Bearer stub-token"}
-    assert "rollback requested for modelrollout ml/churn" in capsys.readouterr().out
+    assert "rollback requested for churn (namespace ml)" in capsys.readouterr().out
 
 
 def test_status_table_lists_the_namespace_rollouts(
@@ -140,11 +142,11 @@ def test_status_of_one_rollout_shows_each_checks_evidence(
 
 def test_missing_rollout_is_a_clear_error(kube: Any, capsys: pytest.CaptureFixture[str]) -> None:
     stub, config = kube
-    stub.on("PATCH", ROLLOUT_PATH, status_response(404, "NotFound", "not found"))
-    assert kubectl_plugin.main(["--kubeconfig", config, "rollback", "churn"]) == 1
+    stub.on("GET", ROLLOUT_PATH, status_response(404, "NotFound", "not found"))
+    assert kubectl_plugin.main(["--kubeconfig", config, "rollback", "churn"]) == 4
     assert capsys.readouterr().err.strip() == "error: ModelRollout not found"
 
 
 def test_an_action_needs_a_name_or_a_local_file(capsys: pytest.CaptureFixture[str]) -> None:
-    assert kubectl_plugin.main(["promote"]) == 1
+    assert kubectl_plugin.main(["promote"]) == 2
     assert "promote needs a rollout NAME" in capsys.readouterr().err

@@ -13,7 +13,8 @@ Manual control by plain kubectl (the kubectl plugin does the same):
 
 * ``spec.paused: true`` pauses the rollout (traffic frozen) until set back to ``false``;
 * the annotation ``canaria.dev/action`` with a value of ``Action`` (``promote``,
-  ``rollback``, ``pause``, ``resume``) is a one-shot request: the operator hands it to the
+  ``promote-full``, ``abort``, ``retry``, ``rollback``, ``pause``, ``resume``) is a
+  one-shot request: the operator hands it to the
   engine at the next reconcile and then removes the annotation.
 """
 

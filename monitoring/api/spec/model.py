@@ -101,8 +101,11 @@ class MatchType(StrEnum):
 class Action(StrEnum):
     """A one-shot manual request (``canaria.dev/action`` annotation or the kubectl plugin)."""
 
-    PROMOTE = "promote"
-    ROLLBACK = "rollback"
+    PROMOTE = "promote"  # one step: the next weight now, or the promotion after the last
+    PROMOTE_FULL = "promote-full"  # skip the remaining steps: promote now
+    ABORT = "abort"  # traffic back to the stable; the canary kept for inspection (retryable)
+    RETRY = "retry"  # restart the analysis of an aborted, failed or rolled-back canary
+    ROLLBACK = "rollback"  # traffic back to the stable; the rollout ends (RolledBack)
     PAUSE = "pause"
     RESUME = "resume"
 

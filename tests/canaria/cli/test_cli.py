@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +73,34 @@ def test_train_classic_prints_tag_and_metrics_as_text(
     params = bentoml.models.get(tag).info.metadata["training_params"]
     assert (params["scenario"], params["strength"]) == ("bad-batch", 0.3)
     assert any(line.split()[0] == "accuracy" for line in lines[1:])
+    assert f"  store                  {bentoml_home} (BENTOML_HOME)" in lines
+    # A model trained on a drift scenario says so in its labels, and `canaria models` shows them.
+    assert bentoml.models.get(tag).info.labels == {"scenario": "bad-batch", "strength": "0.3"}
+    assert main(["models"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(tag))
+    assert "scenario=bad-batch,strength=0.3" in row
+
+
+@pytest.mark.slow
+def test_train_llm_shows_a_progress_bar_with_steps_and_loss(
+    bentoml_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "llm", "--max-steps", "3", "--seed", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("saved support-lm:")
+    progress = captured.err
+    assert "training support-lm" in progress and "3/3" in progress
+    assert re.search(r"loss \d+\.\d{3}", progress), progress
+
+
+def test_train_classic_shows_its_stages_and_the_store(
+    bentoml_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "classic", "--rows", "800", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["store"] == str(bentoml_home)
+    assert "training on 800 generated customers" in captured.err
+    assert "saving to the BentoML store" in captured.err
 
 
 @pytest.mark.parametrize(
@@ -169,3 +198,19 @@ def bentoml_metadata(store: Path, tag: str) -> dict[str, Any]:
     name, version = tag.split(":")
     with (store / "models" / name / version / "model.yaml").open() as handle:
         return dict(yaml.safe_load(handle)["metadata"])
+
+
+@pytest.mark.parametrize(
+    "command", [["operator", "--local", "x.yaml"], ["router", "--config", "r"]]
+)
+def test_operator_and_router_take_a_log_format(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from canaria.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(command).log_format == "json"
+    assert parser.parse_args([*command, "--log-format", "console"]).log_format == "console"
+    with pytest.raises(SystemExit):
+        parser.parse_args([*command, "--log-format", "xml"])
+    assert "invalid choice: 'xml'" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from canaria.contracts import logs
 from canaria.contracts.logs import JsonFormatter, configure_canaria_loggers, digest, redact, scrub
 
 NEVER_LOG = ("customer_id", "email")
@@ -125,3 +126,45 @@ def test_every_log_line_goes_through_the_redaction() -> None:
     assert line["msg"] == "mail from [email]"
     assert "Customer_ID" not in line and "color_message" not in line
     assert line["prompt"] == digest("secret")
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("stream", "coloured"), [(io.StringIO(), False), (_Tty(), True)])
+def test_console_format_is_human_and_coloured_only_on_a_terminal(
+    stream: io.StringIO, coloured: bool
+) -> None:
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    try:
+        logs.configure(level="INFO", stream=stream, format="console")
+        logging.getLogger("canaria.operator").warning("rolled back", extra={"rollout": "ml/churn"})
+    finally:
+        root.handlers[:], root.level = before[0], before[1]
+    line = stream.getvalue().strip()
+    assert "canaria.operator: rolled back  rollout=ml/churn" in line
+    assert ("\033[" in line) is coloured
+    assert not line.startswith("{")
+
+
+def test_an_unknown_log_format_names_the_choices() -> None:
+    with pytest.raises(ValueError, match="json, console"):
+        logs.formatter_for("xml", io.StringIO())
+
+
+def test_console_lines_are_scrubbed_too() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    try:
+        logs.configure(level="INFO", stream=stream, format="console")
+        logging.getLogger("canaria.router").info(
+            "mail a@b.example", extra={"email": "a@b.example", "rollout": "ml/churn"}
+        )
+    finally:
+        root.handlers[:], root.level = before[0], before[1]
+    line = stream.getvalue()
+    assert "a@b.example" not in line and "rollout=ml/churn" in line

@@ -76,14 +76,15 @@ def test_manual_gate_pauses_after_the_last_step_until_promoted() -> None:
             Action.PROMOTE,
             DecisionKind.WAIT,
             Phase.FAILED,
-            "promote ignored: phase Failed",
+            "promote ignored: phase Failed: the analysis failed and traffic is on the stable; "
+            "retry restarts it",
         ),
         (
             Phase.PROMOTING,
             Action.PROMOTE,
             DecisionKind.WAIT,
             Phase.PROMOTING,
-            "promote ignored: phase Promoting",
+            "promote ignored: phase Promoting: already promoting",
         ),
         (
             Phase.PROGRESSING,

@@ -25,6 +25,7 @@ EXPECTED = {
     DecisionKind.PROMOTE: (EventReason.PROMOTING, EventType.NORMAL),
     DecisionKind.COMPLETE: (EventReason.PROMOTED, EventType.NORMAL),
     DecisionKind.ROLLBACK: (EventReason.ROLLED_BACK, EventType.WARNING),
+    DecisionKind.ABORT: (EventReason.ABORTED, EventType.WARNING),
 }
 
 

@@ -235,7 +235,8 @@ def test_unknown_action_is_reported_and_removed(cluster: Cluster) -> None:
 
     assert cluster.reasons() == ["InvalidAction"]
     assert cluster.events()[0]["type"] == "Warning"
-    assert "must be one of promote, rollback, pause, resume" in cluster.events()[0]["message"]
+    known = "must be one of promote, promote-full, abort, retry, rollback, pause, resume"
+    assert known in cluster.events()[0]["message"]
     assert ACTION not in cluster.rollout["metadata"]["annotations"]
     assert route_patches(cluster) == [] and status_patches(cluster) == []
 

@@ -84,14 +84,19 @@ def decisions(path: Path) -> list[str]:
     return [h["decision"] for h in status["history"]]
 
 
-def test_status_is_kept_next_to_the_rollout_and_a_restart_resumes(tmp_path: Path) -> None:
+def test_status_is_kept_in_the_state_dir_and_a_restart_resumes(
+    tmp_path: Path, state_dir: Path
+) -> None:
     path = write_rollout(tmp_path / "churn.yaml")
     clock = FakeClock()
     reconciler, _ = local_reconciler(path, clock)
     reconciler.reconcile(REF)
     clock.advance(1)
     reconciler.reconcile(REF)
-    assert state_path_for(path) == tmp_path / "churn.state.json"
+    (state,) = state_dir.iterdir()  # no lock file left behind
+    assert state_path_for(path) == state
+    assert state.name.startswith("churn-") and state.name.endswith(".state.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["canaria-state", "churn.yaml"]
     assert decisions(path) == ["start", "advance"]
 
     reconciler, _ = local_reconciler(path, clock)  # a restarted operator
@@ -119,7 +124,7 @@ def test_cli_rollback_is_applied_at_the_next_reconcile(
     reconciler, store = local_reconciler(path, clock)
     reconciler.reconcile(REF)
 
-    assert kubectl_plugin.main(["rollback", "--local", str(path)]) == 0
+    assert kubectl_plugin.main(["rollback", "--local", str(path), "--no-wait"]) == 0
     assert "rollback requested" in capsys.readouterr().out
     assert store.fetch(REF)["metadata"]["annotations"] == {"canaria.dev/action": "rollback"}
     result = reconciler.reconcile(REF)
@@ -130,7 +135,7 @@ def test_cli_rollback_is_applied_at_the_next_reconcile(
     assert state["status"]["phase"] == "RolledBack"
     assert state["events"][-1]["reason"] == "RolledBack"
 
-    assert kubectl_plugin.main(["status", "--local", str(path)]) == 0
+    assert kubectl_plugin.main(["status", "--local", str(path)]) == 1  # rolled back
     out = capsys.readouterr().out
     assert "NAME" in out and "RolledBack" in out and "churn-classifier:v2" in out
     assert "RolledBack" in out.split("Events:")[1]
@@ -158,6 +163,7 @@ def test_broken_edit_keeps_the_last_good_rollout(tmp_path: Path) -> None:
 
 def test_unreadable_state_is_refused_not_overwritten(tmp_path: Path) -> None:
     path = write_rollout(tmp_path / "churn.yaml")
+    state_path_for(path).parent.mkdir(parents=True)
     state_path_for(path).write_text("{not json")
     with pytest.raises(RolloutFileError, match="unreadable state"):
         request_action(path, "pause")
