@@ -42,3 +42,24 @@ def test_completion_scripts_know_commands_flags_and_rollout_names(
         return
     checked = subprocess.run([binary, "-n", str(script)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_bash_completes_commands_and_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert kubectl_plugin.main(["completion", "bash"]) == 0
+    script = tmp_path / "kubectl-canaria.bash"
+    script.write_text(capsys.readouterr().out)
+    binary = shutil.which("bash")
+    if binary is None:
+        print("bash is not installed on this machine: completion not exercised")
+        return
+    probe = (
+        f"source {script}; "
+        "COMP_WORDS=(kubectl-canaria pro); COMP_CWORD=1; _shtab_kubectl_canaria; "
+        'echo "${COMPREPLY[@]}"; '
+        "COMP_WORDS=(kubectl-canaria status --wa); COMP_CWORD=2; _shtab_kubectl_canaria; "
+        'echo "${COMPREPLY[@]}"'
+    )
+    done = subprocess.run([binary, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.stdout.split("\n")[:2] == ["promote", "--watch"], done.stderr
