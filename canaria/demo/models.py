@@ -40,8 +40,12 @@ def _stored_metrics(tag: str) -> dict[str, float]:
 def _timed(
     role: ModelRole, trained_on: str, names: tuple[str, ...], train: Callable[[], object]
 ) -> ModelSummary:
+    from canaria.cli.progress import stages
+
     started = time.monotonic()
-    tag = str(train())
+    with stages() as stage:  # a spinner on stderr while it trains
+        stage(f"training {role.value} ({trained_on})")
+        tag = str(train())
     summary = ModelSummary(
         role=role,
         tag=tag,
@@ -85,15 +89,16 @@ def train_classic(settings: DemoSettings) -> tuple[ModelSummary, ModelSummary, M
 
 def train_llm(settings: DemoSettings) -> ModelSummary:
     """The tiny GPT-2-style support model, with few steps (it is for serving, not quality)."""
+    from canaria.cli.progress import step_bar
     from training.llm import train_and_save
 
     steps = settings.llm_steps
-    return _timed(
-        ModelRole.LLM,
-        f"seed {SEEDS[ModelRole.LLM]}, {steps} steps",
-        LLM_METRICS,
-        lambda: train_and_save(seed=SEEDS[ModelRole.LLM], max_steps=steps),
-    )
+
+    def train() -> object:
+        with step_bar("training the support LLM", total=steps) as advance:
+            return train_and_save(seed=SEEDS[ModelRole.LLM], max_steps=steps, on_step=advance)
+
+    return _timed(ModelRole.LLM, f"seed {SEEDS[ModelRole.LLM]}, {steps} steps", LLM_METRICS, train)
 
 
 def train_models(settings: DemoSettings) -> TrainedModels:

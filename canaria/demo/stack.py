@@ -80,8 +80,12 @@ class Stack:
     def wait_ready(self, process: Process, path: str, *, timeout: float) -> None:
         """Poll ``path`` until it answers 200; ``ComponentError`` if the process exits or
         the time runs out (never a hang)."""
+        from canaria.cli.progress import stages
+
         try:
-            wait_http(process, path, timeout=timeout)
+            with stages() as stage:  # a spinner on stderr with the time waited so far
+                stage(f"waiting for {process.name} to answer {path}")
+                wait_http(process, path, timeout=timeout)
         except (ExitedWhileStartingError, NotReadyError) as error:
             raise ComponentError(process.name, str(error), process.log_tail()) from None
 

@@ -93,6 +93,8 @@ def test_quick_demo_promotes_healthy_and_rolls_back_drifted(
     assert "-> promote" in out and "-> rollback" in out
     assert "POST " in out and "/v1/chat/completions" in out and "/v1/completions" in out
     assert "chunks, first token after" in out or "ended its answer at once" in out
+    # Progress on the long waits goes to stderr: training, and servers starting.
+    assert "training the support LLM" in done.stderr and "waiting for " in done.stderr
 
     _assert_operator_state(output)
 
