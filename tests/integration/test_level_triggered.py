@@ -21,6 +21,7 @@ from canaria.testing.router import TOKEN_ENV
 from canaria.testing.running import RunningProcess, free_port, running
 from canaria.testing.wait import wait_until
 from monitoring.operator.local_rollout import local_rollout
+from monitoring.operator.state import state_path_for
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +74,7 @@ class Router:
 
 
 def read_state(path: Path) -> dict[str, Any]:
-    state = path.with_name(path.stem + ".state.json")
+    state = state_path_for(path)  # in $CANARIA_STATE_DIR (tests/conftest.py)
     with contextlib.suppress(OSError, ValueError):
         return dict(json.loads(state.read_text()))
     return {}
