@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from canaria.contracts.logs import get_logger
 from monitoring.analysis import ANALYSIS_SLACK, seconds_until_due
 from monitoring.api.constants import ACTION_ANNOTATION
@@ -105,6 +107,16 @@ class FileRolloutStore:
 
         self.state(ref).update(change)
 
+    def set_canary(self, ref: RolloutRef, bento_tag: str) -> None:
+        """Make ``bento_tag`` the rollout's canary (a retrained version): rewrite the
+        rollout file's ``spec.target.canary``, as ``kubectl patch`` would the CR."""
+        path = self._paths[ref.key]
+        doc = read_rollout_file(path)
+        doc.setdefault("spec", {}).setdefault("target", {})["canary"] = {"bentoTag": bento_tag}
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(yaml.safe_dump(doc, sort_keys=False))
+        temporary.replace(path)
+
     def drop(self, ref: RolloutRef) -> None:
         """Stop reconciling a deleted rollout (its state file stays, with its Events)."""
         self._last_good.pop(ref.key, None)
@@ -152,6 +164,7 @@ def local_reconciler(
     paths: Sequence[Path], *, metrics: OperatorMetrics | None = None, clock: Clock = utc_now
 ) -> tuple[Reconciler, FileRolloutStore]:
     store = FileRolloutStore(paths)
+    workdir = {"workdir": paths[0].parent / "retrain"} if paths else {}
     reconciler = Reconciler(
         store=store,
         events=FileEventRecorder(store),
@@ -160,6 +173,7 @@ def local_reconciler(
         clock=clock,
         replicas=TrustedReplicas(RouterPolicy.from_env(local=True)),
     )
+    reconciler.retrainer.launcher_settings.setdefault("local", workdir)
     return reconciler, store
 
 

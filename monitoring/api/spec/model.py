@@ -12,7 +12,7 @@ from canaria.contracts.checks import BuiltinCheck
 from monitoring.api.constants import ACTION_ANNOTATION, GROUP, KIND, PLURAL, VERSION
 
 if TYPE_CHECKING:  # retrain.py imports bounds, which imports SpecError from here
-    pass
+    from monitoring.api.spec.retrain import RetrainSpec
 
 __all__ = [
     "ACTION_ANNOTATION",
