@@ -12,6 +12,7 @@ retrain:
   lastDriftShare: 0.45
   lastOutcome: registered       # registered | refused | failed
   lastReason: "challenger roc_auc 0.91 beats champion 0.84 by 0.07 >= margin 0.01"
+  waitReason: "drift:share above 0.3 for 2 intervals: in cooldown for 3510 s more"
   lastResult: {...}             # canaria retrain's JSON result (trimmed)
   history: [{time, step, message}, ...]   # the last HISTORY_LIMIT steps
 ```
@@ -25,6 +26,7 @@ one Job per rollout, dedupe key).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,11 +125,12 @@ def plan(
         if decision.reason == "no trigger fired":
             return Plan(status=current)
         # A trigger inside the cooldown or while a Job runs: said once, not every pass.
-        news = current.get("lastReason") != decision.reason
+        news = _gist(str(current.get("waitReason", ""))) != _gist(decision.reason)
         return _note(current, Step.SKIPPED, decision.reason, now=now, event=news)
     current.update(
         runningKey=decision.key, runningTrigger=decision.reason, lastStartedAt=format_time(now)
     )
+    current.pop("waitReason", None)
     message = f"retraining Job {decision.key} started from {champion}: {decision.reason}"
     launch = Launch(key=decision.key, trigger=decision.reason, champion=champion)
     noted = _note(current, Step.STARTED, message, now=now)
@@ -167,13 +170,19 @@ def _poll(retrain: Mapping[str, Any], job: JobStatus | None, *, now: datetime) -
 def _note(
     current: dict[str, Any], step: Step, message: str, *, now: datetime, event: bool = True
 ) -> Plan:
-    """``current`` with ``message`` as the last reason; an event also goes to the history."""
-    status = {**current, "lastReason": message}
+    """``current`` with ``message`` as the last reason (``waitReason`` for a trigger that
+    could not start a Job: the last Job's reason stays); an event also goes to the history."""
+    status = {**current, "waitReason" if step is Step.SKIPPED else "lastReason": message}
     if not event:
         return Plan(status=status)
     entry = {"time": format_time(now), "step": step.value, "message": message}
     status["history"] = [*(current.get("history") or []), entry][-HISTORY_LIMIT:]
     return Plan(events=((step, message),), status=status)
+
+
+def _gist(reason: str) -> str:
+    """A reason without its numbers ("in cooldown for 510 s more" stays the same news)."""
+    return re.sub(r"[0-9][0-9.]*", "#", reason)
 
 
 def _state(retrain: Mapping[str, Any]) -> RetrainState:
