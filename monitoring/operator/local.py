@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -22,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from canaria.contracts.env import env_flag
 from canaria.contracts.logs import get_logger
 from monitoring.analysis import ANALYSIS_SLACK, seconds_until_due
 from monitoring.api.constants import ACTION_ANNOTATION
@@ -31,6 +33,7 @@ from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import apply_merge_patch
 from monitoring.operator.reconcile import Clock, Reconciler, ReconcileResult, ref_of, utc_now
+from monitoring.operator.retraining import HandshakeWorkload
 from monitoring.operator.state import (
     RolloutFileError,
     StateFile,
@@ -45,6 +48,9 @@ EARLY_WAKE = ANALYSIS_SLACK * 0.9
 """Wake this fraction of the interval before an analysis is due (the engine accepts up to
 ``ANALYSIS_SLACK`` early), so scheduling delays never make the cadence slower."""
 DEFAULT_POLL_SECONDS = 0.25
+CANARY_HANDSHAKE_ENV = "CANARIA_CANARY_HANDSHAKE"
+"""``true``: a retrained version becomes the canary only once the canary workload serves
+it (``retraining.HandshakeWorkload``: files beside the rollout; ``make demo`` uses it)."""
 
 
 class FileRolloutStore:
@@ -174,6 +180,8 @@ def local_reconciler(
         replicas=TrustedReplicas(RouterPolicy.from_env(local=True)),
     )
     reconciler.retrainer.launcher_settings.setdefault("local", workdir)
+    if paths and env_flag(os.environ, CANARY_HANDSHAKE_ENV):
+        reconciler.retrainer.workload = HandshakeWorkload(paths[0].parent)
     return reconciler, store
 
 

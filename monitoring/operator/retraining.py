@@ -57,6 +57,18 @@ class CanaryStore(Protocol):
     def set_canary(self, ref: RolloutRef, bento_tag: str) -> None: ...
 
 
+@runtime_checkable
+class CanaryWorkload(Protocol):
+    """Whatever serves the canary variant (a Deployment; a ``bentoml serve`` locally).
+
+    ``ready`` asks it to serve ``bento_tag`` (idempotent) and says whether it does: the
+    rollout's canary is set only then, so no traffic reaches a workload still serving the
+    previous model. Without one, the canary is set at once (the workload follows the spec).
+    """
+
+    def ready(self, ref: RolloutRef, bento_tag: str) -> bool: ...
+
+
 class StatusStore(Protocol):
     def patch_status(self, ref: RolloutRef, patch: Mapping[str, Any]) -> None: ...
 
@@ -78,6 +90,7 @@ class Retrainer:
         clock: Callable[[], datetime],
         launcher_settings: Mapping[str, Mapping[str, Any]] | None = None,
         launcher_factory: LauncherFactory | None = None,
+        workload: CanaryWorkload | None = None,
     ) -> None:
         self.store = store
         self.events = events
@@ -87,6 +100,7 @@ class Retrainer:
             name: dict(settings) for name, settings in (launcher_settings or {}).items()
         }
         self._factory = launcher_factory or self._create_launcher
+        self.workload = workload
         self._launchers: dict[tuple[str, str], JobLauncher] = {}
         self._guard = threading.Lock()
 
@@ -150,6 +164,8 @@ class Retrainer:
                 retrain, key=step.launch.key, champion=step.launch.champion,
                 trigger=step.launch.trigger,
             )  # fmt: skip
+        if step.canary is not None and not self._workload_ready(ref, raw, step.canary):
+            return  # the Job's end is read again next pass; nothing is recorded until then
         if step.canary is not None:
             if not isinstance(self.store, CanaryStore):
                 raise TypeError(f"{type(self.store).__name__} cannot set a rollout's canary")
@@ -161,6 +177,15 @@ class Retrainer:
         for kind, message in step.events:
             reason = EventReason(kind.value)
             self.events.record(rollout=ref, reason=reason, message=message, now=now)
+
+    def _workload_ready(self, ref: RolloutRef, raw: Mapping[str, Any], tag: str) -> bool:
+        if self.workload is None or self.workload.ready(ref, tag):
+            return True
+        waiting = f"{tag} registered; waiting for the canary workload to serve it"
+        if raw.get("waitReason") != waiting:
+            self.store.patch_status(ref, {"retrain": {"waitReason": waiting}})
+            _log.info(waiting, extra={"rollout": ref.key})
+        return False
 
     def _drift_share(
         self, ref: RolloutRef, spec: RolloutSpec, retrain: RetrainSpec
@@ -217,3 +242,34 @@ def _job_status(launcher: JobLauncher, key: str) -> JobStatus:
         return launcher.status(key)
     except ProviderError as error:
         return JobStatus("running", None, f"status unavailable: {error}")
+
+
+class HandshakeWorkload:
+    """Local mode's canary workload: a file handshake with whoever serves the canary.
+
+    The operator writes the wanted tag to ``<folder>/<name>.canary-wanted``; the serving
+    side (``make demo``) starts a server for it, points the router's canary upstream at it,
+    and writes the same tag to ``<folder>/<name>.canary-serving``; ``ready`` is true then.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def paths(self, ref: RolloutRef) -> tuple[Path, Path]:
+        """(wanted, serving) for rollout ``ref``."""
+        return (
+            self.folder / f"{ref.name}.canary-wanted",
+            self.folder / f"{ref.name}.canary-serving",
+        )
+
+    def ready(self, ref: RolloutRef, bento_tag: str) -> bool:
+        wanted, serving = self.paths(ref)
+        if not wanted.exists() or wanted.read_text().strip() != bento_tag:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = wanted.with_name(f".{wanted.name}.tmp")
+            temporary.write_text(bento_tag + "\n")
+            temporary.replace(wanted)
+        try:
+            return serving.read_text().strip() == bento_tag
+        except OSError:
+            return False

@@ -9,11 +9,13 @@ next pass starts the usual canary analysis for it. A failed Job changes no spec 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from canaria.testing.kube_stub import RecordedRequest, StubResponse
 from monitoring.api.spec.retrain import parse_retrain
 from monitoring.operator.events import RolloutRef
+from monitoring.operator.retraining import HandshakeWorkload
 from monitoring.providers.jobs.manifest import job_manifest
 from tests.monitoring.operator.conftest import ROLLOUT_PATH, ROUTE_PATH, Cluster
 
@@ -88,9 +90,8 @@ def test_drift_starts_one_job_whose_version_becomes_the_canary(cluster: Cluster)
     assert posted[0].body == expected
     assert "RetrainStarted" in cluster.reasons()
     passes(cluster, 1, drift=0.6)  # the Job's end is read: registered
-    canary_patches = [r.body for r in cluster.requests("PATCH", ROLLOUT_PATH + "$")
-                      if r.content_type == "application/merge-patch+json"]  # fmt: skip
-    assert {"spec": {"target": {"canary": {"bentoTag": "churn-classifier:v7"}}}} in canary_patches
+    patches = canary_patches(cluster)
+    assert {"spec": {"target": {"canary": {"bentoTag": "churn-classifier:v7"}}}} in patches
     retrain = cluster.rollout["status"]["retrain"]
     assert retrain["lastOutcome"] == "registered" and "runningKey" not in retrain
     assert [h["step"] for h in retrain["history"]] == ["RetrainStarted", "RetrainRegistered"]
@@ -118,3 +119,31 @@ def test_a_failed_job_records_why_and_touches_no_spec_or_route(cluster: Cluster)
     assert len(cluster.requests("PATCH", ROUTE_PATH)) == route_patches
     failed = [e for e in cluster.events() if e["reason"] == "RetrainFailed"]
     assert len(failed) == 1 and failed[0]["type"] == "Warning"
+
+
+def canary_patches(cluster: Cluster) -> list[Any]:
+    return [r.body for r in cluster.requests("PATCH", ROLLOUT_PATH + "$")
+            if r.content_type == "application/merge-patch+json"]  # fmt: skip
+
+
+def test_the_canary_waits_for_its_workload_to_serve_the_new_version(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    idle_with_retrain(cluster)
+    workload = HandshakeWorkload(tmp_path)
+    cluster.reconciler.retrainer.workload = workload
+    result = {"status": "registered", "new_tag": "churn-classifier:v8", "reason": "better"}
+    job_answers(cluster, complete=True, result=result)
+    passes(cluster, 4, drift=0.9)  # started, then registered but not served yet
+    wanted, serving = workload.paths(RolloutRef("ml", "churn"))
+    assert wanted.read_text().strip() == "churn-classifier:v8"
+    assert canary_patches(cluster) == []
+    retrain = cluster.rollout["status"]["retrain"]
+    assert "waiting for the canary workload" in retrain["waitReason"]
+    assert "runningKey" in retrain and "RetrainRegistered" not in cluster.reasons()
+    serving.write_text("churn-classifier:v8\n")  # the serving side is ready
+    passes(cluster, 1, drift=0.9)
+    assert canary_patches(cluster) == [
+        {"spec": {"target": {"canary": {"bentoTag": "churn-classifier:v8"}}}}
+    ]
+    assert cluster.reasons().count("RetrainRegistered") == 1
