@@ -224,6 +224,7 @@ def run_local(
             stop.wait(max(sleep, 0.005))
     finally:
         reconciler.providers.close()
+        reconciler.retrainer.close()  # retraining hook: no local Job outlives the loop
 
 
 def request_action(path: Path, action: str) -> str | None:

@@ -39,7 +39,13 @@ from monitoring.operator.events import EventReason, EventRecorder, RolloutRef
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.patches import merge_patch_between
 from monitoring.operator.retrain_plan import Inputs, Plan, due, plan
-from monitoring.providers.interfaces import JobLauncher, JobStatus, MetricQuery, ProviderError
+from monitoring.providers.interfaces import (
+    Closable,
+    JobLauncher,
+    JobStatus,
+    MetricQuery,
+    ProviderError,
+)
 from monitoring.providers.registry import job_launchers
 
 _log = get_logger("operator.retraining")
@@ -117,6 +123,15 @@ class Retrainer:
         except Exception as error:  # the rollout's own reconcile must go on regardless
             _log.error("retraining step failed", extra={"rollout": ref.key, "error": repr(error)})
             return None
+
+    def close(self) -> None:
+        """Release every launcher that holds something (local Jobs still running)."""
+        with self._guard:
+            launchers = list(self._launchers.values())
+            self._launchers.clear()
+        for launcher in launchers:
+            if isinstance(launcher, Closable):
+                launcher.close()
 
     def forget(self, ref: RolloutRef) -> None:
         with self._guard:

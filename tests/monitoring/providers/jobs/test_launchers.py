@@ -121,3 +121,18 @@ def test_the_local_launcher_runs_retrain_once_per_key(
     )
     failed = launcher.status("k2")
     assert failed.phase == "failed" and "not in the BentoML store" in failed.reason
+
+
+@pytest.mark.slow
+def test_closing_the_local_launcher_stops_its_running_jobs(tmp_path: Path) -> None:
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake_python.chmod(0o755)
+    launcher = LocalJobLauncher(workdir=tmp_path / "jobs", python=str(fake_python))
+    spec = parse_retrain({"launcher": "local", "triggers": {"scheduleSeconds": 60}})
+    launcher.launch(spec, key="k1", champion="c:v1", trigger="schedule")
+    assert launcher.status("k1").phase == "running"
+    started = time.monotonic()
+    launcher.close()
+    assert time.monotonic() - started < 10  # SIGTERM was enough
+    assert launcher.status("k1") == JobStatus("failed", None, "exited -15, no result")
