@@ -48,6 +48,12 @@ class EventReason(StrEnum):
     RECONCILE_ERROR = "ReconcileError"
     TRAFFIC_CORRECTED = "TrafficCorrected"
     TRAFFIC_REVERTED = "TrafficReverted"
+    # The retraining loop (monitoring.operator.retraining; the same names as its steps).
+    RETRAIN_STARTED = "RetrainStarted"
+    RETRAIN_SKIPPED = "RetrainSkipped"
+    RETRAIN_REGISTERED = "RetrainRegistered"
+    RETRAIN_REFUSED = "RetrainRefused"
+    RETRAIN_FAILED = "RetrainFailed"
 
 
 _REASONS: Mapping[DecisionKind, EventReason] = {
@@ -75,6 +81,7 @@ _WARNINGS = frozenset(
         EventReason.ACTION_IGNORED,
         EventReason.RECONCILE_ERROR,
         EventReason.TRAFFIC_CORRECTED,
+        EventReason.RETRAIN_FAILED,
     }
 )
 

@@ -69,6 +69,18 @@ class KubeRolloutStore:
             _content_type=MERGE_PATCH,
         )
 
+    def set_canary(self, ref: RolloutRef, bento_tag: str) -> None:
+        """Make a retrained version the canary: merge-patch ``spec.target.canary``."""
+        self._api.patch_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            ref.namespace,
+            PLURAL,
+            ref.name,
+            {"spec": {"target": {"canary": {"bentoTag": bento_tag}}}},
+            _content_type=MERGE_PATCH,
+        )
+
     def clear_action(self, ref: RolloutRef, action: str) -> None:
         from kubernetes.client.exceptions import ApiException
 
@@ -111,10 +123,12 @@ def cluster_reconciler(
     client = api_client or load_api_client(kubeconfig=kubeconfig, context=context)
     traffic = {"gatewayapi": {"api_client": client}, "router": {"api_client": client}}
     providers = ProviderCache(traffic_settings=traffic)
-    return Reconciler(
+    reconciler = Reconciler(
         store=KubeRolloutStore(client),
         events=KubeEventRecorder(CoreV1Api(client), instance=instance_name()),
         providers=providers,
         metrics=metrics or OperatorMetrics(),
         replicas=TrustedReplicas(RouterPolicy.from_env(local=False), kube_endpoints(client)),
     )
+    reconciler.retrainer.launcher_settings["kubernetes"] = {"api_client": client}
+    return reconciler

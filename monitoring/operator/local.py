@@ -13,12 +13,16 @@ engine's ``ANALYSIS_SLACK``) so that analyses are never late, and at least every
 from __future__ import annotations
 
 import copy
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from canaria.contracts.env import env_flag
 from canaria.contracts.logs import get_logger
 from monitoring.analysis import ANALYSIS_SLACK, seconds_until_due
 from monitoring.api.constants import ACTION_ANNOTATION
@@ -28,9 +32,11 @@ from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import apply_merge_patch
 from monitoring.operator.reconcile import Clock, Reconciler, ReconcileResult, ref_of, utc_now
+from monitoring.operator.retraining import HandshakeWorkload
 from monitoring.operator.state import (
     RolloutFileError,
     StateFile,
+    default_state_dir,
     read_rollout_file,
     state_path_for,
 )
@@ -42,6 +48,9 @@ EARLY_WAKE = ANALYSIS_SLACK * 0.9
 """Wake this fraction of the interval before an analysis is due (the engine accepts up to
 ``ANALYSIS_SLACK`` early), so scheduling delays never make the cadence slower."""
 DEFAULT_POLL_SECONDS = 0.25
+CANARY_HANDSHAKE_ENV = "CANARIA_CANARY_HANDSHAKE"
+"""``true``: a retrained version becomes the canary only once the canary workload serves
+it (``retraining.HandshakeWorkload``: files beside the rollout; ``make demo`` uses it)."""
 
 
 class FileRolloutStore:
@@ -105,6 +114,16 @@ class FileRolloutStore:
 
         self.state(ref).update(change)
 
+    def set_canary(self, ref: RolloutRef, bento_tag: str) -> None:
+        """Make ``bento_tag`` the rollout's canary (a retrained version): rewrite the
+        rollout file's ``spec.target.canary``, as ``kubectl patch`` would the CR."""
+        path = self._paths[ref.key]
+        doc = read_rollout_file(path)
+        doc.setdefault("spec", {}).setdefault("target", {})["canary"] = {"bentoTag": bento_tag}
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(yaml.safe_dump(doc, sort_keys=False))
+        temporary.replace(path)
+
     def drop(self, ref: RolloutRef) -> None:
         """Stop reconciling a deleted rollout (its state file stays, with its Events)."""
         self._last_good.pop(ref.key, None)
@@ -154,6 +173,10 @@ def local_reconciler(
     state_dir: Path | None = None,
 ) -> tuple[Reconciler, FileRolloutStore]:
     store = FileRolloutStore(paths, state_dir=state_dir)
+    # Retraining Jobs work in the state directory, never beside the rollout file (the
+    # source tree in the documented examples).
+    retrain_home = (default_state_dir() if state_dir is None else state_dir) / "retrain"
+    workdir = {"workdir": retrain_home} if paths else {}
     reconciler = Reconciler(
         store=store,
         events=FileEventRecorder(store),
@@ -162,6 +185,9 @@ def local_reconciler(
         clock=clock,
         replicas=TrustedReplicas(RouterPolicy.from_env(local=True)),
     )
+    reconciler.retrainer.launcher_settings.setdefault("local", workdir)
+    if paths and env_flag(os.environ, CANARY_HANDSHAKE_ENV):
+        reconciler.retrainer.workload = HandshakeWorkload(paths[0].parent)
     return reconciler, store
 
 
@@ -206,6 +232,7 @@ def run_local(
             stop.wait(max(sleep, 0.005))
     finally:
         reconciler.providers.close()
+        reconciler.retrainer.close()  # retraining hook: no local Job outlives the loop
 
 
 def request_action(path: Path, action: str, state_dir: Path | None = None) -> str | None:

@@ -37,6 +37,7 @@ from monitoring.operator.failures import (
 from monitoring.operator.measure import ProviderCache, measure_checks, prime
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import merge_patch_between
+from monitoring.operator.retraining import Retrainer
 from monitoring.operator.traffic import (
     PROMOTED_UPSTREAM,
     Resolver,
@@ -133,6 +134,8 @@ class Reconciler:
         self._last_objects: dict[str, Mapping[str, Any]] = {}
         self._verified_at: dict[str, datetime] = {}
         self.replicas: Resolver = replicas or TrustedReplicas(RouterPolicy.from_env(local=True))
+        # --- retraining hook (monitoring.operator.retraining): launchers set by the mode ---
+        self.retrainer = Retrainer(store=store, events=events, providers=providers, clock=clock)
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -206,6 +209,7 @@ class Reconciler:
         """A deleted rollout: drop its provider, routes memory and metric series."""
         self.providers.forget(rollout=ref.key)
         self.metrics.forget(rollout=ref.key)
+        self.retrainer.forget(ref)  # retraining hook
         with self._guard:
             self._applied.pop(ref.key, None)
             self._refusals.pop(ref.key, None)
@@ -261,6 +265,8 @@ class Reconciler:
             with contextlib.suppress(ProviderError):  # logged when it is measured
                 prime(self.providers.metrics(rollout=ref.key, spec=spec), rollout=ref.key)
         self._announce(ref, decision, action, now)
+        # --- retraining hook: drift/checks -> Job -> new canary (never raises) ---
+        self.retrainer.step(ref, obj, spec, decision)
         took = time.perf_counter() - started if measurements else None
         self._observe(ref, decision, seconds=took)
         return ReconcileResult(spec=spec, decision=decision)

@@ -146,6 +146,7 @@ def format_details(obj: Mapping[str, Any], *, events: Sequence[Mapping[str, Any]
             for h in history[-10:]
         ]
         lines.append(format_table(["TIME", "DECISION", "PHASE", "WEIGHT", "MESSAGE"], rows))
+    lines += retrain_lines(status.get("retrain") or {})
     if events:
         lines += ["", "Events:"]
         rows = [
@@ -235,3 +236,23 @@ def format_output(objs: Sequence[Mapping[str, Any]], output: str, *, single: boo
     if output == "yaml":
         return yaml.safe_dump(document, sort_keys=False).rstrip()
     raise ValueError(f"unknown output format {output!r}; one of {', '.join(OUTPUTS)}")
+
+
+def retrain_lines(retrain: Mapping[str, Any]) -> list[str]:
+    """``status.retrain`` (the retraining loop): what runs, the last outcome, its steps."""
+    if not retrain:
+        return []
+    running = retrain.get("runningKey")
+    lines = ["", f"Retraining:     {f'Job {running} running' if running else 'no Job running'}"]
+    if retrain.get("lastOutcome"):
+        reason = short(str(retrain.get("lastReason", "")), 90)
+        lines.append(f"Last outcome:   {retrain['lastOutcome']}: {reason}")
+    if retrain.get("waitReason"):
+        lines.append(f"Waiting:        {short(str(retrain['waitReason']), 90)}")
+    rows = [
+        [str(h.get("time")), str(h.get("step")), short(str(h.get("message", "")))]
+        for h in (retrain.get("history") or [])[-10:]
+    ]
+    if rows:
+        lines.append(format_table(["TIME", "STEP", "MESSAGE"], rows))
+    return lines

@@ -192,6 +192,18 @@ BROKEN = [
     ("spec.analysis.checks.0.name=Success_Rate", "spec.analysis.checks[0].name"),
     ("spec.analysis.checks.0.window=soon", "spec.analysis.checks[0].window"),
     ("spec.analysis.stepwieght=10", None),  # a typo: refused by strict validation only
+    ("spec.retrain={launcher: local, triggers: {}}", "spec.retrain"),
+    ("spec.retrain={launcher: cron, triggers: {scheduleSeconds: 3600}}", "spec.retrain"),
+    ("spec.retrain={launcher: local, triggers: {driftShare: {above: -1}}}", "spec.retrain"),
+    ("spec.retrain={launcher: local, triggers: {scheduleSeconds: 9}}", "spec.retrain"),
+    (
+        "spec.retrain={launcher: local, triggers: {scheduleSeconds: 60}, job: {args: [1]}}",
+        "spec.retrain",
+    ),
+    (
+        "spec.retrain={launcher: local, triggers: {scheduleSeconds: 60}, job: {imag: x}}",
+        "spec.retrain",
+    ),
 ]
 
 

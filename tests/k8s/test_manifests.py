@@ -78,6 +78,10 @@ def test_rbac_grants_only_what_the_operator_uses() -> None:
         ("", "events"): ["create"],
         ("gateway.networking.k8s.io", "httproutes"): ["get", "patch"],
         ("discovery.k8s.io", "endpointslices"): ["list"],
+        # spec.retrain: create the Job, read its status, list its pods for the result.
+        ("batch", "jobs"): ["create"],
+        ("batch", "jobs/status"): ["get"],
+        ("", "pods"): ["list"],
     }
     binding = by_kind("ClusterRoleBinding")
     account = by_kind("ServiceAccount")

@@ -10,6 +10,7 @@ import pytest
 
 from canaria.testing.kube_stub import KubeStub, StubResponse, status_response
 from monitoring import kubectl_plugin
+from monitoring.plugin.render import format_details
 from tests.monitoring.operator.conftest import ROLLOUT_PATH, rollout_object
 
 LIST_PATH = "/apis/canaria.dev/v1alpha1/namespaces/ml/modelrollouts"
@@ -150,3 +151,22 @@ def test_missing_rollout_is_a_clear_error(kube: Any, capsys: pytest.CaptureFixtu
 def test_an_action_needs_a_name_or_a_local_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert kubectl_plugin.main(["promote"]) == 2
     assert "promote needs a rollout NAME" in capsys.readouterr().err
+
+
+def test_status_shows_the_retraining_loop() -> None:
+    obj = rollout_object()
+    obj["status"] = {
+        "phase": "Progressing",
+        "retrain": {
+            "lastOutcome": "registered",
+            "lastReason": "Job k1 registered churn-classifier:v9 (better); it is the canary now",
+            "waitReason": "drift: in cooldown for 3500 s more",
+            "history": [{"time": "2026-01-01T12:00:00Z", "step": "RetrainStarted",
+                         "message": "retraining Job k1 started"}],
+        },
+    }  # fmt: skip
+    text = format_details(obj)
+    assert "no Job running" in text
+    assert "registered: Job k1 registered churn-classifier:v9" in text
+    assert "in cooldown" in text and "RetrainStarted" in text
+    assert "Retraining" not in format_details(rollout_object())

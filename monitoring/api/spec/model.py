@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from canaria.contracts.checks import BuiltinCheck
 from monitoring.api.constants import ACTION_ANNOTATION, GROUP, KIND, PLURAL, VERSION
+
+if TYPE_CHECKING:  # retrain.py imports bounds, which imports SpecError from here
+    from monitoring.api.spec.retrain import RetrainSpec
 
 __all__ = [
     "ACTION_ANNOTATION",
@@ -246,6 +249,8 @@ class RolloutSpec:
     revert_on_deletion: bool = True
     """Deleting the rollout (the file, in local mode) sends all traffic back to the stable
     first, as Flagger's ``revertOnDeletion``; ``false`` leaves the routes as they are."""
+    retrain: RetrainSpec | None = None
+    """``spec.retrain``: when the operator starts a retraining Job (``None``: never)."""
 
     @property
     def total_steps(self) -> int:

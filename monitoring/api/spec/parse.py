@@ -40,6 +40,7 @@ from monitoring.api.spec.model import (
     TrafficProviderName,
     TrafficProviderSpec,
 )
+from monitoring.api.spec.retrain import RetrainSpec, RetrainSpecError, parse_retrain
 
 
 def parse_spec(spec: Mapping[str, Any]) -> RolloutSpec:
@@ -59,7 +60,18 @@ def parse_spec(spec: Mapping[str, Any]) -> RolloutSpec:
         analysis=_parse_analysis(analysis_raw, strategy=strategy.type),
         paused=field_value(spec, "paused", "spec", bool, default=False),
         revert_on_deletion=field_value(spec, "revertOnDeletion", "spec", bool, default=True),
+        retrain=_parse_retrain(spec),
     )
+
+
+def _parse_retrain(spec: Mapping[str, Any]) -> RetrainSpec | None:
+    """``spec.retrain`` (``monitoring.api.spec.retrain``), or ``None`` when absent."""
+    if spec.get("retrain") is None:
+        return None
+    try:
+        return parse_retrain(spec["retrain"])
+    except RetrainSpecError as error:  # its message names the field inside the section
+        raise SpecError("spec.retrain", str(error)) from error
 
 
 def _parse_model_ref(data: Mapping[str, Any], path: str) -> ModelRef:

@@ -3,13 +3,15 @@
 The Job's name carries the dedupe key, so a second ``launch`` with the same key (a retried
 reconcile, a second operator replica) gets 409 from the API server and is treated as
 "already launched". ``status`` reads the Job's ``status``: ``succeeded``/``failed`` counts
-and conditions; the JSON result itself stays in the pod's log and the store (the operator
-reads the new version from the BentoML store's labels; see the report for the wiring).
+and conditions; once the Job ended, the JSON result comes from its pod's termination
+message (the container writes it to ``terminationMessagePath``), read by listing the
+Job's pods (label ``job-name``): the operator needs ``get``/``list`` on pods for that.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import Any
 
 from monitoring.providers.interfaces import JobStatus
@@ -66,7 +68,41 @@ class KubernetesJobLauncher:
             if error.status == NOT_FOUND:
                 return JobStatus("unknown", None, f"Job {name} not found")
             raise
-        return job_phase(job.to_dict().get("status") or {})
+        phase = job_phase(job.to_dict().get("status") or {})
+        if phase.phase not in ("succeeded", "failed"):
+            return phase
+        result = self._result(name)
+        if result is None:
+            return phase
+        reason = str(result.get("reason") or phase.reason)
+        return replace(phase, result=result, reason=reason)
+
+    def _result(self, name: str) -> dict[str, Any] | None:
+        """The JSON result from the Job's pods' termination messages (the last pod's)."""
+        from kubernetes import client
+
+        core = client.CoreV1Api(self._client())
+        pods = core.list_namespaced_pod(self.namespace, label_selector=f"job-name={name}")
+        found: dict[str, Any] | None = None
+        for pod in pods.to_dict().get("items") or []:
+            found = termination_result(pod) or found
+        return found
+
+
+def termination_result(pod: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``retrain`` container's JSON termination message in a pod dict, if any (pure)."""
+    for container in (pod.get("status") or {}).get("container_statuses") or []:
+        terminated = ((container or {}).get("state") or {}).get("terminated") or {}
+        message = terminated.get("message")
+        if container.get("name") != "retrain" or not message:
+            continue
+        try:
+            data = json.loads(message)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
 
 
 def job_phase(status: dict[str, Any]) -> JobStatus:

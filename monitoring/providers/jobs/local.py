@@ -7,7 +7,10 @@ result it wrote) or ``failed`` (exit code and the result's reason when there is 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -53,6 +56,20 @@ class LocalJobLauncher:
             )  # fmt: skip
         self._jobs[key] = _LocalJob(popen, result_path, log_path)
         return key
+
+    def close(self) -> None:
+        """Stop every Job still running (its whole process group), e.g. when the operator
+        stops: a local Job does not outlive its operator, which reports it lost on restart."""
+        for job in self._jobs.values():
+            if job.popen.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(job.popen.pid, signal.SIGTERM)
+                try:
+                    job.popen.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(job.popen.pid, signal.SIGKILL)
+                    job.popen.wait(timeout=10)
 
     def status(self, key: str) -> JobStatus:
         job = self._jobs.get(key)

@@ -3,6 +3,7 @@ local subprocess launcher running the real ``canaria retrain``."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -62,7 +63,35 @@ def test_the_kubernetes_launcher_creates_once_and_reads_the_phase() -> None:
             "status": {"conditions": [{"type": "Failed", "status": "True",
                                        "message": "BackoffLimitExceeded"}]},
         }))  # fmt: skip
+        pods = r"/api/v1/namespaces/ml/pods"
+        kube.on("GET", pods, StubResponse(body={"kind": "PodList", "items": []}))
         assert launcher.status("k1") == JobStatus("failed", None, "BackoffLimitExceeded")
+        listed = kube.requests_matching("GET", pods)[0]
+        assert listed.query.get("labelSelector") == [f"job-name={name}"]
+
+
+def test_the_kubernetes_launcher_reads_the_result_from_the_termination_message() -> None:
+    result = {"status": "registered", "new_tag": "churn-classifier:v9", "reason": "better"}
+    with KubeStub() as kube:
+        jobs = r"/apis/batch/v1/namespaces/ml/jobs"
+        launcher = job_launchers.create(
+            "kubernetes", rollout="churn", namespace="ml", storeClaim="store",
+            apiClient=kube.api_client(),
+        )  # fmt: skip
+        name = "churn-retrain-k2"
+        kube.on("GET", rf"{jobs}/{name}/status", StubResponse(body={
+            "kind": "Job", "metadata": {"name": name},
+            "status": {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]},
+        }))  # fmt: skip
+        kube.on("GET", r"/api/v1/namespaces/ml/pods", StubResponse(body={
+            "kind": "PodList", "items": [{"metadata": {"name": f"{name}-x"}, "status": {
+                "containerStatuses": [{"name": "retrain", "image": "i", "imageID": "",
+                                       "ready": False, "restartCount": 0, "state": {
+                    "terminated": {"exitCode": 0, "message": json.dumps(result)}}}]}}],
+        }))  # fmt: skip
+        status = launcher.status("k2")
+        assert status.phase == "succeeded"
+        assert status.result == result and status.reason == "better"
 
 
 @pytest.mark.slow
@@ -92,3 +121,18 @@ def test_the_local_launcher_runs_retrain_once_per_key(
     )
     failed = launcher.status("k2")
     assert failed.phase == "failed" and "not in the BentoML store" in failed.reason
+
+
+@pytest.mark.slow
+def test_closing_the_local_launcher_stops_its_running_jobs(tmp_path: Path) -> None:
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake_python.chmod(0o755)
+    launcher = LocalJobLauncher(workdir=tmp_path / "jobs", python=str(fake_python))
+    spec = parse_retrain({"launcher": "local", "triggers": {"scheduleSeconds": 60}})
+    launcher.launch(spec, key="k1", champion="c:v1", trigger="schedule")
+    assert launcher.status("k1").phase == "running"
+    started = time.monotonic()
+    launcher.close()
+    assert time.monotonic() - started < 10  # SIGTERM was enough
+    assert launcher.status("k1") == JobStatus("failed", None, "exited -15, no result")
