@@ -16,11 +16,19 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol
 
 from canaria.contracts.logs import get_logger
 from canaria.contracts.routes import Routes
-from monitoring.analysis import Decision, Measurement, analysis_due, decide, desired_routes
+from monitoring.analysis import (
+    BreakerTrip,
+    Decision,
+    Measurement,
+    analysis_due,
+    decide,
+    desired_routes,
+)
 from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.spec import Action, RolloutSpec, SpecError, parse_spec
 from monitoring.api.status import DecisionKind, Phase, RolloutStatus
@@ -34,6 +42,7 @@ from monitoring.operator.failures import (
     fingerprint,
     with_condition,
 )
+from monitoring.operator.fast_abort import breaker_settings, read_trip
 from monitoring.operator.measure import ProviderCache, measure_checks, prime
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import merge_patch_between
@@ -101,9 +110,8 @@ def requested_action(obj: Mapping[str, Any]) -> str | None:
 
 
 def route_target(ref: RolloutRef, spec: RolloutSpec) -> RouteTarget:
-    return RouteTarget(
-        namespace=ref.namespace, name=ref.name, settings=dict(spec.traffic_provider.settings)
-    )
+    settings = {**spec.traffic_provider.settings, **breaker_settings(spec)}  # hook: fast abort
+    return RouteTarget(namespace=ref.namespace, name=ref.name, settings=settings)
 
 
 class Reconciler:
@@ -238,8 +246,9 @@ class Reconciler:
         ):
             measurements = self._measure(ref, spec)
             now = self.clock()  # the analysis is as of when its numbers came back
+        trip = self._read_trip(ref, spec, stored)
         decision = decide(
-            spec=spec, status=stored, measurements=measurements, now=now, action=action
+            spec=spec, status=stored, measurements=measurements, now=now, action=action, trip=trip
         )
 
         raw_status = obj.get("status") or {}
@@ -264,6 +273,19 @@ class Reconciler:
         took = time.perf_counter() - started if measurements else None
         self._observe(ref, decision, seconds=took)
         return ReconcileResult(spec=spec, decision=decision)
+
+    def _read_trip(
+        self, ref: RolloutRef, spec: RolloutSpec, stored: RolloutStatus
+    ) -> BreakerTrip | None:
+        """Hook (fast abort): an open router breaker on any replica, as evidence for the
+        engine (``monitoring.operator.fast_abort``)."""
+        try:
+            router = self.providers.traffic(spec.traffic_provider.name.value)
+        except ProviderError:
+            return None  # the traffic pass reports it
+        routes = desired_routes(spec=spec, status=stored)
+        resolve = partial(self.replicas, route_target(ref, spec))
+        return read_trip(router, resolve, spec=spec, status=stored, routes=routes)
 
     def _measure(self, ref: RolloutRef, spec: RolloutSpec) -> dict[str, Measurement]:
         """Every check measured; a provider that cannot even be built gives no data."""

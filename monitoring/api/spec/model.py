@@ -10,6 +10,7 @@ from typing import Any
 
 from canaria.contracts.checks import BuiltinCheck
 from monitoring.api.constants import ACTION_ANNOTATION, GROUP, KIND, PLURAL, VERSION
+from monitoring.notify.endpoints import NotificationSpec
 
 __all__ = [
     "ACTION_ANNOTATION",
@@ -26,6 +27,7 @@ __all__ = [
     "Action",
     "Analysis",
     "Check",
+    "FastAbort",
     "MatchRule",
     "MatchType",
     "MetricsProviderName",
@@ -205,6 +207,26 @@ class Check:
 
 
 @dataclass(frozen=True)
+class FastAbort:
+    """The router's per-variant breaker for the canary (``spec.analysis.fastAbort``): it
+    trips when ``failures`` of the canary's last ``window_requests`` answers failed (5xx
+    or none) within ``window_seconds``; the canary's share goes to the stable at once and
+    the operator rolls back at its next pass. Only the ``router`` traffic provider has it."""
+
+    failures: int = 5
+    window_requests: int = 20
+    window_seconds: float = 10.0
+
+    def router_body(self) -> dict[str, Any]:
+        """The router's ``breaker`` settings (its config and ``PUT /admin/routes``)."""
+        return {
+            "failures": self.failures,
+            "window_requests": self.window_requests,
+            "window_seconds": self.window_seconds,
+        }
+
+
+@dataclass(frozen=True)
 class Analysis:
     """When and how the candidate is judged, and how far traffic moves per passing step.
 
@@ -222,6 +244,7 @@ class Analysis:
     failure_limit: int = DEFAULT_FAILURE_LIMIT
     inconclusive_limit: int = DEFAULT_INCONCLUSIVE_LIMIT
     manual_gate: bool = False
+    fast_abort: FastAbort | None = None
 
     @property
     def steps(self) -> tuple[int, ...]:
@@ -243,6 +266,8 @@ class RolloutSpec:
     revert_on_deletion: bool = True
     """Deleting the rollout (the file, in local mode) sends all traffic back to the stable
     first, as Flagger's ``revertOnDeletion``; ``false`` leaves the routes as they are."""
+    notifications: tuple[NotificationSpec, ...] = ()
+    """``spec.notifications``: where the operator announces decisions (``monitoring.notify``)."""
 
     @property
     def total_steps(self) -> int:
