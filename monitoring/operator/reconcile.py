@@ -407,6 +407,7 @@ class Reconciler:
         self.metrics.observe_state(
             rollout=ref.key, phase=status.phase, canary_weight=status.canary_weight
         )
+        self.metrics.observe_checks(rollout=ref.key, record=status.last_analysis)  # hook
         if decision.changed:
             self.metrics.count_decision(rollout=ref.key, decision=decision.kind)
         if seconds is not None:
