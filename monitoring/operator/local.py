@@ -202,6 +202,7 @@ def run_local(
             stop.wait(max(sleep, 0.005))
     finally:
         reconciler.providers.close()
+        reconciler.notifier.close()
 
 
 def request_action(path: Path, action: str) -> str | None:

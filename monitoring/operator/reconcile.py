@@ -45,6 +45,7 @@ from monitoring.operator.failures import (
 from monitoring.operator.fast_abort import breaker_settings, read_trip
 from monitoring.operator.measure import ProviderCache, measure_checks, prime
 from monitoring.operator.metrics import OperatorMetrics
+from monitoring.operator.notifications import RolloutNotifier
 from monitoring.operator.patches import merge_patch_between
 from monitoring.operator.traffic import (
     PROMOTED_UPSTREAM,
@@ -127,6 +128,7 @@ class Reconciler:
         metrics: OperatorMetrics,
         clock: Clock = utc_now,
         replicas: Resolver | None = None,
+        notifier: RolloutNotifier | None = None,
     ) -> None:
         self.store = store
         self.events = events
@@ -141,6 +143,8 @@ class Reconciler:
         self._last_objects: dict[str, Mapping[str, Any]] = {}
         self._verified_at: dict[str, datetime] = {}
         self.replicas: Resolver = replicas or TrustedReplicas(RouterPolicy.from_env(local=True))
+        # hook: notifications (one notifier per operator; local mode's by default)
+        self.notifier = notifier or RolloutNotifier(registry=metrics.registry, local=True)
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -214,6 +218,7 @@ class Reconciler:
         """A deleted rollout: drop its provider, routes memory and metric series."""
         self.providers.forget(rollout=ref.key)
         self.metrics.forget(rollout=ref.key)
+        self.notifier.forget(ref)  # hook: notifications
         with self._guard:
             self._applied.pop(ref.key, None)
             self._refusals.pop(ref.key, None)
@@ -270,6 +275,7 @@ class Reconciler:
             with contextlib.suppress(ProviderError):  # logged when it is measured
                 prime(self.providers.metrics(rollout=ref.key, spec=spec), rollout=ref.key)
         self._announce(ref, decision, action, now)
+        self.notifier.announce(ref, spec, decision, action=action, now=now)  # hook: notifications
         took = time.perf_counter() - started if measurements else None
         self._observe(ref, decision, seconds=took)
         return ReconcileResult(spec=spec, decision=decision)
