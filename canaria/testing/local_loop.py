@@ -57,9 +57,16 @@ def steady_traffic(
 
 @contextlib.contextmanager
 def local_operator(
-    rollout_path: Path, *, log_path: Path, token: str, log_level: str = "INFO"
+    rollout_path: Path,
+    *,
+    log_path: Path,
+    token: str,
+    log_level: str = "INFO",
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[RunningProcess]:
-    """``canaria operator --local rollout_path`` with the router's admin token; stopped by PID."""
+    """``canaria operator --local rollout_path`` with the router's admin token (and ``env``
+    besides, e.g. a notification's ``urlEnv``); stopped by PID."""
     args = ["canaria", "operator", "--local", str(rollout_path), "--log-level", log_level]
-    with running(args, log_path=log_path, ready_path=None, env={TOKEN_ENV: token}) as process:
+    variables = {**(env or {}), TOKEN_ENV: token}
+    with running(args, log_path=log_path, ready_path=None, env=variables) as process:
         yield process
