@@ -1,6 +1,6 @@
 """Where notifications go: the ``spec.notifications`` entries of a ModelRollout (pure).
 
-Proposed CRD field (each entry one provider; the URL, a credential, lives in a Secret)::
+The CRD field (each entry one provider; the URL, a credential, lives in a Secret)::
 
     notifications:
       - provider: webhook            # webhook | slack | teams
