@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -123,3 +124,20 @@ def test_a_stub_secret_without_the_url_key_is_named(cluster: Cluster) -> None:
     cluster.kube.on("GET", SECRET_PATH, lambda r: StubResponse(body=empty))
     cluster.reconciler.reconcile(REF)
     assert "Secret ml/churn-alerts key url is unset or empty" in (notifier.problem(REF) or "")
+
+
+def test_a_slow_receiver_never_delays_a_decision(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local-mode sources (the reconciler's default notifier); the receiver takes 4 s."""
+    with receiving(lambda index: (200, 4.0)) as slow:
+        monkeypatch.setenv("ALERTS_URL", slow.url)
+        cluster.rollout["spec"]["notifications"] = [{"provider": "teams", "urlEnv": "ALERTS_URL"}]
+        started = time.monotonic()
+        result = cluster.reconciler.reconcile(REF)
+        took = time.monotonic() - started
+        assert result.decision is not None and result.decision.kind.value == "start"
+        assert took < 2.0, took  # the decision did not wait for the 4 s answer
+        wait_until("the receiver got it", lambda: len(slow.requests) == 1, timeout=10)
+        assert json.loads(slow.requests[0].body)["type"] == "message"  # a Teams card
+        cluster.reconciler.notifier.close()
