@@ -32,7 +32,8 @@ _SETTINGS = ("failures", "window_requests", "window_seconds")
 class BreakerRouter(Protocol):
     """A traffic router with a canary breaker (the canaria router)."""
 
-    def breaker_state(self, target: RouteTarget) -> Mapping[str, Any] | None: ...
+    def breaker_state(self, target: RouteTarget) -> Mapping[str, Any] | None:
+        """The canary breaker's state (``{}``: none); ``None`` when it cannot be read."""
 
 
 def breaker_settings(spec: RolloutSpec) -> dict[str, Any]:
@@ -55,10 +56,8 @@ def trip_of(target: RouteTarget, state: Mapping[str, Any] | None) -> BreakerTrip
     )
 
 
-def differs(state: Mapping[str, Any] | None, wanted: Mapping[str, Any]) -> bool:
-    """Whether a replica's breaker settings differ from ``wanted`` (pure)."""
-    if state is None:
-        return True
+def differs(state: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether a replica's breaker settings (``{}``: none) differ from ``wanted`` (pure)."""
     return any(_number(state.get(key)) != _number(wanted.get(key)) for key in _SETTINGS)
 
 
@@ -86,6 +85,8 @@ def read_trip(
     for target in targets:
         try:
             state = router.breaker_state(target)
+            if state is None:
+                continue  # a router without a live state to read (a ConfigMap)
             trip = trip_of(target, state)
             if trip is None and wanted is not None and differs(state, wanted):
                 router.set_routes(target, routes)  # carries the breaker settings

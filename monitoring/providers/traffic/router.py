@@ -200,15 +200,16 @@ class CanariaRouter:
 
     def breaker_state(self, target: RouteTarget) -> Mapping[str, Any] | None:
         """The canary breaker as the router shows it (``{open, tripped_at, reason,
-        failures, window_requests, window_seconds}``), or ``None`` when it has none or
-        is driven through a ConfigMap (no admin API to read the live state from)."""
+        failures, window_requests, window_seconds}``; ``{}`` when the router has none), or
+        ``None`` when it is driven through a ConfigMap (no admin API to read the live state
+        from; the config's breaker is written with every ``set_routes``)."""
         settings = self._settings(target)
         if not settings.get("admin_url"):
             return None
         body = self._admin(target, settings, "GET", ROUTES_PATH)
         state = ((body or {}).get("breaker") or {}) if isinstance(body, Mapping) else {}
         canary = state.get("canary") if isinstance(state, Mapping) else None
-        return canary if isinstance(canary, Mapping) else None
+        return dict(canary) if isinstance(canary, Mapping) else {}
 
     def promote(self, target: RouteTarget) -> None:
         """The router's canary upstream becomes its stable one, with all traffic."""

@@ -18,9 +18,10 @@ OPEN = {"open": True, "tripped_at": "2025-01-01T00:00:05Z", "reason": "3 failure
 
 
 class Breakers:
-    """A router with a breaker per replica (by admin URL); ``None`` state: unreachable."""
+    """A router with a breaker per replica (by admin URL); ``"down"``: unreachable; ``None``:
+    no live state to read (a ConfigMap)."""
 
-    def __init__(self, states: dict[str, Mapping[str, Any] | None]) -> None:
+    def __init__(self, states: dict[str, Mapping[str, Any] | str | None]) -> None:
         self.states = states
         self.set: list[tuple[str, Routes, Any]] = []
 
@@ -32,7 +33,7 @@ class Breakers:
 
     def breaker_state(self, target: RouteTarget) -> Mapping[str, Any] | None:
         state = self.states[target.settings["adminUrl"]]
-        if state is None:
+        if isinstance(state, str):
             raise TrafficRouterError("unreachable")
         return state
 
@@ -50,7 +51,7 @@ def targets(spec: Any, *urls: str) -> list[RouteTarget]:
 
 def test_the_first_open_breaker_is_the_evidence_and_an_unreachable_one_is_skipped() -> None:
     spec = spec_with_fast_abort()
-    router = Breakers({"http://a": None, "http://b": {"open": False, **WANTED}, "http://c": OPEN})
+    router = Breakers({"http://a": "down", "http://b": {"open": False, **WANTED}, "http://c": OPEN})
     trip = read_trip(
         router,
         lambda: targets(spec, "http://a", "http://b", "http://c"),
@@ -79,6 +80,20 @@ def test_a_replica_that_lost_the_breaker_gets_it_back_with_the_status_routes() -
     )
     assert trip is None
     assert router.set == [("http://a", Routes(canary_weight=25), WANTED)]
+
+
+def test_a_router_without_a_readable_state_is_left_alone() -> None:
+    spec = spec_with_fast_abort()
+    router = Breakers({"http://a": None, "http://b": {}})  # a ConfigMap; a router without one
+    trip = read_trip(
+        router,
+        lambda: targets(spec, "http://a", "http://b"),
+        spec=spec,
+        status=RolloutStatus(phase=Phase.PAUSED),
+        routes=Routes(canary_weight=10),
+    )
+    assert trip is None
+    assert router.set == [("http://b", Routes(canary_weight=10), WANTED)]
 
 
 def test_breakers_are_not_read_without_a_live_canary() -> None:
