@@ -17,10 +17,9 @@ from canaria.testing.kube_stub import StubResponse, status_response
 from canaria.testing.wait import wait_until
 from monitoring.notify.endpoints import parse_notifications
 from monitoring.notify.messages import SIGNATURE_HEADER, verify
-from monitoring.notify.sender import SendPolicy
 from monitoring.operator.events import RolloutRef
+from monitoring.operator.kube_store import cluster_reconciler
 from monitoring.operator.notifications import (
-    KubeSecrets,
     NotificationSetupError,
     RolloutNotifier,
     endpoint_for,
@@ -50,12 +49,9 @@ def secret(url: str) -> dict[str, Any]:
 
 
 def notified(cluster: Cluster) -> RolloutNotifier:
-    """The cluster's reconciler with a cluster-mode notifier (Secrets, no environment)."""
-    notifier = RolloutNotifier(
-        registry=cluster.reconciler.metrics.registry,
-        secrets=KubeSecrets(cluster.kube.api_client()),
-        policy=SendPolicy(timeout_s=2, attempts=1),
-    )
+    """The cluster's reconciler with the notifier ``canaria operator`` builds in a cluster
+    (``cluster_reconciler``: Secrets through the API, no environment)."""
+    notifier = cluster_reconciler(api_client=cluster.kube.api_client()).notifier
     cluster.reconciler.notifier = notifier
     cluster.rollout["spec"]["notifications"] = [
         {"provider": "webhook", "secretRef": {"name": "churn-alerts"}, "events": ["started"]}
@@ -94,6 +90,16 @@ def test_a_secret_the_operator_may_not_read_is_skipped_and_named(
     assert "spec.notifications[0]" in problem
     assert "k8s/examples/rbac/notification-secret.yaml" in problem
     assert receiver.requests == []
+
+
+def test_a_cluster_operator_refuses_urlenv(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notifier = notified(cluster)
+    monkeypatch.setenv("ALERTS_URL", "http://127.0.0.1:9/hook")
+    cluster.rollout["spec"]["notifications"] = [{"provider": "slack", "urlEnv": "ALERTS_URL"}]
+    assert cluster.reconciler.reconcile(REF).error is None
+    assert "urlEnv is for local mode" in (notifier.problem(REF) or "")
 
 
 def test_local_sources_are_refused_in_a_cluster_and_secrets_in_local_mode() -> None:
