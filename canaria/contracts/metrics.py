@@ -103,8 +103,8 @@ ROLLOUT_CANARY_WEIGHT = "canaria_rollout_canary_weight"
 ROLLOUT_DECISIONS_TOTAL = "canaria_rollout_decisions_total"
 # Labels: rollout.
 ROLLOUT_ANALYSIS_DURATION = "canaria_rollout_analysis_duration_seconds"
-# Not exported yet: the operator will export these per check of the last analysis
-# (``OperatorMetrics``, from ``AnalysisRecord.checks``), for the dashboards and alerts.
+# The operator exports these per check of the last analysis (``OperatorMetrics``, from
+# ``AnalysisRecord.checks``), for the dashboards and alerts.
 # Labels: rollout, check. The measured value (``CheckResult.compared``).
 ROLLOUT_CHECK_VALUE = "canaria_rollout_check_value"
 # Labels: rollout, check, bound (min, max). The check's limit.
@@ -115,5 +115,5 @@ ROLLOUT_CHECK_PASSED = "canaria_rollout_check_passed"
 # Labels: rollout, result (succeeded, failed).
 RETRAINING_JOBS_TOTAL = "canaria_retraining_jobs_total"
 # Labels: provider (webhook, slack, teams), result (sent, failed, dropped). Exported by the
-# operator's notifier (monitoring/notify) once the operator creates one.
+# operator's notifier (monitoring/notify), on the operator's /metrics.
 NOTIFICATIONS_TOTAL = "canaria_notifications_total"

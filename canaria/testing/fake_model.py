@@ -1,8 +1,9 @@
 """A tiny model server whose errors and latency a test controls, for rollout runs.
 
 Any ``POST``/``GET`` (but ``/control``) answers ``{"prediction": 1, "variant": NAME}``, or
-a 500 with probability ``error_rate``, after sleeping ``delay_seconds``. ``PUT /control``
-with ``{"error_rate": 1.0, "delay_seconds": 0.4}`` changes that; ``GET /control`` returns
+an ``error_status`` (500 by default) with probability ``error_rate``, after sleeping
+``delay_seconds``. ``PUT /control`` with ``{"error_rate": 1.0, "delay_seconds": 0.4}`` (or
+``"error_status": 503``) changes that; ``GET /control`` returns
 the settings and ``first_bad_at`` (wall-clock seconds of the first bad answer since the last
 change), which is when a rollout's "first bad sample" happened.
 
@@ -36,6 +37,7 @@ class FakeModel:
         self.name = name
         self.error_rate = 0.0
         self.delay_seconds = 0.0
+        self.error_status = 500
         self.first_bad_at: float | None = None
         self.requests = 0
 
@@ -44,6 +46,7 @@ class FakeModel:
             "name": self.name,
             "error_rate": self.error_rate,
             "delay_seconds": self.delay_seconds,
+            "error_status": self.error_status,
             "first_bad_at": self.first_bad_at,
             "requests": self.requests,
         }
@@ -68,6 +71,7 @@ class FakeModel:
                 update = json.loads(body or b"{}")
                 self.error_rate = float(update.get("error_rate", self.error_rate))
                 self.delay_seconds = float(update.get("delay_seconds", self.delay_seconds))
+                self.error_status = int(update.get("error_status", self.error_status))
                 self.first_bad_at = None
             await _answer(send, 200, self.settings())
             return
@@ -78,7 +82,8 @@ class FakeModel:
         if (failed or self.delay_seconds) and self.first_bad_at is None:
             self.first_bad_at = time.time()  # the first bad answer: the first bad sample
         if failed:
-            await _answer(send, 500, {"error": "injected failure", "variant": self.name})
+            failure = {"error": "injected failure", "variant": self.name}
+            await _answer(send, self.error_status, failure)
         else:
             await _answer(send, 200, {"prediction": 1, "variant": self.name})
 

@@ -63,11 +63,14 @@ def local_operator(
     token: str,
     log_level: str = "INFO",
     state_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[RunningProcess]:
-    """``canaria operator --local rollout_path`` with the router's admin token; stopped by
-    PID. State in ``state_dir`` (default: ``$CANARIA_STATE_DIR`` and its fallbacks)."""
+    """``canaria operator --local rollout_path`` with the router's admin token (and ``env``
+    besides, e.g. a notification's ``urlEnv``); stopped by PID. State in ``state_dir``
+    (default: ``$CANARIA_STATE_DIR`` and its fallbacks)."""
     args = ["canaria", "operator", "--local", str(rollout_path), "--log-level", log_level]
     if state_dir is not None:
         args += ["--state-dir", str(state_dir)]
-    with running(args, log_path=log_path, ready_path=None, env={TOKEN_ENV: token}) as process:
+    variables = {**(env or {}), TOKEN_ENV: token}
+    with running(args, log_path=log_path, ready_path=None, env=variables) as process:
         yield process

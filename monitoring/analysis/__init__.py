@@ -10,6 +10,7 @@ See ``engine.decide`` for the rules and ``verdicts.evaluate_check`` for the mess
 
 from monitoring.analysis.actions import action_refusal
 from monitoring.analysis.engine import decide, restart_for_new_canary
+from monitoring.analysis.fast_abort import BreakerTrip
 from monitoring.analysis.moves import Decision
 from monitoring.analysis.schedule import ANALYSIS_SLACK, analysis_due, seconds_until_due
 from monitoring.analysis.traffic import desired_routes
@@ -24,6 +25,7 @@ from monitoring.analysis.verdicts import (
 __all__ = [
     "ANALYSIS_SLACK",
     "NO_DATA",
+    "BreakerTrip",
     "Decision",
     "Measurement",
     "action_refusal",

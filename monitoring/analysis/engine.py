@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from monitoring.analysis.actions import action_refusal, apply_action
+from monitoring.analysis.fast_abort import BreakerTrip, abort_for_trip
 from monitoring.analysis.moves import (
     Decision,
     canary_name,
@@ -63,6 +64,7 @@ def decide(
     measurements: Mapping[str, Measurement],
     now: datetime,
     action: Action | None = None,
+    trip: BreakerTrip | None = None,
 ) -> Decision:
     """Decide the rollout's next move (pure).
 
@@ -74,10 +76,13 @@ def decide(
 
     In order: a canary in the spec that differs from ``status.canary_model`` restarts
     the analysis from step 0 (``restart_for_new_canary``; a pending action is then
-    dropped); an action is applied; ``spec.paused`` pauses or resumes; a Progressing
-    rollout whose analysis is due is analysed: pass -> ``ADVANCE`` to the next step, or
-    after the last step ``PROMOTE`` (``PAUSE`` at the manual gate); fail -> ``HOLD``,
-    or ``ROLLBACK`` (phase Failed, weight 0) once failed > failureLimit; no data ->
+    dropped); ``trip``, an open router breaker (fast abort), rolls a canary that has
+    traffic back at once (``fast_abort.abort_for_trip``; a pending action is dropped, so
+    a tripped canary is never promoted); an action is applied; ``spec.paused`` pauses or
+    resumes; a Progressing rollout whose analysis is due is analysed: pass -> ``ADVANCE``
+    to the next step, or after the last step ``PROMOTE`` (``PAUSE`` at the manual gate);
+    fail -> ``HOLD``, or ``ROLLBACK`` (phase Failed, weight 0) once failed >
+    failureLimit; no data ->
     ``HOLD``, counted as failed once inconclusive (in a row) > inconclusiveLimit. A
     Promoting rollout ``COMPLETE``s one interval later: the canary becomes
     ``stable_model``, weight 0, phase Succeeded; through a provider that cannot make the
@@ -90,6 +95,9 @@ def decide(
         raise ValueError("now must be timezone-aware (UTC)")
     if status.stable_model is None or status.canary_model != spec.target.canary:
         return restart_for_new_canary(spec=spec, status=status, now=now)
+    aborted = abort_for_trip(spec=spec, status=status, trip=trip, now=now)
+    if aborted is not None:
+        return aborted
     if action is not None:
         return _act(spec=spec, status=status, action=action, now=now)
     if spec.paused and status.phase is Phase.PROGRESSING:

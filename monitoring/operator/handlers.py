@@ -61,6 +61,7 @@ def cleanup(memo: kopf.Memo, **_: Any) -> None:
     reconciler = memo.get("reconciler")
     if reconciler is not None:
         reconciler.providers.close()
+        reconciler.notifier.close()
 
 
 def _reconciler(memo: kopf.Memo) -> Reconciler:

@@ -17,6 +17,7 @@ from monitoring.api.constants import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
 from monitoring.operator.events import KubeEventRecorder, RolloutRef
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
+from monitoring.operator.notifications import KubeSecrets, RolloutNotifier
 from monitoring.operator.reconcile import Reconciler
 from monitoring.operator.trust import RouterPolicy, TrustedReplicas, kube_endpoints
 from monitoring.providers.kubeclient import MERGE_PATCH, load_api_client
@@ -123,12 +124,14 @@ def cluster_reconciler(
     client = api_client or load_api_client(kubeconfig=kubeconfig, context=context)
     traffic = {"gatewayapi": {"api_client": client}, "router": {"api_client": client}}
     providers = ProviderCache(traffic_settings=traffic)
+    metrics = metrics or OperatorMetrics()
     reconciler = Reconciler(
         store=KubeRolloutStore(client),
         events=KubeEventRecorder(CoreV1Api(client), instance=instance_name()),
         providers=providers,
-        metrics=metrics or OperatorMetrics(),
+        metrics=metrics,
         replicas=TrustedReplicas(RouterPolicy.from_env(local=False), kube_endpoints(client)),
+        notifier=RolloutNotifier(registry=metrics.registry, secrets=KubeSecrets(client)),
     )
     reconciler.retrainer.launcher_settings["kubernetes"] = {"api_client": client}
     return reconciler

@@ -233,6 +233,7 @@ def run_local(
     finally:
         reconciler.providers.close()
         reconciler.retrainer.close()  # retraining hook: no local Job outlives the loop
+        reconciler.notifier.close()
 
 
 def request_action(path: Path, action: str, state_dir: Path | None = None) -> str | None:

@@ -13,10 +13,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from canaria.contracts.metrics import (
     ROLLOUT_ANALYSIS_DURATION,
     ROLLOUT_CANARY_WEIGHT,
+    ROLLOUT_CHECK_LIMIT,
+    ROLLOUT_CHECK_PASSED,
+    ROLLOUT_CHECK_VALUE,
     ROLLOUT_DECISIONS_TOTAL,
     ROLLOUT_PHASE,
 )
-from monitoring.api.status import DecisionKind, Phase
+from monitoring.api.status import AnalysisRecord, DecisionKind, Phase, Verdict
 
 # Analyses are a few HTTP calls; 5 s or more means a provider is timing out.
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -52,6 +55,27 @@ class OperatorMetrics:
             buckets=_DURATION_BUCKETS,
             registry=self.registry,
         )
+        self.check_value = Gauge(
+            ROLLOUT_CHECK_VALUE,
+            "The value each check of the last analysis compared with its limits (the canary's,"
+            " or canary / stable for a relative check); absent when it had no data",
+            ["rollout", "check"],
+            registry=self.registry,
+        )
+        self.check_limit = Gauge(
+            ROLLOUT_CHECK_LIMIT,
+            "Each check's limit in the last analysis, by bound (min or max)",
+            ["rollout", "check", "bound"],
+            registry=self.registry,
+        )
+        self.check_passed = Gauge(
+            ROLLOUT_CHECK_PASSED,
+            "1 when the check passed in the last analysis, 0 when it failed; absent when"
+            " inconclusive",
+            ["rollout", "check"],
+            registry=self.registry,
+        )
+        self._checks: dict[str, set[str]] = {}
 
     def observe_state(self, *, rollout: str, phase: Phase, canary_weight: int) -> None:
         # Every phase gets a sample so a dashboard's "== 1" query sees the switch at once.
@@ -67,8 +91,41 @@ class OperatorMetrics:
     def observe_analysis(self, *, rollout: str, seconds: float) -> None:
         self.analysis_duration.labels(rollout=rollout).observe(seconds)
 
+    def observe_checks(self, *, rollout: str, record: AnalysisRecord | None) -> None:
+        """Export every check of ``record``, the rollout's last analysis (``None``: none
+        yet, e.g. a new canary, whose old checks are dropped). Series of checks no longer
+        in it are removed, so a dashboard never shows a stale check."""
+        results = record.checks if record is not None else ()
+        for check in self._checks.pop(rollout, set()) - {r.name for r in results}:
+            self._drop_check(rollout, check)
+        for result in results:
+            name = result.name
+            if result.compared is None:
+                _remove(self.check_value, rollout, name)
+            else:
+                self.check_value.labels(rollout=rollout, check=name).set(result.compared)
+            for bound, limit in (("min", result.min), ("max", result.max)):
+                if limit is None:
+                    _remove(self.check_limit, rollout, name, bound)
+                else:
+                    self.check_limit.labels(rollout=rollout, check=name, bound=bound).set(limit)
+            if result.verdict is Verdict.INCONCLUSIVE:
+                _remove(self.check_passed, rollout, name)
+            else:
+                passed = 1.0 if result.verdict is Verdict.PASS else 0.0
+                self.check_passed.labels(rollout=rollout, check=name).set(passed)
+        if results:
+            self._checks[rollout] = {r.name for r in results}
+
+    def _drop_check(self, rollout: str, check: str) -> None:
+        _remove(self.check_value, rollout, check)
+        _remove(self.check_passed, rollout, check)
+        for bound in ("min", "max"):
+            _remove(self.check_limit, rollout, check, bound)
+
     def forget(self, *, rollout: str) -> None:
         """Drop a deleted rollout's series so dashboards stop showing it."""
+        self.observe_checks(rollout=rollout, record=None)
         for known in Phase:
             _remove(self.phase, rollout, known.value)
         _remove(self.canary_weight, rollout)

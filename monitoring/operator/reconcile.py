@@ -16,11 +16,19 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol
 
 from canaria.contracts.logs import get_logger
 from canaria.contracts.routes import Routes
-from monitoring.analysis import Decision, Measurement, analysis_due, decide, desired_routes
+from monitoring.analysis import (
+    BreakerTrip,
+    Decision,
+    Measurement,
+    analysis_due,
+    decide,
+    desired_routes,
+)
 from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.spec import Action, RolloutSpec, SpecError, parse_spec
 from monitoring.api.status import DecisionKind, Phase, RolloutStatus
@@ -34,8 +42,10 @@ from monitoring.operator.failures import (
     fingerprint,
     with_condition,
 )
+from monitoring.operator.fast_abort import breaker_settings, read_trip
 from monitoring.operator.measure import ProviderCache, measure_checks, prime
 from monitoring.operator.metrics import OperatorMetrics
+from monitoring.operator.notifications import RolloutNotifier
 from monitoring.operator.patches import merge_patch_between
 from monitoring.operator.retraining import Retrainer
 from monitoring.operator.traffic import (
@@ -102,9 +112,8 @@ def requested_action(obj: Mapping[str, Any]) -> str | None:
 
 
 def route_target(ref: RolloutRef, spec: RolloutSpec) -> RouteTarget:
-    return RouteTarget(
-        namespace=ref.namespace, name=ref.name, settings=dict(spec.traffic_provider.settings)
-    )
+    settings = {**spec.traffic_provider.settings, **breaker_settings(spec)}  # hook: fast abort
+    return RouteTarget(namespace=ref.namespace, name=ref.name, settings=settings)
 
 
 class Reconciler:
@@ -120,6 +129,7 @@ class Reconciler:
         metrics: OperatorMetrics,
         clock: Clock = utc_now,
         replicas: Resolver | None = None,
+        notifier: RolloutNotifier | None = None,
     ) -> None:
         self.store = store
         self.events = events
@@ -136,6 +146,8 @@ class Reconciler:
         self.replicas: Resolver = replicas or TrustedReplicas(RouterPolicy.from_env(local=True))
         # --- retraining hook (monitoring.operator.retraining): launchers set by the mode ---
         self.retrainer = Retrainer(store=store, events=events, providers=providers, clock=clock)
+        # hook: notifications (one notifier per operator; local mode's by default)
+        self.notifier = notifier or RolloutNotifier(registry=metrics.registry, local=True)
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -210,6 +222,7 @@ class Reconciler:
         self.providers.forget(rollout=ref.key)
         self.metrics.forget(rollout=ref.key)
         self.retrainer.forget(ref)  # retraining hook
+        self.notifier.forget(ref)  # hook: notifications
         with self._guard:
             self._applied.pop(ref.key, None)
             self._refusals.pop(ref.key, None)
@@ -242,8 +255,9 @@ class Reconciler:
         ):
             measurements = self._measure(ref, spec)
             now = self.clock()  # the analysis is as of when its numbers came back
+        trip = self._read_trip(ref, spec, stored)
         decision = decide(
-            spec=spec, status=stored, measurements=measurements, now=now, action=action
+            spec=spec, status=stored, measurements=measurements, now=now, action=action, trip=trip
         )
 
         raw_status = obj.get("status") or {}
@@ -267,9 +281,23 @@ class Reconciler:
         self._announce(ref, decision, action, now)
         # --- retraining hook: drift/checks -> Job -> new canary (never raises) ---
         self.retrainer.step(ref, obj, spec, decision)
+        self.notifier.announce(ref, spec, decision, action=action, now=now)  # hook: notifications
         took = time.perf_counter() - started if measurements else None
         self._observe(ref, decision, seconds=took)
         return ReconcileResult(spec=spec, decision=decision)
+
+    def _read_trip(
+        self, ref: RolloutRef, spec: RolloutSpec, stored: RolloutStatus
+    ) -> BreakerTrip | None:
+        """Hook (fast abort): an open router breaker on any replica, as evidence for the
+        engine (``monitoring.operator.fast_abort``)."""
+        try:
+            router = self.providers.traffic(spec.traffic_provider.name.value)
+        except ProviderError:
+            return None  # the traffic pass reports it
+        routes = desired_routes(spec=spec, status=stored)
+        resolve = partial(self.replicas, route_target(ref, spec))
+        return read_trip(router, resolve, spec=spec, status=stored, routes=routes)
 
     def _measure(self, ref: RolloutRef, spec: RolloutSpec) -> dict[str, Measurement]:
         """Every check measured; a provider that cannot even be built gives no data."""
@@ -391,6 +419,7 @@ class Reconciler:
         self.metrics.observe_state(
             rollout=ref.key, phase=status.phase, canary_weight=status.canary_weight
         )
+        self.metrics.observe_checks(rollout=ref.key, record=status.last_analysis)  # hook
         if decision.changed:
             self.metrics.count_decision(rollout=ref.key, decision=decision.kind)
         if seconds is not None:

@@ -91,6 +91,7 @@ def loop(tmp: Path, replicas: int) -> Iterator[tuple[list[Router], Path, Running
             "upstreams": {"stable": {"url": stable.base_url}, "canary": {"url": canary.base_url}},
             "canary_weight": 0,
             "reload_interval_seconds": 0.2,
+            "admin": {"listen": "public"},  # the tests use one URL for traffic and admin
         }
         routers = [Router(config, tmp, f"router-{i}") for i in range(replicas)]
         for router in routers:

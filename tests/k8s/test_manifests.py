@@ -99,8 +99,9 @@ def test_rbac_grants_only_what_the_operator_uses() -> None:
     [
         ("router-admin-token.yaml", "secrets", "churn-router-admin", ["get"]),
         ("router-config-map.yaml", "configmaps", "support-lm-router", ["get", "patch"]),
+        ("notification-secret.yaml", "secrets", "churn-alerts", ["get"]),
     ],
-    ids=["adminTokenSecretRef", "configMap"],
+    ids=["adminTokenSecretRef", "configMap", "notifications"],
 )
 def test_router_objects_are_granted_one_by_one_per_namespace(
     file: str, resource: str, name: str, verbs: list[str]

@@ -27,6 +27,12 @@ MAX_MATCH_RULES = 16
 MAX_LABELS = 16
 MAX_TARGET_GROUPS = 16
 MAX_TARGETS_PER_GROUP = 16
+FAST_ABORT_FAILURES = (1, 10_000)
+FAST_ABORT_WINDOW_REQUESTS = (1, 10_000)
+FAST_ABORT_WINDOW_SECONDS = (0.1, 3600.0)
+"""``spec.analysis.fastAbort``: within what the router's breaker accepts."""
+MAX_NOTIFICATIONS = 8
+"""``spec.notifications`` entries (``monitoring.notify.endpoints.MAX_ENTRIES``)."""
 MAX_NAME_LENGTH = 253
 """Kubernetes object names (HTTPRoute, ConfigMap, Secret, Service) and env var names."""
 MAX_TEXT_LENGTH = 512

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from canaria.contracts.checks import BuiltinCheck
 from monitoring.api.constants import ACTION_ANNOTATION, GROUP, KIND, PLURAL, VERSION
+from monitoring.notify.endpoints import NotificationSpec
 
 if TYPE_CHECKING:  # retrain.py imports bounds, which imports SpecError from here
     from monitoring.api.spec.retrain import RetrainSpec
@@ -29,6 +30,7 @@ __all__ = [
     "Action",
     "Analysis",
     "Check",
+    "FastAbort",
     "MatchRule",
     "MatchType",
     "MetricsProviderName",
@@ -211,6 +213,26 @@ class Check:
 
 
 @dataclass(frozen=True)
+class FastAbort:
+    """The router's per-variant breaker for the canary (``spec.analysis.fastAbort``): it
+    trips when ``failures`` of the canary's last ``window_requests`` answers failed (5xx
+    or none) within ``window_seconds``; the canary's share goes to the stable at once and
+    the operator rolls back at its next pass. Only the ``router`` traffic provider has it."""
+
+    failures: int = 5
+    window_requests: int = 20
+    window_seconds: float = 10.0
+
+    def router_body(self) -> dict[str, Any]:
+        """The router's ``breaker`` settings (its config and ``PUT /admin/routes``)."""
+        return {
+            "failures": self.failures,
+            "window_requests": self.window_requests,
+            "window_seconds": self.window_seconds,
+        }
+
+
+@dataclass(frozen=True)
 class Analysis:
     """When and how the candidate is judged, and how far traffic moves per passing step.
 
@@ -228,6 +250,7 @@ class Analysis:
     failure_limit: int = DEFAULT_FAILURE_LIMIT
     inconclusive_limit: int = DEFAULT_INCONCLUSIVE_LIMIT
     manual_gate: bool = False
+    fast_abort: FastAbort | None = None
 
     @property
     def steps(self) -> tuple[int, ...]:
@@ -251,6 +274,8 @@ class RolloutSpec:
     first, as Flagger's ``revertOnDeletion``; ``false`` leaves the routes as they are."""
     retrain: RetrainSpec | None = None
     """``spec.retrain``: when the operator starts a retraining Job (``None``: never)."""
+    notifications: tuple[NotificationSpec, ...] = ()
+    """``spec.notifications``: where the operator announces decisions (``monitoring.notify``)."""
 
     @property
     def total_steps(self) -> int:

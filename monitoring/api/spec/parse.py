@@ -7,6 +7,11 @@ from typing import Any
 
 from canaria.contracts.checks import BUILTIN_CHECKS, BuiltinCheck
 from monitoring.api.spec import bounds
+from monitoring.api.spec.extras import (
+    check_fast_abort_provider,
+    parse_fast_abort,
+    parse_notification_entries,
+)
 from monitoring.api.spec.fields import (
     CHECK_NAME_RE,
     REQUIRED,
@@ -52,15 +57,19 @@ def parse_spec(spec: Mapping[str, Any]) -> RolloutSpec:
         raise SpecError("spec", "must be an object")
     analysis_raw = sub_object(spec, "analysis", "spec", required=True)
     strategy = _parse_strategy(sub_object(spec, "strategy", "spec"))
+    target = _parse_target(sub_object(spec, "target", "spec", required=True))
+    traffic = _parse_traffic(sub_object(spec, "trafficProvider", "spec", required=True))
+    check_fast_abort_provider(analysis_raw, traffic.name.value)
     return RolloutSpec(
-        target=_parse_target(sub_object(spec, "target", "spec", required=True)),
-        traffic_provider=_parse_traffic(sub_object(spec, "trafficProvider", "spec", required=True)),
+        target=target,
+        traffic_provider=traffic,
         metrics_provider=_parse_metrics(sub_object(spec, "metricsProvider", "spec")),
         strategy=strategy,
         analysis=_parse_analysis(analysis_raw, strategy=strategy.type),
         paused=field_value(spec, "paused", "spec", bool, default=False),
         revert_on_deletion=field_value(spec, "revertOnDeletion", "spec", bool, default=True),
         retrain=_parse_retrain(spec),
+        notifications=parse_notification_entries(spec.get("notifications")),
     )
 
 
@@ -232,6 +241,7 @@ def _parse_analysis(data: Mapping[str, Any], *, strategy: StrategyType) -> Analy
             data, "inconclusiveLimit", parent, 0, 100, DEFAULT_INCONCLUSIVE_LIMIT
         ),
         manual_gate=field_value(data, "manualGate", parent, bool, default=False),
+        fast_abort=parse_fast_abort(data.get("fastAbort"), parent),
     )
 
 

@@ -14,7 +14,11 @@ as in the CR, or snake_case):
   ``canary_weight``/``mirror``/``match`` in it with one JSON merge patch; the router reloads
   the file and refuses a bad one, keeping its last good config. ``promote`` there copies
   ``upstreams.canary`` to ``upstreams.stable`` as the router's own promote does. The YAML
-  is re-emitted, so comments in it are not kept. The operator's ClusterRole grants no
+  is re-emitted, so comments in it are not kept.
+* ``breaker`` (set by the operator from ``spec.analysis.fastAbort``, the router's own
+  snake_case form): sent with every ``set_routes`` (``PUT /admin/routes`` body, or the
+  config's ``breaker``), so the router's canary breaker has the rollout's limits;
+  ``breaker_state`` reads it back (admin API only). The operator's ClusterRole grants no
   ConfigMaps (patching any ConfigMap in the cluster would be far too much): a Role in the
   rollout's namespace grants ``get`` and ``patch`` on that one ConfigMap.
 """
@@ -105,8 +109,13 @@ def parse_config_text(config_text: str) -> dict[str, Any]:
 
 def config_with_routes(config_text: str, routes: Routes) -> str:
     """The router's YAML config with ``routes`` written into it (pure)."""
+    return config_with_fields(config_text, routes_body(routes))
+
+
+def config_with_fields(config_text: str, fields: Mapping[str, Any]) -> str:
+    """The router's YAML config with top-level ``fields`` (routes, ``breaker``) replaced (pure)."""
     config = parse_config_text(config_text)
-    return yaml.safe_dump({**config, **routes_body(routes)}, sort_keys=False)
+    return yaml.safe_dump({**config, **fields}, sort_keys=False)
 
 
 def promoted_config_text(config_text: str) -> str:
@@ -181,10 +190,26 @@ class CanariaRouter:
         except ValueError as error:
             raise TrafficRouterError(str(error)) from None
         settings = self._settings(target)
+        body = routes_body(routes)
+        if isinstance(settings.get("breaker"), Mapping):
+            body["breaker"] = dict(settings["breaker"])
         if settings.get("admin_url"):
-            self._admin(target, settings, "PUT", ROUTES_PATH, routes_body(routes))
+            self._admin(target, settings, "PUT", ROUTES_PATH, body)
             return
-        self._patch_config_map(target, settings, partial(config_with_routes, routes=routes))
+        self._patch_config_map(target, settings, partial(config_with_fields, fields=body))
+
+    def breaker_state(self, target: RouteTarget) -> Mapping[str, Any] | None:
+        """The canary breaker as the router shows it (``{open, tripped_at, reason,
+        failures, window_requests, window_seconds}``; ``{}`` when the router has none), or
+        ``None`` when it is driven through a ConfigMap (no admin API to read the live state
+        from; the config's breaker is written with every ``set_routes``)."""
+        settings = self._settings(target)
+        if not settings.get("admin_url"):
+            return None
+        body = self._admin(target, settings, "GET", ROUTES_PATH)
+        state = ((body or {}).get("breaker") or {}) if isinstance(body, Mapping) else {}
+        canary = state.get("canary") if isinstance(state, Mapping) else None
+        return dict(canary) if isinstance(canary, Mapping) else {}
 
     def promote(self, target: RouteTarget) -> None:
         """The router's canary upstream becomes its stable one, with all traffic."""

@@ -1,11 +1,12 @@
 """Every metric the dashboards and rules read is exported by a real canaria process.
 
 Started for real, on loopback: the classic model server and the LLM service under
-``bentoml serve``, the router (with a shadow) in front of the classic server, and the
-operator in local mode with its metrics port. After a little traffic their ``/metrics``
-pages are compared with the names the expressions read. Names of parts not built yet are
-on ``NOT_YET_EXPORTED``; an entry there that a process does export fails the test, so the
-list shrinks as those parts land.
+``bentoml serve``, the router (with a shadow and a canary breaker) in front of the classic
+server, the operator in local mode with its metrics port (after an analysis, so its
+per-check series exist) and the drift monitor (``canaria drift monitor``). After a little
+traffic their ``/metrics`` pages are compared with the names the expressions read. Names
+of parts not built yet are on ``NOT_YET_EXPORTED``; an entry there that a process does
+export fails the test, so the list shrinks as those parts land.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import pytest
 import yaml
 
 from canaria.contracts import metrics as m
-from canaria.testing.local_loop import router_checks
+from canaria.testing.local_loop import router_checks, steady_traffic
 from canaria.testing.router import TOKEN_ENV, running_router
-from canaria.testing.running import RunningProcess, free_port, running
+from canaria.testing.running import VENV_BIN, RunningProcess, free_port, running
 from canaria.testing.wait import wait_until
 from monitoring.operator.local_rollout import local_rollout
 from tests.monitoring.dashboards.expressions import (
@@ -30,6 +31,8 @@ from tests.monitoring.dashboards.expressions import (
     rule_expressions,
 )
 from tests.monitoring.dashboards.promql_names import exported_names, metric_names
+from tests.monitoring.drift.frames import customers
+from tests.monitoring.drift.logs import write_sample_log
 from tests.services.classic.cases import record
 
 pytestmark = pytest.mark.slow
@@ -38,13 +41,7 @@ TOKEN = "exported-names-token"
 PROMETHEUS_OWN = {"up"}  # synthesised by Prometheus for every target
 # Exported by parts that are not built yet (each names its issue); read by dashboards/rules.
 NOT_YET_EXPORTED = {
-    m.ROUTER_BREAKER_OPEN,  # the router's per-variant breaker (issue 8)
-    m.DRIFT_SHARE,  # the drift monitor, `canaria drift monitor` (issue 10)
-    m.DRIFT_COLUMN_SCORE,  # the drift monitor (issue 10)
     m.RETRAINING_JOBS_TOTAL,  # the operator's retraining job launcher (issue 10)
-    m.ROLLOUT_CHECK_VALUE,  # the operator, per check of the last analysis (to wire)
-    m.ROLLOUT_CHECK_LIMIT,  # the operator (to wire)
-    m.ROLLOUT_CHECK_PASSED,  # the operator (to wire)
 }
 
 
@@ -111,6 +108,7 @@ def classic_pages(model_tag: str, workdir: Path) -> list[str]:
             "upstreams": {"stable": upstream, "canary": upstream, "shadow": upstream},
             "canary_weight": 50,
             "shadow": {"sample_rate": 1.0, "comparator": "classic"},
+            "breaker": {"failures": 5, "window_requests": 20},
         }
         with (
             running_router(config, workdir=workdir, token=TOKEN) as router,
@@ -121,17 +119,43 @@ def classic_pages(model_tag: str, workdir: Path) -> list[str]:
                 assert answer.status_code == 200, answer.text
             bad = httpx.post(f"{classic.base_url}/predict", json={"tenure_months": 1}, timeout=30)
             assert bad.status_code == 422, bad.text
-            wait_until(
-                "shadow comparisons and an operator decision",
-                lambda: (
-                    m.SHADOW_COMPARISONS_TOTAL + "{" in metrics_text(router)
-                    and m.ROLLOUT_DECISIONS_TOTAL + "{" in metrics_text(op)
-                ),
-                timeout=60,
-                poll=0.5,
-                detail=lambda: (workdir / "operator.log").read_text()[-3000:],
-            )
+            with steady_traffic(router.base_url, record(), workers=1, pause=0.05):
+                wait_until(
+                    "shadow comparisons and an operator analysis with data",
+                    lambda: (
+                        m.SHADOW_COMPARISONS_TOTAL + "{" in metrics_text(router)
+                        and m.ROLLOUT_CHECK_PASSED + "{" in metrics_text(op)
+                        and m.ROLLOUT_CHECK_VALUE + "{" in metrics_text(op)
+                    ),
+                    timeout=60,
+                    poll=0.5,
+                    detail=lambda: (workdir / "operator.log").read_text()[-3000:],
+                )
             return [metrics_text(p) for p in (router, classic, op)]
+
+
+def drift_page(model_tag: str, workdir: Path) -> str:
+    """/metrics of ``canaria drift monitor`` (as ``tests/monitoring/drift/test_monitor.py``
+    starts it) once it has judged the canary against the stable."""
+    stable = write_sample_log(workdir / "stable.jsonl", customers(300, seed=21))
+    canary = write_sample_log(workdir / "canary.jsonl", customers(300, seed=22))
+    port = free_port()
+    args = [
+        str(VENV_BIN / "canaria"), "drift", "monitor", "--model", model_tag,
+        "--log", f"stable={stable}", "--log", f"canary={canary}", "--compare", "canary=stable",
+        "--interval", "1", "--window", "3600", "--port", str(port),
+    ]  # fmt: skip
+    with running(
+        args, log_path=workdir / "drift.log", port=port, ready_path="/metrics", timeout=120
+    ) as monitor:
+        wait_until(
+            "a drift run",
+            lambda: m.DRIFT_COLUMN_SCORE + "{" in metrics_text(monitor),
+            timeout=90,
+            poll=0.5,
+            detail=lambda: (workdir / "drift.log").read_text()[-3000:],
+        )
+        return metrics_text(monitor)
 
 
 def llm_page(model_tag: str, workdir: Path) -> str:
@@ -150,6 +174,7 @@ def test_dashboards_and_rules_read_only_exported_metrics(
     classic_model_tag: str, llm_model_tag: str, tmp_path: Path
 ) -> None:
     pages = [*classic_pages(classic_model_tag, tmp_path), llm_page(llm_model_tag, tmp_path)]
+    pages.append(drift_page(classic_model_tag, tmp_path))
     exported = exported_names(pages)
     assert m.PREDICTIONS_TOTAL in exported and m.LLM_REQUESTS_TOTAL in exported
     assert not NOT_YET_EXPORTED & exported, "exported now: drop from NOT_YET_EXPORTED"

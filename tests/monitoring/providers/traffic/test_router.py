@@ -186,3 +186,35 @@ def test_a_forbidden_config_map_says_what_to_grant() -> None:
         with pytest.raises(TrafficRouterError, match=r"403 .*router-config-map\.yaml"):
             router.set_routes(CM_TARGET, Routes(canary_weight=10))
         assert kube.requests_matching("PATCH") == []
+
+
+BREAKER = {"failures": 3, "window_requests": 10, "window_seconds": 5.0}
+
+
+def test_the_breaker_travels_with_the_routes_and_its_state_is_read_back(
+    real_router: RunningProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROUTER_TOKEN", TOKEN)
+    router = CanariaRouter(token_env="ROUTER_TOKEN")
+    plain = RouteTarget("ml", "churn", {"adminUrl": real_router.base_url})
+    with_breaker = RouteTarget("ml", "churn", {**plain.settings, "breaker": BREAKER})
+    router.set_routes(plain, Routes(canary_weight=0))  # the file's (no breaker)
+    assert router.breaker_state(plain) == {}
+    router.set_routes(with_breaker, Routes(canary_weight=10))
+    state = router.breaker_state(plain)
+    assert state == {"open": False, **BREAKER}
+    assert router.get_routes(plain) == Routes(canary_weight=10)
+
+
+def test_config_map_mode_writes_the_breaker_and_has_no_live_state() -> None:
+    with KubeStub() as kube:
+        kube.on("GET", CONFIG_MAP_PATH, StubResponse(body=CONFIG_MAP))
+        kube.on("PATCH", CONFIG_MAP_PATH, StubResponse(body=CONFIG_MAP))
+        router = CanariaRouter(api_client=kube.api_client())
+        target = RouteTarget(
+            CM_TARGET.namespace, CM_TARGET.name, {**CM_TARGET.settings, "breaker": BREAKER}
+        )
+        router.set_routes(target, Routes(canary_weight=30))
+        written = yaml.safe_load(kube.requests[1].body["data"]["config.yaml"])
+        assert written["breaker"] == BREAKER and written["canary_weight"] == 30
+        assert router.breaker_state(target) is None
