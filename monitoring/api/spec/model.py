@@ -15,6 +15,9 @@ from monitoring.notify.endpoints import NotificationSpec
 if TYPE_CHECKING:  # retrain.py imports bounds, which imports SpecError from here
     from monitoring.api.spec.retrain import RetrainSpec
 
+if TYPE_CHECKING:
+    from monitoring.api.spec.workload import WorkloadSpec
+
 __all__ = [
     "ACTION_ANNOTATION",
     "DEFAULT_CUSTOM_WINDOW_SECONDS",
@@ -276,6 +279,8 @@ class RolloutSpec:
     """``spec.retrain``: when the operator starts a retraining Job (``None``: never)."""
     notifications: tuple[NotificationSpec, ...] = ()
     """``spec.notifications``: where the operator announces decisions (``monitoring.notify``)."""
+    # The operator-owned Deployments (monitoring/api/spec/workload.py); None: traffic only.
+    workload: WorkloadSpec | None = None
 
     @property
     def total_steps(self) -> int:

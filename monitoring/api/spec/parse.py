@@ -46,6 +46,7 @@ from monitoring.api.spec.model import (
     TrafficProviderSpec,
 )
 from monitoring.api.spec.retrain import RetrainSpec, RetrainSpecError, parse_retrain
+from monitoring.api.spec.workload import parse_workload
 
 
 def parse_spec(spec: Mapping[str, Any]) -> RolloutSpec:
@@ -70,6 +71,7 @@ def parse_spec(spec: Mapping[str, Any]) -> RolloutSpec:
         revert_on_deletion=field_value(spec, "revertOnDeletion", "spec", bool, default=True),
         retrain=_parse_retrain(spec),
         notifications=parse_notification_entries(spec.get("notifications")),
+        workload=parse_workload(spec),
     )
 
 
