@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "canaria.cli.drift",  # canaria drift [monitor|llm]
     "canaria.cli.retrain",  # canaria retrain
     "canaria.cli.completion",  # canaria completion bash|zsh
+    "canaria.cli.chart",  # canaria chart sync-crd | helm
 )
 
 

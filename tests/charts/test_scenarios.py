@@ -1,0 +1,366 @@
+"""``helm template`` of both charts in eleven values scenarios, with Helm 3 and Helm 4:
+the two render the same bytes, every object is valid (core kinds for Kubernetes 1.30 and
+the newest kubernetes-validate knows; HTTPRoute, ServiceMonitor, PrometheusRule and
+ModelRollout against their schemas), the ModelRollout passes the operator's own parser,
+every router config passes the router's own parser, and each scenario has the objects and
+settings it is about."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from monitoring.api.spec import parse_spec
+from services.router.config import parse_yaml
+from tests.charts.helm import (
+    APP_CHART,
+    OPERATOR_CHART,
+    find,
+    kinds,
+    render_text,
+    validate,
+)
+
+pytestmark = pytest.mark.slow  # runs a real helm
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CANARY = {"canary": {"bentoTag": "churn-classifier:v2"}}
+SHADOW = {"shadow": {"enabled": True, "bentoTag": "churn-classifier:v0"}}
+GATEWAY = {"traffic": {"provider": "gatewayapi"}}
+SCENARIOS: dict[str, tuple[Path, dict[str, Any]]] = {
+    "defaults": (APP_CHART, {}),
+    "canary-25": (APP_CHART, {"canary": {"bentoTag": "churn-classifier:v2", "weight": 25}}),
+    "shadow": (APP_CHART, SHADOW),
+    "gatewayapi": (APP_CHART, {**GATEWAY, **CANARY}),
+    "gatewayapi-shadow-sidecar": (APP_CHART, {**GATEWAY, **SHADOW}),
+    "router-3-replicas": (
+        APP_CHART,
+        {
+            "traffic": {
+                "router": {
+                    "replicas": 3,
+                    "sticky": {"header": "x-user-id"},
+                    "rateLimit": {"enabled": True, "requestsPerSecond": 20, "burst": 40},
+                }
+            }
+        },
+    ),
+    "gpu-llm": (
+        APP_CHART,
+        {
+            "model": {"kind": "llm", "bentoTag": "support-lm:v1"},
+            "canary": {"bentoTag": "support-lm:v2"},
+            "shadow": {
+                "enabled": True,
+                "bentoTag": "support-lm:v0",
+                "comparator": "text",
+                "textMethod": "token_overlap",
+            },
+            "gpu": {"enabled": True},
+            "rollout": {
+                "strategy": "blueGreen",
+                "checks": [
+                    {"name": "ttft-p95", "builtin": "llmTtftP95", "max": 1.0},
+                    {"name": "tokens-per-second", "builtin": "llmTokensPerSecond", "min": 10},
+                ],
+            },
+        },
+    ),
+    "monitoring": (
+        APP_CHART,
+        {
+            **CANARY,
+            "monitoring": {
+                "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+                "dashboards": {"enabled": True},
+                "rules": {"enabled": True},
+            },
+        },
+    ),
+    "pinned-autoscaled-abtesting": (
+        APP_CHART,
+        {
+            "model": {"image": {"digest": "sha256:" + "a" * 64}},
+            "canary": {"image": {"tag": "v2", "digest": "sha256:" + "b" * 64}},
+            "autoscaling": {"enabled": True},
+            "rollout": {
+                "strategy": "abTesting",
+                "match": [{"type": "header", "name": "x-cohort", "value": "b"}],
+            },
+        },
+    ),
+    "operator": (OPERATOR_CHART, {}),
+    "operator-namespaced": (OPERATOR_CHART, {"watchNamespaces": ["ml", "ml-staging"]}),
+}
+
+
+def chart_for(name: str, chart: Path, tmp_path: Path) -> Path:
+    """The monitoring scenario renders a copy of the chart with one example dashboard and
+    one rule file (test fixtures: the real ones are generated elsewhere)."""
+    if name != "monitoring":
+        return chart
+    copy = tmp_path / "canaria"
+    shutil.copytree(chart, copy)
+    for kind in ("dashboards", "rules"):
+        target = copy / "files" / kind
+        target.mkdir(parents=True, exist_ok=True)
+        for file in (FIXTURES / kind).iterdir():
+            shutil.copy(file, target / file.name)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def rendered(helm3: Path, helm4: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every scenario rendered once by each helm; both give the same objects."""
+    out = {}
+    for name, (chart, values) in SCENARIOS.items():
+        tmp = tmp_path_factory.mktemp(name)
+        path = chart_for(name, chart, tmp)
+        docs = [
+            [doc for doc in yaml.safe_load_all(render_text(h, path, values, tmp_path=tmp)) if doc]
+            for h in (helm3, helm4)
+        ]
+        assert docs[0] == docs[1], f"{name}: Helm 3 and Helm 4 render different objects"
+        out[name] = docs[1]
+    return out
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_object_is_valid(rendered: dict[str, Any], name: str) -> None:
+    docs = rendered[name]
+    assert docs
+    for doc in docs:
+        validate(doc)
+        if doc["kind"] == "ModelRollout":
+            parse_spec(doc["spec"])
+        if doc["kind"] == "ConfigMap" and "config.yaml" in doc["data"]:
+            parse_yaml(doc["data"]["config.yaml"])
+
+
+def pod(deployment: dict[str, Any]) -> dict[str, Any]:
+    return deployment["spec"]["template"]["spec"]
+
+
+def container(deployment: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [c for c in pod(deployment)["containers"] if c["name"] == name]
+    return found
+
+
+@pytest.mark.parametrize("name", [n for n, (chart, _) in SCENARIOS.items() if chart == APP_CHART])
+def test_every_pod_is_locked_down(rendered: dict[str, Any], name: str) -> None:
+    for doc in rendered[name]:
+        if doc["kind"] != "Deployment":
+            continue
+        spec = pod(doc)
+        assert spec["automountServiceAccountToken"] is False
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for c in spec["containers"]:
+            security = c["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["capabilities"] == {"drop": ["ALL"]}
+            assert c["resources"]["limits"] and c["resources"]["requests"]
+            assert "/tmp" in {m["mountPath"] for m in c["volumeMounts"]}
+            for env in c.get("env", []):  # the admin token is a file, never a variable
+                assert "TOKEN" not in env["name"]
+
+
+def test_defaults(rendered: dict[str, Any]) -> None:
+    docs = rendered["defaults"]
+    assert kinds(docs) == [
+        "ConfigMap/churn-router",
+        "Deployment/churn-router",
+        "Deployment/churn-stable",
+        "ModelRollout/churn",
+        "NetworkPolicy/churn-model-server",
+        "NetworkPolicy/churn-router",
+        "PodDisruptionBudget/churn-router",
+        "Role/churn-operator-router-token",
+        "RoleBinding/churn-operator-router-token",
+        "Service/churn-canary",
+        "Service/churn-router",
+        "Service/churn-stable",
+        "ServiceAccount/churn-model",
+        "ServiceAccount/churn-router",
+    ]
+    stable = find(docs, "Deployment", "churn-stable")
+    model = container(stable, "model")
+    assert model["image"] == "ghcr.io/canaria/churn-classifier:v1"
+    assert model["livenessProbe"]["httpGet"]["path"] == "/livez"
+    assert model["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert stable["spec"]["replicas"] == 2
+    router = find(docs, "Deployment", "churn-router")
+    assert router["spec"]["replicas"] == 2
+    assert find(docs, "PodDisruptionBudget")["spec"]["minAvailable"] == 1
+    volumes = {v["name"]: v for v in pod(router)["volumes"]}
+    assert volumes["router-admin"]["secret"]["secretName"] == "churn-router-admin"
+    config = yaml.safe_load(find(docs, "ConfigMap", "churn-router")["data"]["config.yaml"])
+    assert config["admin"] == {"token_file": "/var/run/secrets/canaria/router-admin/token"}
+    assert config["canary_weight"] == 0
+    rollout = find(docs, "ModelRollout")["spec"]
+    assert rollout["target"]["canary"] == rollout["target"]["stable"]  # nothing to roll out
+    assert rollout["trafficProvider"]["router"]["adminUrl"] == "http://churn-router.ml.svc:8080"
+    assert find(docs, "Role")["rules"][0]["resourceNames"] == ["churn-router-admin"]
+
+
+def test_canary_25_starts_at_25_then_steps_to_max_weight(rendered: dict[str, Any]) -> None:
+    docs = rendered["canary-25"]
+    canary = find(docs, "Deployment", "churn-canary")
+    assert "replicas" not in canary["spec"]  # the operator's
+    assert container(canary, "model")["image"] == "ghcr.io/canaria/churn-classifier:v2"
+    spec = find(docs, "ModelRollout")["spec"]
+    assert spec["analysis"]["stepWeights"] == [25, 35, 45]
+    assert spec["target"]["canary"] == {
+        "bentoTag": "churn-classifier:v2",
+        "image": "ghcr.io/canaria/churn-classifier:v2",
+    }
+    assert spec["workload"] == {
+        "stable": "churn-stable",
+        "canary": "churn-canary",
+        "container": "model",
+        "canaryReplicas": 1,
+        "readinessTimeout": "10m",
+    }
+
+
+def test_shadow_gets_copies_from_the_router(rendered: dict[str, Any]) -> None:
+    docs = rendered["shadow"]
+    find(docs, "Deployment", "churn-shadow")
+    config = yaml.safe_load(find(docs, "ConfigMap", "churn-router")["data"]["config.yaml"])
+    assert config["upstreams"]["shadow"]["url"] == "http://churn-shadow.ml.svc:3000"
+    assert config["shadow"]["sample_rate"] == 0.1
+
+
+def test_gatewayapi_routes_with_weights_and_no_router(rendered: dict[str, Any]) -> None:
+    docs = rendered["gatewayapi"]
+    assert not [d for d in docs if d["metadata"]["name"].endswith("router")]
+    route = find(docs, "HTTPRoute")
+    (rule,) = route["spec"]["rules"]
+    assert [(b["name"], b["weight"]) for b in rule["backendRefs"]] == [
+        ("churn-stable", 100),
+        ("churn-canary", 0),
+    ]
+    provider = find(docs, "ModelRollout")["spec"]["trafficProvider"]
+    assert provider == {
+        "name": "gatewayapi",
+        "httpRoute": {
+            "name": "churn",
+            "stableBackend": "churn-stable",
+            "canaryBackend": "churn-canary",
+            "port": 3000,
+        },
+    }
+
+
+def test_gatewayapi_shadow_runs_as_a_sidecar_in_the_stable_pods(rendered: dict[str, Any]) -> None:
+    docs = rendered["gatewayapi-shadow-sidecar"]
+    stable = find(docs, "Deployment", "churn-stable")
+    assert [c["name"] for c in pod(stable)["containers"]] == ["model", "router"]
+    config = yaml.safe_load(find(docs, "ConfigMap", "churn-router-sidecar")["data"]["config.yaml"])
+    assert config["upstreams"]["stable"]["url"] == "http://127.0.0.1:3000"
+    assert "canary" not in config["upstreams"]
+    service = find(docs, "Service", "churn-stable")
+    assert service["spec"]["ports"][0]["targetPort"] == "router"
+
+
+def test_router_with_three_replicas(rendered: dict[str, Any]) -> None:
+    docs = rendered["router-3-replicas"]
+    assert find(docs, "Deployment", "churn-router")["spec"]["replicas"] == 3
+    config = yaml.safe_load(find(docs, "ConfigMap", "churn-router")["data"]["config.yaml"])
+    assert config["sticky"] == {"header": "x-user-id"}
+    assert config["rate_limit"]["burst"] == 40
+
+
+def test_gpu_llm(rendered: dict[str, Any]) -> None:
+    docs = rendered["gpu-llm"]
+    for name in ("churn-stable", "churn-canary", "churn-shadow"):
+        deployment = find(docs, "Deployment", name)
+        spec = pod(deployment)
+        assert spec["runtimeClassName"] == "nvidia"
+        assert spec["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in spec[
+            "tolerations"
+        ]
+        assert container(deployment, "model")["resources"]["limits"]["nvidia.com/gpu"] == 1
+    config = yaml.safe_load(find(docs, "ConfigMap", "churn-router")["data"]["config.yaml"])
+    assert config["shadow"]["comparator"] == "text"
+    assert find(docs, "ModelRollout")["spec"]["analysis"]["iterations"] == 5
+
+
+def test_monitoring(rendered: dict[str, Any]) -> None:
+    docs = rendered["monitoring"]
+    models = find(docs, "ServiceMonitor", "churn-model-servers")
+    (endpoint,) = models["spec"]["endpoints"]
+    assert {
+        "sourceLabels": ["__meta_kubernetes_service_label_canaria_dev_variant"],
+        "targetLabel": "variant",
+        "action": "replace",
+    } in endpoint["relabelings"]
+    assert models["metadata"]["labels"]["release"] == "prometheus"
+    router = find(docs, "ServiceMonitor", "churn-router")
+    assert all(r["targetLabel"] != "variant" for r in router["spec"]["endpoints"][0]["relabelings"])
+    dashboard = find(docs, "ConfigMap", "churn-dashboard-canaria-example")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert "canaria_rollout_canary_weight" in dashboard["data"]["canaria-example.json"]
+    rule = find(docs, "PrometheusRule")
+    assert rule["spec"]["groups"][0]["rules"][0]["alert"] == "CanariaRolloutFailed"
+    labels = find(docs, "ModelRollout")["spec"]["metricsProvider"]["labels"]
+    assert labels == {"namespace": "ml", "rollout": "churn"}
+
+
+def test_pinned_autoscaled_abtesting(rendered: dict[str, Any]) -> None:
+    docs = rendered["pinned-autoscaled-abtesting"]
+    stable = find(docs, "Deployment", "churn-stable")
+    assert "replicas" not in stable["spec"]  # the HPA's
+    assert container(stable, "model")["image"] == (
+        "ghcr.io/canaria/churn-classifier:v1@sha256:" + "a" * 64
+    )
+    canary = find(docs, "Deployment", "churn-canary")
+    assert container(canary, "model")["image"] == (
+        "ghcr.io/canaria/churn-classifier:v2@sha256:" + "b" * 64
+    )
+    assert find(docs, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]["name"] == "churn-stable"
+    spec = find(docs, "ModelRollout")["spec"]
+    assert spec["strategy"]["match"] == [{"type": "header", "name": "x-cohort", "value": "b"}]
+
+
+@pytest.mark.parametrize("name", ["operator", "operator-namespaced"])
+def test_operator_rbac_is_least_privilege(rendered: dict[str, Any], name: str) -> None:
+    docs = rendered[name]
+    roles = [d for d in docs if d["kind"] in ("ClusterRole", "Role")]
+    assert roles
+    for role in roles:
+        granted = {
+            (group, resource): sorted(rule["verbs"])
+            for rule in role["rules"]
+            for group in rule["apiGroups"]
+            for resource in rule["resources"]
+        }
+        assert granted == {
+            ("canaria.dev", "modelrollouts"): ["get", "list", "patch", "watch"],
+            ("canaria.dev", "modelrollouts/status"): ["get", "patch"],
+            ("", "events"): ["create"],
+            ("gateway.networking.k8s.io", "httproutes"): ["get", "patch"],
+            ("apps", "deployments"): ["get", "list", "patch", "watch"],
+        }
+    deployment = find(docs, "Deployment")
+    args = container(deployment, "operator")["args"]
+    if name == "operator":
+        assert "--all-namespaces" in args and find(docs, "ClusterRoleBinding")
+    else:
+        assert sorted(r["metadata"]["namespace"] for r in roles) == ["ml", "ml-staging"]
+        assert args.count("--namespace") == 2
+
+
+def test_the_operator_chart_names_the_image_canaria_build_makes(rendered: dict[str, Any]) -> None:
+    from canaria.cli.build import IMAGES
+
+    image = container(find(rendered["operator"], "Deployment"), "operator")["image"]
+    assert image.rsplit(":", 1)[0] == IMAGES["operator"].repository
+    router = container(find(rendered["defaults"], "Deployment", "churn-router"), "router")
+    assert router["image"].rsplit(":", 1)[0] == IMAGES["router"].repository
