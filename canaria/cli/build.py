@@ -1,4 +1,10 @@
-"""``canaria build [classic|llm|all]``: build the services' bentos and print their tags.
+"""``canaria build [classic|llm|all|operator|router]``: build the bentos or the images.
+
+``classic``, ``llm`` and ``all`` (the two) build bentos, as below. ``operator`` and
+``router`` build the operator's and the router's container images with ``docker build``
+(Dockerfiles ``monitoring/operator/Dockerfile`` and ``services/router/Dockerfile``, context
+the project root; see ``canaria.cli.images``); ``--dry-run`` prints the command instead of
+running it (no Docker engine needed), ``--registry`` and ``--tag`` name the image.
 
 Each target is one ``bentoml build`` run in a subprocess, from the project root (the
 bentofiles' ``include`` paths are relative to it): ``bentofile.yaml`` for the classic CPU
@@ -26,6 +32,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from canaria import __version__
+from canaria.cli.images import DEFAULT_REGISTRY, docker_build_command, image_ref
 from services.llm.config import ENV_GPU
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +46,11 @@ class BuildTarget(StrEnum):
     CLASSIC = "classic"
     LLM = "llm"
     ALL = "all"
+    OPERATOR = "operator"
+    ROUTER = "router"
+
+
+IMAGE_TARGETS = (Target.OPERATOR, Target.ROUTER)
 
 
 BENTOFILES: dict[BuildTarget, str] = {
@@ -125,10 +138,45 @@ def register(subparsers: Any) -> None:
         help="the project root holding the bentofiles (default: this checkout)",
     )
     parser.add_argument("--json", action="store_true", help="print {target: tag} as JSON")
+    parser.add_argument(
+        "--registry", default=DEFAULT_REGISTRY, help="operator/router: image registry prefix"
+    )
+    parser.add_argument("--tag", default=__version__, help="operator/router: image tag")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="operator/router: print the docker command only"
+    )
     parser.set_defaults(handler=_build)
 
 
+def build_image(args: argparse.Namespace) -> int:
+    """``docker build`` one image (or print the command with ``--dry-run``)."""
+    image = image_ref(args.target, registry=args.registry, tag=args.tag)
+    try:
+        command = docker_build_command(
+            args.target, project_root=args.project_dir.resolve(), image=image
+        )
+    except FileNotFoundError as error:
+        print(f"canaria build {args.target}: {error}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(" ".join(command))
+        return 0
+    try:
+        completed = subprocess.run(command, check=False)
+    except FileNotFoundError:
+        print(
+            f"canaria build {args.target}: docker not found; run: {' '.join(command)}",
+            file=sys.stderr,
+        )
+        return 2
+    if completed.returncode == 0:
+        print(json.dumps({args.target: image}) if args.json else f"{args.target}: {image}")
+    return completed.returncode
+
+
 def _build(args: argparse.Namespace) -> int:
+    if BuildTarget(args.target) in IMAGE_TARGETS:
+        return build_image(args)
     from canaria.cli.progress import bentoml_home, stages
 
     results = []

@@ -358,9 +358,9 @@ def test_operator_rbac_is_least_privilege(rendered: dict[str, Any], name: str) -
 
 
 def test_the_operator_chart_names_the_image_canaria_build_makes(rendered: dict[str, Any]) -> None:
-    from canaria.cli.build import IMAGES
+    from canaria.cli.images import IMAGES
 
     image = container(find(rendered["operator"], "Deployment"), "operator")["image"]
-    assert image.rsplit(":", 1)[0] == IMAGES["operator"].repository
+    assert image.rsplit(":", 1)[0] == IMAGES["operator"].repository()
     router = container(find(rendered["defaults"], "Deployment", "churn-router"), "router")
-    assert router["image"].rsplit(":", 1)[0] == IMAGES["router"].repository
+    assert router["image"].rsplit(":", 1)[0] == IMAGES["router"].repository()
