@@ -37,7 +37,11 @@ def test_every_object_is_valid(doc: dict[str, Any]) -> None:
 def test_kustomization_lists_every_file() -> None:
     listed = yaml.safe_load((OPERATOR_DIR / "kustomization.yaml").read_text())["resources"]
     files = {p.name for p in OPERATOR_DIR.glob("*.yaml")} - {"kustomization.yaml"}
-    assert set(listed) == files
+    assert set(listed) == files | {"../crds"}
+    crds = OPERATOR_DIR.parent / "crds"
+    assert yaml.safe_load((crds / "kustomization.yaml").read_text())["resources"] == [
+        "modelrollout.yaml"
+    ]
 
 
 def test_the_container_is_locked_down() -> None:
@@ -82,6 +86,7 @@ def test_rbac_grants_only_what_the_operator_uses() -> None:
         ("batch", "jobs"): ["create"],
         ("batch", "jobs/status"): ["get"],
         ("", "pods"): ["list"],
+        ("apps", "deployments"): ["get", "list", "patch", "watch"],
     }
     binding = by_kind("ClusterRoleBinding")
     account = by_kind("ServiceAccount")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from monitoring.spec import SpecError, parse_spec
-from monitoring.spec.workload import (
+from monitoring.api.spec import SpecError, parse_spec
+from monitoring.api.spec.workload import (
     CONTAINER_NAME_PATTERN,
     DEFAULT_CANARY_REPLICAS,
     DEFAULT_CONTAINER,
@@ -63,7 +63,7 @@ def test_defaults_are_the_crd_defaults() -> None:
 
 
 def test_no_workload_means_traffic_only() -> None:
-    assert parse_spec(example()["spec"]).workload is None
+    assert parse_spec(example("churn-local.yaml")["spec"]).workload is None
 
 
 @pytest.mark.parametrize(
