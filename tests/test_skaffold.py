@@ -71,7 +71,10 @@ def test_valid_for_the_v4beta13_schema(profile: str | None) -> None:
     schema = json.loads((SHARED_SCHEMAS / "skaffold-v4beta13.json").read_text())
     config = effective(profile)
     assert config["apiVersion"] == "skaffold/v4beta13"
-    errors = [f"{list(e.path)}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(config)]
+    errors = [
+        f"{list(e.path)}: {e.message}"
+        for e in jsonschema.Draft7Validator(schema).iter_errors(config)
+    ]
     assert errors == []
 
 
@@ -125,7 +128,9 @@ def helm_sets(release: dict[str, Any]) -> list[str]:
     """The --set flags skaffold passes, with made-up image names for the templates."""
     sets = []
     for key, value in release.get("setValueTemplates", {}).items():
-        filled = TEMPLATE.sub(lambda m: "registry.local/" + m[2] if m[1] == "REPO" else "abc123", value)
+        filled = TEMPLATE.sub(
+            lambda m: "registry.local/" + m[2] if m[1] == "REPO" else "abc123", value
+        )
         sets += ["--set", f"{key}={filled}"]
     for key, value in release.get("setValues", {}).items():
         sets += ["--set", f"{key}={str(value).lower() if isinstance(value, bool) else value}"]
@@ -134,7 +139,9 @@ def helm_sets(release: dict[str, Any]) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p or "default")
-def test_the_charts_render_with_what_skaffold_sets(helm4: Path, tmp_path: Path, profile: str | None) -> None:
+def test_the_charts_render_with_what_skaffold_sets(
+    helm4: Path, tmp_path: Path, profile: str | None
+) -> None:
     for release in effective(profile)["deploy"]["helm"]["releases"]:
         docs = render(
             helm4,

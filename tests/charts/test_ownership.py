@@ -2,7 +2,7 @@
 the operator moved its fields, changes nothing the operator set.
 
 The chart is rendered by a real helm (3 and 4) with ``--dry-run=server`` against the
-Kubernetes stub (tests/support/kube_stub.py answering discovery and GETs, as an API server
+Kubernetes stub (canaria/testing/kube_stub.py answering discovery and GETs, as an API server
 would for ``lookup``): once on an empty cluster (the install), then again with the same
 values after a simulated operator pass changed the live objects. Between the two renders
 only operator-owned fields may differ, and there they must equal the live values; so
@@ -22,22 +22,28 @@ from typing import Any
 import pytest
 
 from tests.charts.helm import APP_CHART, find, render
-from tests.support.kube_stub import KubeStub, StubResponse
+from canaria.testing.kube_stub import KubeStub, StubResponse
 
 pytestmark = pytest.mark.slow  # runs a real helm against the stub API server
 
 NAMESPACE = "ml"
 RESOURCES = {
-    "v1": [("services", "Service"), ("configmaps", "ConfigMap"), ("secrets", "Secret"),
-           ("serviceaccounts", "ServiceAccount")],
+    "v1": [
+        ("services", "Service"),
+        ("configmaps", "ConfigMap"),
+        ("secrets", "Secret"),
+        ("serviceaccounts", "ServiceAccount"),
+    ],
     "apps/v1": [("deployments", "Deployment")],
     "policy/v1": [("poddisruptionbudgets", "PodDisruptionBudget")],
     "networking.k8s.io/v1": [("networkpolicies", "NetworkPolicy")],
     "rbac.authorization.k8s.io/v1": [("roles", "Role"), ("rolebindings", "RoleBinding")],
     "autoscaling/v2": [("horizontalpodautoscalers", "HorizontalPodAutoscaler")],
     "gateway.networking.k8s.io/v1": [("httproutes", "HTTPRoute")],
-    "monitoring.coreos.com/v1": [("servicemonitors", "ServiceMonitor"),
-                                 ("prometheusrules", "PrometheusRule")],
+    "monitoring.coreos.com/v1": [
+        ("servicemonitors", "ServiceMonitor"),
+        ("prometheusrules", "PrometheusRule"),
+    ],
     "canaria.dev/v1alpha1": [("modelrollouts", "ModelRollout")],
 }
 # What the operator owns (README "Who owns what"), as paths in the rendered objects.
@@ -58,8 +64,9 @@ def _base(group_version: str) -> str:
 
 def serve_discovery(kube: KubeStub) -> None:
     """The discovery documents helm reads before it maps kinds to resources."""
-    kube.on("GET", "/version", StubResponse(body={"major": "1", "minor": "31",
-                                                   "gitVersion": "v1.31.0"}))
+    kube.on(
+        "GET", "/version", StubResponse(body={"major": "1", "minor": "31", "gitVersion": "v1.31.0"})
+    )
     kube.on("GET", "/api", StubResponse(body={"kind": "APIVersions", "versions": ["v1"]}))
     groups = []
     for group_version in RESOURCES:
@@ -68,24 +75,39 @@ def serve_discovery(kube: KubeStub) -> None:
         group, version = group_version.split("/")
         preferred = {"groupVersion": group_version, "version": version}
         groups.append({"name": group, "versions": [preferred], "preferredVersion": preferred})
-    kube.on("GET", "/apis", StubResponse(body={"kind": "APIGroupList", "apiVersion": "v1",
-                                               "groups": groups}))
+    kube.on(
+        "GET",
+        "/apis",
+        StubResponse(body={"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}),
+    )
     for group_version, resources in RESOURCES.items():
         listed = [
-            {"name": plural, "singularName": kind.lower(), "namespaced": True, "kind": kind,
-             "verbs": ["get", "list", "watch", "patch"]}
+            {
+                "name": plural,
+                "singularName": kind.lower(),
+                "namespaced": True,
+                "kind": kind,
+                "verbs": ["get", "list", "watch", "patch"],
+            }
             for plural, kind in resources
         ]
-        kube.on("GET", re.escape(_base(group_version)), StubResponse(
-            body={"kind": "APIResourceList", "groupVersion": group_version, "resources": listed}))
+        kube.on(
+            "GET",
+            re.escape(_base(group_version)),
+            StubResponse(
+                body={"kind": "APIResourceList", "groupVersion": group_version, "resources": listed}
+            ),
+        )
 
 
 def serve_live(kube: KubeStub, objects: list[dict[str, Any]]) -> None:
     """GET of each object answers it (anything else: the stub's 404 NotFound)."""
     plurals = {kind: plural for rs in RESOURCES.values() for plural, kind in rs}
     for obj in objects:
-        path = (f"{_base(obj['apiVersion'])}/namespaces/{NAMESPACE}/"
-                f"{plurals[obj['kind']]}/{obj['metadata']['name']}")
+        path = (
+            f"{_base(obj['apiVersion'])}/namespaces/{NAMESPACE}/"
+            f"{plurals[obj['kind']]}/{obj['metadata']['name']}"
+        )
         kube.on("GET", re.escape(path), StubResponse(body=obj))
 
 

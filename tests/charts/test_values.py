@@ -63,8 +63,16 @@ def test_the_schema_refuses_and_names_the_field(
         ({"traffic": {"router": {"replicas": 1}}}, "pdb.minAvailable (1) must be below"),
         ({"traffic": {"router": {"sticky": {"header": "a", "cookie": "b"}}}}, "not both"),
     ],
-    ids=["weight-without-canary", "gpu-without-gpu-image", "weight-over-max", "shadow-no-model",
-         "shadow-model-disabled", "ab-without-match", "pdb-blocks-drain", "sticky-both"],
+    ids=[
+        "weight-without-canary",
+        "gpu-without-gpu-image",
+        "weight-over-max",
+        "shadow-no-model",
+        "shadow-model-disabled",
+        "ab-without-match",
+        "pdb-blocks-drain",
+        "sticky-both",
+    ],
 )
 def test_cross_field_checks_fail_clearly(
     helm4: Path, tmp_path: Path, values: dict[str, Any], message: str

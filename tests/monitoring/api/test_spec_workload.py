@@ -54,7 +54,9 @@ def test_defaults_are_the_crd_defaults() -> None:
     assert workload is not None
     fields = schema_at("spec.workload")["properties"]
     assert workload.container == DEFAULT_CONTAINER == fields["container"]["default"]
-    assert workload.canary_replicas == DEFAULT_CANARY_REPLICAS == fields["canaryReplicas"]["default"]
+    assert (
+        workload.canary_replicas == DEFAULT_CANARY_REPLICAS == fields["canaryReplicas"]["default"]
+    )
     assert fields["readinessTimeout"]["default"] == DEFAULT_READINESS_TIMEOUT
     assert workload.readiness_timeout_seconds == 600.0
     assert fields["canaryReplicas"]["maximum"] == MAX_CANARY_REPLICAS
