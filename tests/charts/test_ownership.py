@@ -227,3 +227,6 @@ def test_workloads_left_to_helm_render_replicas_and_never_read_the_cluster(
     docs = render(helm4, APP_CHART, values, tmp_path=tmp_path)
     assert find(docs, "Deployment", "churn-canary")["spec"]["replicas"] == 1
     assert "workload" not in find(docs, "ModelRollout")["spec"]
+    idle = {"rollout": values["rollout"]}  # no candidate: Helm keeps the canary at 0
+    docs = render(helm4, APP_CHART, idle, tmp_path=tmp_path)
+    assert find(docs, "Deployment", "churn-canary")["spec"]["replicas"] == 0

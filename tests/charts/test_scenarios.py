@@ -174,6 +174,7 @@ def test_defaults(rendered: dict[str, Any]) -> None:
     docs = rendered["defaults"]
     assert kinds(docs) == [
         "ConfigMap/churn-router",
+        "Deployment/churn-canary",
         "Deployment/churn-router",
         "Deployment/churn-stable",
         "ModelRollout/churn",
@@ -194,6 +195,9 @@ def test_defaults(rendered: dict[str, Any]) -> None:
     assert model["livenessProbe"]["httpGet"]["path"] == "/livez"
     assert model["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert stable["spec"]["replicas"] == 2
+    canary = find(docs, "Deployment", "churn-canary")  # the desired version: the stable's
+    assert container(canary, "model")["image"] == model["image"]
+    assert "replicas" not in canary["spec"]  # the operator keeps it at 0
     router = find(docs, "Deployment", "churn-router")
     assert router["spec"]["replicas"] == 2
     assert find(docs, "PodDisruptionBudget")["spec"]["minAvailable"] == 1

@@ -62,6 +62,10 @@ def test_the_schema_refuses_and_names_the_field(
         ({"rollout": {"strategy": "abTesting"}}, "abTesting needs at least one rollout.match"),
         ({"traffic": {"router": {"replicas": 1}}}, "pdb.minAvailable (1) must be below"),
         ({"traffic": {"router": {"sticky": {"header": "a", "cookie": "b"}}}}, "not both"),
+        (
+            {"model": {"kind": "llm"}, "shadow": {"enabled": True, "bentoTag": "support-lm:v0"}},
+            "model.kind=llm answers text: set shadow.comparator=text",
+        ),
     ],
     ids=[
         "weight-without-canary",
@@ -72,6 +76,7 @@ def test_the_schema_refuses_and_names_the_field(
         "ab-without-match",
         "pdb-blocks-drain",
         "sticky-both",
+        "llm-with-classic-comparator",
     ],
 )
 def test_cross_field_checks_fail_clearly(

@@ -129,9 +129,14 @@ install have no live object: they render model.*.
 {{- $image -}}
 {{- end -}}
 
-{{/* The candidate's image: canary.* over model.* (a canary tag alone keeps the repository). */}}
+{{/* The desired version's image: canary.* over model.* (a canary tag alone keeps the
+model's repository); model.* itself when no candidate is set. */}}
 {{- define "canaria.canaryImage" -}}
+{{- if include "canaria.hasCanary" . -}}
 {{- include "canaria.modelImage" (dict "root" . "version" .Values.canary "fallback" .Values.model) -}}
+{{- else -}}
+{{- include "canaria.modelImage" (dict "root" . "version" .Values.model) -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -216,6 +221,9 @@ Cross-field checks. Each failure names the values involved and what to do.
 {{- end -}}
 {{- if and (not $v.shadow.enabled) (include "canaria.hasVersion" $v.shadow) -}}
 {{- fail "shadow.bentoTag/shadow.image are set but shadow.enabled is false: enable the shadow or remove them" -}}
+{{- end -}}
+{{- if and (eq $v.model.kind "llm") (eq $v.shadow.comparator "classic") (or $v.shadow.enabled (eq $v.rollout.strategy "blueGreen")) -}}
+{{- fail "shadow.comparator=classic compares class and probability, but model.kind=llm answers text: set shadow.comparator=text" -}}
 {{- end -}}
 {{- if and $v.gpu.enabled (ne $v.model.kind "llm") -}}
 {{- fail (printf "gpu.enabled needs a GPU image: model.kind is %s, whose image (bentofile.yaml) is CPU-only; only model.kind=llm (services/llm/bentofile.yaml) is built on CUDA" $v.model.kind) -}}
