@@ -65,11 +65,32 @@ def render_text(
     return result.stdout
 
 
+class StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (the API server refuses it too)."""
+
+
+def _mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    keys = [loader.construct_object(key, deep=deep) for key, _ in node.value]
+    twice = sorted({str(key) for key in keys if keys.count(key) > 1})
+    if twice:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"duplicate keys {twice}", node.start_mark
+        )
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def load_all(text: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.load_all(text, Loader=StrictLoader) if doc]
+
+
 def render(
     helm: Path, chart: Path = APP_CHART, values: dict[str, Any] | None = None, **kw: Any
 ) -> list[dict[str, Any]]:
-    """The rendered objects, in helm's order."""
-    return [doc for doc in yaml.safe_load_all(render_text(helm, chart, values, **kw)) if doc]
+    """The rendered objects, in helm's order (a key given twice is an error)."""
+    return load_all(render_text(helm, chart, values, **kw))
 
 
 def find(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from tests.charts.helm import (
     OPERATOR_CHART,
     find,
     kinds,
+    load_all,
     render_text,
     validate,
 )
@@ -120,10 +121,7 @@ def rendered(helm3: Path, helm4: Path, tmp_path_factory: pytest.TempPathFactory)
     for name, (chart, values) in SCENARIOS.items():
         tmp = tmp_path_factory.mktemp(name)
         path = chart_for(name, chart, tmp)
-        docs = [
-            [doc for doc in yaml.safe_load_all(render_text(h, path, values, tmp_path=tmp)) if doc]
-            for h in (helm3, helm4)
-        ]
+        docs = [load_all(render_text(h, path, values, tmp_path=tmp)) for h in (helm3, helm4)]
         assert docs[0] == docs[1], f"{name}: Helm 3 and Helm 4 render different objects"
         out[name] = docs[1]
     return out

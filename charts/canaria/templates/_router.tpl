@@ -142,6 +142,11 @@ shadow:
   secret:
     secretName: {{ include "canaria.adminSecret" .root }}
     defaultMode: 0440
+    {{- if .optional }}
+    # The sidecar's admin API is not used (the HTTPRoute does the split): without the
+    # Secret it stays disabled (503), and the pod still starts.
+    optional: true
+    {{- end }}
     items:
       - key: {{ .root.Values.traffic.router.admin.secretKey }}
         path: {{ .root.Values.traffic.router.admin.secretKey }}
