@@ -50,7 +50,7 @@ class BuildTarget(StrEnum):
     ROUTER = "router"
 
 
-IMAGE_TARGETS = (Target.OPERATOR, Target.ROUTER)
+IMAGE_TARGETS = (BuildTarget.OPERATOR, BuildTarget.ROUTER)
 
 
 BENTOFILES: dict[BuildTarget, str] = {

@@ -14,7 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from canaria.cli.chart_tools import CRD_COPY, CRD_SOURCE, PROJECT_ROOT, ToolError, helm_binary, sync_crd
+from canaria.cli.chart_tools import (
+    CRD_COPY,
+    CRD_SOURCE,
+    PROJECT_ROOT,
+    ToolError,
+    helm_binary,
+    sync_crd,
+)
 
 
 def register(subparsers: Any) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from canaria.chart_tools import CRD_COPY, CRD_HEADER, CRD_SOURCE, PROJECT_ROOT, sync_crd
 from canaria.cli import main
+from canaria.cli.chart_tools import CRD_COPY, CRD_HEADER, CRD_SOURCE, PROJECT_ROOT, sync_crd
 
 
 def test_the_chart_copy_matches_the_source() -> None:

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.charts.helm import APP_CHART, find, render
 from canaria.testing.kube_stub import KubeStub, StubResponse
+from tests.charts.helm import APP_CHART, find, render
 
 pytestmark = pytest.mark.slow  # runs a real helm against the stub API server
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from canaria.cli import build_parser
 from monitoring.api.spec import parse_spec
 from services.router.config import parse_yaml
 from tests.charts.helm import (
@@ -352,11 +353,12 @@ def test_operator_rbac_is_least_privilege(rendered: dict[str, Any], name: str) -
         }
     deployment = find(docs, "Deployment")
     args = container(deployment, "operator")["args"]
+    parsed = build_parser().parse_args(args[1:])  # args[0] is the program, canaria
     if name == "operator":
-        assert "--all-namespaces" in args and find(docs, "ClusterRoleBinding")
+        assert parsed.namespace == [] and find(docs, "ClusterRoleBinding")  # every namespace
     else:
         assert sorted(r["metadata"]["namespace"] for r in roles) == ["ml", "ml-staging"]
-        assert args.count("--namespace") == 2
+        assert parsed.namespace == ["ml", "ml-staging"]
 
 
 def test_the_operator_chart_names_the_image_canaria_build_makes(rendered: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from monitoring.api.spec.workload import (
     MAX_CANARY_REPLICAS,
     WorkloadSpec,
 )
-from tests.monitoring.test_crd import errors_for, example, schema_at
+from tests.k8s.test_crd import errors_for, example, schema_at
 
 WORKLOAD = {
     "stable": "churn-stable",

