@@ -4,6 +4,7 @@ Public API (import from here)::
 
     decision = decide(spec=spec, status=status, measurements=m, now=now, action=None)
     routes = desired_routes(spec=spec, status=status)  # what to (re)apply after a restart
+    workload = desired_workload(spec=spec, status=status)  # the Deployments (spec.workload)
 
 See ``engine.decide`` for the rules and ``verdicts.evaluate_check`` for the messages.
 """
@@ -21,17 +22,20 @@ from monitoring.analysis.verdicts import (
     evaluate_check,
     format_value,
 )
+from monitoring.analysis.workload import WORKLOAD_READY, desired_workload
 
 __all__ = [
     "ANALYSIS_SLACK",
     "NO_DATA",
     "BreakerTrip",
+    "WORKLOAD_READY",
     "Decision",
     "Measurement",
     "action_refusal",
     "analysis_due",
     "decide",
     "desired_routes",
+    "desired_workload",
     "evaluate_analysis",
     "evaluate_check",
     "format_value",

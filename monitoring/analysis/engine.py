@@ -46,6 +46,7 @@ from monitoring.analysis.schedule import (
     seconds_until_due,
 )
 from monitoring.analysis.verdicts import Measurement, evaluate_analysis
+from monitoring.analysis.workload import finish, start, workload_step
 from monitoring.api.spec import Action, RolloutSpec, StrategyType
 from monitoring.api.status import (
     AnalysisRecord,
@@ -54,7 +55,9 @@ from monitoring.api.status import (
     Phase,
     RolloutStatus,
     Verdict,
+    WorkloadStatus,
 )
+from monitoring.api.workload import WorkloadObservation
 
 
 def decide(
@@ -65,6 +68,7 @@ def decide(
     now: datetime,
     action: Action | None = None,
     trip: BreakerTrip | None = None,
+    workload: WorkloadObservation | None = None,
 ) -> Decision:
     """Decide the rollout's next move (pure).
 
@@ -90,14 +94,44 @@ def decide(
     candidate (``awaiting_stable``). Anything else is a ``WAIT``. Which action applies in
     which phase, and how: ``monitoring.analysis.actions``; a refused one is a ``WAIT``
     whose message says why (``promote ignored: phase Succeeded: ...``).
+
+    With ``spec.workload``, ``workload`` (the two Deployments as read this pass) gates the
+    rollout (``monitoring.analysis.workload``): no traffic before the canary Deployment is
+    ready, and a promotion completes when the stable Deployment runs the candidate's image;
+    ``Decision.workload`` says what the Deployments must look like.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
+    decision = _decide(
+        spec=spec,
+        status=status,
+        measurements=measurements,
+        now=now,
+        action=action,
+        trip=trip,
+        observed=workload,
+    )
+    return finish(spec=spec, before=status, decision=decision, observed=workload, now=now)
+
+
+def _decide(
+    *,
+    spec: RolloutSpec,
+    status: RolloutStatus,
+    measurements: Mapping[str, Measurement],
+    now: datetime,
+    action: Action | None,
+    trip: BreakerTrip | None,
+    observed: WorkloadObservation | None,
+) -> Decision:
     if status.stable_model is None or status.canary_model != spec.target.canary:
         return restart_for_new_canary(spec=spec, status=status, now=now)
     aborted = abort_for_trip(spec=spec, status=status, trip=trip, now=now)
     if aborted is not None:
         return aborted
+    gated = workload_step(spec=spec, status=status, observed=observed, now=now, action=action)
+    if gated is not None:
+        return gated
     if action is not None:
         return _act(spec=spec, status=status, action=action, now=now)
     if spec.paused and status.phase is Phase.PROGRESSING:
@@ -144,6 +178,7 @@ def restart_for_new_canary(
         inconclusive_count=0,
         pause_reason=None,
         last_analysis=None,
+        workload=WorkloadStatus() if spec.workload is not None else None,
     )
     if canary == stable:
         message = f"nothing to roll out: canary {canary.describe()} is the stable model"
@@ -157,6 +192,10 @@ def restart_for_new_canary(
             canary_weight=0,
             next_analysis_time=None,
         )
+    if spec.workload is not None:
+        kind = "retry of" if retry else "new"
+        headline = f"{kind} canary {canary.describe()} (stable {stable.describe()})"
+        return start(spec, spec.workload, reset, now, headline)
     weight = spec.analysis.steps[0] if spec.strategy.type is StrategyType.CANARY else 0
     message = (
         f"{'retry of' if retry else 'new'} canary {canary.describe()} "

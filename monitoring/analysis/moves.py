@@ -19,6 +19,7 @@ from monitoring.api.status import (
     Phase,
     RolloutStatus,
 )
+from monitoring.api.workload import DesiredWorkload
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Decision:
     the router should have now (always set; re-applying it is harmless). ``message``:
     human text with the named limits (``latency-p99 1.84 s > max 0.50 s; failed (3) >
     failureLimit (2)``). ``analysis``: the analysis this call ran, if it ran one.
+    ``workload``: what ``spec.workload``'s Deployments must look like (``None`` without
+    one); the operator compares it with the live Deployments every pass and re-applies.
     """
 
     kind: DecisionKind
@@ -37,6 +40,7 @@ class Decision:
     routes: Routes
     message: str
     analysis: AnalysisRecord | None = None
+    workload: DesiredWorkload | None = None
 
     @property
     def changed(self) -> bool:
@@ -52,9 +56,10 @@ def roll_back(
     *,
     phase: Phase,
     record: AnalysisRecord | None = None,
+    **changes: Any,
 ) -> Decision:
     """All traffic back to the stable model and no more analyses: ``phase`` is Failed
-    (the analysis failed) or RolledBack (a person asked)."""
+    (the analysis failed) or RolledBack (a person asked); ``changes``: more status fields."""
     return move(
         spec,
         status,
@@ -66,6 +71,7 @@ def roll_back(
         pause_reason=None,
         next_analysis_time=None,
         record=record,
+        **changes,
     )
 
 
@@ -106,7 +112,9 @@ def promote(
     next_time: datetime | None = None,
 ) -> Decision:
     message = f"{message}: all traffic to the candidate while the stable is updated"
-    if not spec.traffic_provider.name.promotes_stable:
+    if spec.workload is not None:
+        message += f" (complete once Deployment {spec.workload.stable} runs it)"
+    elif not spec.traffic_provider.name.promotes_stable:
         message += f" (complete once spec.target.stable is {canary_name(status)})"
     return move(
         spec,
@@ -121,8 +129,10 @@ def promote(
     )
 
 
-def complete(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> Decision:
-    message = f"promoted: {canary_name(status)} is the stable model"
+def complete(
+    spec: RolloutSpec, status: RolloutStatus, now: datetime, detail: str = "", **changes: Any
+) -> Decision:
+    message = f"promoted: {canary_name(status)} is the stable model{detail}"
     return move(
         spec,
         status,
@@ -133,6 +143,7 @@ def complete(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> Decisio
         stable_model=status.canary_model,
         canary_weight=0,
         next_analysis_time=None,
+        **changes,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from monitoring.analysis.gates import promoting_workload, waiting_for_canary
 from monitoring.api.spec import RolloutSpec
 from monitoring.api.status import Phase, RolloutStatus
 
@@ -16,7 +17,7 @@ def analysis_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> 
     promotion), so the caller knows to fetch measurements first (pure)."""
     if status.phase not in (Phase.PROGRESSING, Phase.PROMOTING):
         return False
-    if awaiting_stable(spec=spec, status=status):
+    if awaiting_stable(spec=spec, status=status) or waiting_for_canary(spec=spec, status=status):
         return False
     if status.phase is Phase.PROGRESSING and spec.paused:
         return False
@@ -32,7 +33,7 @@ def seconds_until_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime
     """Seconds until the next timed step (0 when due), ``None`` when none is scheduled."""
     if status.phase not in (Phase.PROGRESSING, Phase.PROMOTING):
         return None
-    if awaiting_stable(spec=spec, status=status):
+    if awaiting_stable(spec=spec, status=status) or waiting_for_canary(spec=spec, status=status):
         return None
     if analysis_due(spec=spec, status=status, now=now) or status.next_analysis_time is None:
         return 0.0
@@ -43,7 +44,10 @@ def awaiting_stable(*, spec: RolloutSpec, status: RolloutStatus) -> bool:
     """Whether a promotion waits for the stable workload to serve the candidate (pure):
     with a traffic provider that cannot make the canary the stable by itself (an
     HTTPRoute), until ``spec.target.stable`` names it. Meanwhile all traffic stays on
-    the candidate, so the old model never gets it back."""
+    the candidate, so the old model never gets it back. With ``spec.workload`` the operator
+    updates the stable Deployment itself, and the promotion waits for that instead."""
+    if spec.workload is not None:
+        return promoting_workload(spec=spec, status=status)
     return (
         status.phase is Phase.PROMOTING
         and not spec.traffic_provider.name.promotes_stable

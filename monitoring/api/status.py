@@ -52,6 +52,7 @@ class DecisionKind(StrEnum):
     """What the engine decided; also the reason of the Kubernetes Event (capitalised)."""
 
     START = "start"  # a new canary: analysis (re)starts from step 0
+    READY = "ready"  # spec.workload: the canary Deployment is ready, first traffic step
     IDLE = "idle"  # the canary is the stable model: nothing to roll out, weight 0
     ADVANCE = "advance"  # analysis passed: next step
     HOLD = "hold"  # analysis failed or had no data, within limits: stay at this step
@@ -211,6 +212,45 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class WorkloadStatus:
+    """``status.workload``: what the engine remembers about the Deployments.
+
+    ``canary_ready``: the canary was seen rolled out for this candidate (no traffic moves to
+    it before). ``waiting_since``: when the current wait (for the canary before the first
+    step, for the stable after the promotion patch) began; ``readinessTimeout`` counts from
+    it. ``stable_image``: the image the operator keeps on the stable (the candidate's during
+    a promotion, the previous one after a failed promotion); ``None``: leave the stable.
+    ``previous_stable_image``: what the stable ran before the promotion.
+    """
+
+    canary_ready: bool = False
+    waiting_since: datetime | None = None
+    stable_image: str | None = None
+    previous_stable_image: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "canaryReady": self.canary_ready,
+            "waitingSince": format_time(self.waiting_since) if self.waiting_since else None,
+            "stableImage": self.stable_image,
+            "previousStableImage": self.previous_stable_image,
+        }
+        return {key: value for key, value in data.items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> WorkloadStatus | None:
+        if not data:
+            return None
+        since = data.get("waitingSince")
+        return cls(
+            canary_ready=bool(data.get("canaryReady", False)),
+            waiting_since=parse_time(since) if since else None,
+            stable_image=data.get("stableImage"),
+            previous_stable_image=data.get("previousStableImage"),
+        )
+
+
+@dataclass(frozen=True)
 class RolloutStatus:
     """Everything the engine needs to continue a rollout; an empty status is a new one.
 
@@ -238,6 +278,7 @@ class RolloutStatus:
     conditions: tuple[Condition, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     observed_generation: int | None = None
+    workload: WorkloadStatus | None = None  # only with spec.workload
 
     def to_dict(self) -> dict[str, Any]:
         """The ``.status`` body (camelCase; absent fields omitted)."""
@@ -262,6 +303,7 @@ class RolloutStatus:
                 "conditions": [c.to_dict() for c in self.conditions],
                 "history": [h.to_dict() for h in self.history],
                 "observedGeneration": self.observed_generation,
+                "workload": self.workload.to_dict() if self.workload else None,
             }
         )
 
@@ -291,6 +333,7 @@ class RolloutStatus:
             conditions=tuple(Condition.from_dict(c) for c in data.get("conditions") or ()),
             history=tuple(HistoryEntry.from_dict(h) for h in data.get("history") or ()),
             observed_generation=data.get("observedGeneration"),
+            workload=WorkloadStatus.from_dict(data.get("workload")),
         )
 
 

@@ -30,6 +30,7 @@ class EventReason(StrEnum):
     """Why an Event was posted; what ``kubectl get events`` shows in its REASON column."""
 
     ANALYSIS_STARTED = "AnalysisStarted"
+    CANARY_READY = "CanaryReady"
     IDLE = "Idle"
     STEP_ADVANCED = "StepAdvanced"
     ANALYSIS_FAILED = "AnalysisFailed"
@@ -43,6 +44,7 @@ class EventReason(StrEnum):
     INVALID_SPEC = "InvalidSpec"
     INVALID_STATUS = "InvalidStatus"
     TRAFFIC_ERROR = "TrafficError"
+    WORKLOAD_ERROR = "WorkloadError"
     INVALID_ACTION = "InvalidAction"
     ACTION_IGNORED = "ActionIgnored"
     RECONCILE_ERROR = "ReconcileError"
@@ -58,6 +60,7 @@ class EventReason(StrEnum):
 
 _REASONS: Mapping[DecisionKind, EventReason] = {
     DecisionKind.START: EventReason.ANALYSIS_STARTED,
+    DecisionKind.READY: EventReason.CANARY_READY,
     DecisionKind.IDLE: EventReason.IDLE,
     DecisionKind.ADVANCE: EventReason.STEP_ADVANCED,
     DecisionKind.PAUSE: EventReason.PAUSED,
@@ -77,6 +80,7 @@ _WARNINGS = frozenset(
         EventReason.INVALID_SPEC,
         EventReason.INVALID_STATUS,
         EventReason.TRAFFIC_ERROR,
+        EventReason.WORKLOAD_ERROR,
         EventReason.INVALID_ACTION,
         EventReason.ACTION_IGNORED,
         EventReason.RECONCILE_ERROR,

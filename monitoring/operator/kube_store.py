@@ -20,6 +20,7 @@ from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.notifications import KubeSecrets, RolloutNotifier
 from monitoring.operator.reconcile import Reconciler
 from monitoring.operator.trust import RouterPolicy, TrustedReplicas, kube_endpoints
+from monitoring.operator.workload import WorkloadApplier
 from monitoring.providers.kubeclient import MERGE_PATCH, load_api_client
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ def cluster_reconciler(
         metrics=metrics,
         replicas=TrustedReplicas(RouterPolicy.from_env(local=False), kube_endpoints(client)),
         notifier=RolloutNotifier(registry=metrics.registry, secrets=KubeSecrets(client)),
+        workloads=WorkloadApplier.named("kubernetes", api_client=client),
     )
     reconciler.retrainer.launcher_settings["kubernetes"] = {"api_client": client}
     return reconciler

@@ -32,6 +32,7 @@ from monitoring.analysis import (
 from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.spec import Action, RolloutSpec, SpecError, parse_spec
 from monitoring.api.status import DecisionKind, Phase, RolloutStatus
+from monitoring.api.workload import WorkloadObservation
 from monitoring.operator.deletion import STABLE_ONLY, revert_plan
 from monitoring.operator.events import EventReason, EventRecorder, RolloutRef, reason_for
 from monitoring.operator.failures import (
@@ -56,6 +57,7 @@ from monitoring.operator.traffic import (
     verify_seconds,
 )
 from monitoring.operator.trust import RouterPolicy, TrustedReplicas
+from monitoring.operator.workload import WorkloadApplier
 from monitoring.providers.interfaces import (
     ProviderError,
     RouteTarget,
@@ -130,6 +132,7 @@ class Reconciler:
         clock: Clock = utc_now,
         replicas: Resolver | None = None,
         notifier: RolloutNotifier | None = None,
+        workloads: WorkloadApplier | None = None,
     ) -> None:
         self.store = store
         self.events = events
@@ -137,6 +140,8 @@ class Reconciler:
         self.metrics = metrics
         self.clock = clock
         self.backoffs = Backoffs()
+        # spec.workload's Deployments (monitoring/operator/workload.py); noop without a cluster.
+        self.workloads = workloads or WorkloadApplier.named("noop")
         self._guard = threading.Lock()
         self._locks: dict[str, threading.RLock] = {}
         self._applied: dict[str, Routes] = {}
@@ -194,6 +199,8 @@ class Reconciler:
         now = self.clock()
         if verified is None or (now - verified).total_seconds() >= verify_seconds(spec):
             return True  # time to compare the routers with the status again
+        if self.workloads.wants_pass(ref, spec, status):  # workload hook: level-triggered
+            return True
         return decide(spec=spec, status=status, measurements={}, now=now).changed
 
     def delete(self, ref: RolloutRef, obj: Mapping[str, Any] | None = None) -> str:
@@ -223,6 +230,7 @@ class Reconciler:
         self.metrics.forget(rollout=ref.key)
         self.retrainer.forget(ref)  # retraining hook
         self.notifier.forget(ref)  # hook: notifications
+        self.workloads.forget(ref)
         with self._guard:
             self._applied.pop(ref.key, None)
             self._refusals.pop(ref.key, None)
@@ -256,8 +264,19 @@ class Reconciler:
             measurements = self._measure(ref, spec)
             now = self.clock()  # the analysis is as of when its numbers came back
         trip = self._read_trip(ref, spec, stored)
+        try:  # workload hook: the Deployments as they are, for the engine to judge
+            observed = self.workloads.observe(ref, spec)
+        except ProviderError as error:
+            message = f"workload not read: {error}"
+            return self._refuse(ref, EventReason.WORKLOAD_ERROR, message, now, spec=spec)
         decision = decide(
-            spec=spec, status=stored, measurements=measurements, now=now, action=action, trip=trip
+            spec=spec,
+            status=stored,
+            measurements=measurements,
+            now=now,
+            action=action,
+            trip=trip,
+            workload=observed,
         )
 
         raw_status = obj.get("status") or {}
@@ -271,7 +290,7 @@ class Reconciler:
         self._write_status(ref, obj, stored, decision, extras)
         if raw_action is not None:
             self.store.clear_action(ref, raw_action)
-        if decision.kind in (DecisionKind.START, DecisionKind.RESUME) or (
+        if decision.kind in (DecisionKind.START, DecisionKind.READY, DecisionKind.RESUME) or (
             first_sight and decision.status.phase is Phase.PROGRESSING
         ):
             # A new analysis period (or samples lost with a restart): a provider keeping
@@ -284,7 +303,8 @@ class Reconciler:
         self.notifier.announce(ref, spec, decision, action=action, now=now)  # hook: notifications
         took = time.perf_counter() - started if measurements else None
         self._observe(ref, decision, seconds=took)
-        return ReconcileResult(spec=spec, decision=decision)
+        problem = self._apply_workload(ref, spec, decision, observed, now)
+        return ReconcileResult(spec=spec, decision=decision, error=problem)
 
     def _read_trip(
         self, ref: RolloutRef, spec: RolloutSpec, stored: RolloutStatus
@@ -338,6 +358,26 @@ class Reconciler:
         if patch:
             self.store.patch_status(ref, patch)
 
+    def _apply_workload(
+        self,
+        ref: RolloutRef,
+        spec: RolloutSpec,
+        decision: Decision,
+        observed: WorkloadObservation | None,
+        now: datetime,
+    ) -> str | None:
+        """Workload hook, after traffic and status (so weight 0 goes out before the canary
+        is scaled to 0): patch the Deployments; a refusal is reported once and retried by
+        the next pass. Returns the problem, if any."""
+        try:
+            self.workloads.apply(ref, spec, decision, observed)
+        except ProviderError as error:
+            message = f"workload not applied: {error}"
+            if self.workloads.first_failure(ref, message):
+                self._refuse(ref, EventReason.WORKLOAD_ERROR, message, now, spec=spec)
+            return message
+        return None
+
     def _apply_traffic(
         self,
         ref: RolloutRef,
@@ -368,6 +408,9 @@ class Reconciler:
             desired=decision.routes,
             previous=desired_routes(spec=spec, status=stored),
             promoted=raw_status.get(PROMOTED_UPSTREAM),
+            # With spec.workload the stable Deployment runs the candidate: no router-side
+            # promotion (workload hook).
+            router_promotes=spec.workload is None,
         )
         self._applied[ref.key] = decision.routes
         self._verified_at[ref.key] = now

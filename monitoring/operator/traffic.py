@@ -106,12 +106,16 @@ def assert_traffic(
     desired: Routes,
     previous: Routes,
     promoted: str | None,
+    router_promotes: bool = True,
 ) -> TrafficPass:
     """Make every replica carry ``desired`` (and the promoted stable). ``previous`` are
     the routes of the status before this decision: a replica that differs from them
-    drifted. Raises ``ProviderError`` when a replica cannot be read or set."""
+    drifted. ``router_promotes``: false when the stable workload itself was updated
+    (``spec.workload``), so the router keeps its upstreams. Raises ``ProviderError`` when a
+    replica cannot be read or set."""
     result = TrafficPass(corrections=[])
-    if kind is DecisionKind.COMPLETE and isinstance(router, PromotingRouter):
+    promotes = kind is DecisionKind.COMPLETE and router_promotes
+    if promotes and isinstance(router, PromotingRouter):
         result.promoted_upstream = _promote(router, targets)
         promoted = result.promoted_upstream or None
     elif kind is DecisionKind.START:

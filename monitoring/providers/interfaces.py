@@ -1,4 +1,5 @@
-"""The provider interfaces: how the operator reads metrics, moves traffic and runs Jobs.
+"""The provider interfaces: how the operator reads metrics, moves traffic and Deployments,
+and runs Jobs.
 
 Kept tiny on purpose (Flagger's ``RunQuery`` / ``SetRoutes``): the analysis engine never
 sees a provider, the handlers call one and hand plain numbers to the engine. The
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from canaria.contracts.metrics import Variant
 from canaria.contracts.routes import Routes
+from monitoring.api.workload import DeploymentState
 
 if TYPE_CHECKING:
     # Only a type here: importing the jobs package at run time would import its launchers.
@@ -58,6 +60,18 @@ class TrafficRouter(Protocol):
     def get_routes(self, target: RouteTarget) -> Routes: ...
 
     def set_routes(self, target: RouteTarget, routes: Routes) -> None: ...
+
+
+class WorkloadProvider(Protocol):
+    """Reads and moves the Deployments of ``spec.workload`` (in ``namespace``): the two
+    fields the operator owns, the canary's replicas and the stable model container's image.
+    Errors: ``WorkloadError`` (missing Deployment or container, API error)."""
+
+    def read(self, namespace: str, name: str, container: str) -> DeploymentState: ...
+
+    def scale(self, namespace: str, name: str, replicas: int) -> None: ...
+
+    def set_image(self, namespace: str, name: str, container: str, image: str) -> None: ...
 
 
 @runtime_checkable
@@ -122,3 +136,8 @@ class MetricsQueryError(ProviderError):
 
 class TrafficRouterError(ProviderError):
     """The traffic provider could not read or apply routes (API error, missing backend)."""
+
+
+class WorkloadError(ProviderError):
+    """The workload provider could not read or move a Deployment (API error, missing
+    Deployment or container)."""

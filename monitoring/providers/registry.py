@@ -4,6 +4,8 @@ and ``job_launchers``.
 The ModelRollout spec names a provider (``prometheus``, ``scrape``, ``static``;
 ``gatewayapi``, ``router``, ``noop``; a ``retrain`` section's ``launcher``: ``kubernetes``,
 ``local``); ``create`` builds it with the spec's settings.
+``workload_providers`` (``kubernetes``; ``noop``, alias ``local``) are chosen by the
+operator's mode, not by the spec.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from monitoring.providers.interfaces import JobLauncher, MetricsProvider, TrafficRouter
+from monitoring.providers.interfaces import (
+    JobLauncher,
+    MetricsProvider,
+    TrafficRouter,
+    WorkloadProvider,
+)
 
 ProviderT = TypeVar("ProviderT")
 
@@ -63,3 +70,6 @@ traffic_routers: Registry[TrafficRouter] = Registry(
     "traffic", package="monitoring.providers.traffic"
 )
 job_launchers: Registry[JobLauncher] = Registry("jobs", package="monitoring.providers.jobs")
+workload_providers: Registry[WorkloadProvider] = Registry(
+    "workload", package="monitoring.providers.workload"
+)

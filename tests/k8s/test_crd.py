@@ -34,6 +34,7 @@ from monitoring.api.spec import (
 )
 from monitoring.api.spec.bounds import DURATION_SCHEMA_PATTERN
 from monitoring.api.status import HISTORY_LIMIT, PauseReason, Phase, RolloutStatus, Verdict
+from monitoring.api.workload import DeploymentState, WorkloadObservation
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_PATH = ROOT / "k8s" / "crds" / "modelrollout.yaml"
@@ -242,9 +243,27 @@ def rollout_statuses() -> Iterator[RolloutStatus]:
     good["success-rate"] = Measurement(canary=1.0, stable=1.0)
     good["shadow-agreement"] = Measurement(canary=0.99)
     bad = {**good, "latency-p99": Measurement(canary=1e6, stable=0.1)}
+    assert spec.workload is not None  # the example's Deployments, both rolled out
+    ready = {
+        name: DeploymentState(
+            name=name,
+            image=f"churn:{name}",
+            replicas=2,
+            updated_replicas=2,
+            ready_replicas=2,
+            available_replicas=2,
+            total_replicas=2,
+        )
+        for name in (spec.workload.stable, spec.workload.canary)
+    }
+    observed = WorkloadObservation(
+        stable=ready[spec.workload.stable], canary=ready[spec.workload.canary]
+    )
     status = RolloutStatus()
-    for measurements in [{}, good, good, {}, bad, bad, bad, {}]:
-        status = decide(spec=spec, status=status, measurements=measurements, now=now).status
+    for measurements in [{}, {}, good, good, {}, bad, bad, bad, {}]:
+        status = decide(
+            spec=spec, status=status, measurements=measurements, now=now, workload=observed
+        ).status
         now += timedelta(seconds=spec.analysis.interval_seconds)
         yield status
 

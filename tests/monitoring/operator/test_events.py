@@ -18,6 +18,7 @@ from monitoring.operator.events import (
 
 EXPECTED = {
     DecisionKind.START: (EventReason.ANALYSIS_STARTED, EventType.NORMAL),
+    DecisionKind.READY: (EventReason.CANARY_READY, EventType.NORMAL),
     DecisionKind.IDLE: (EventReason.IDLE, EventType.NORMAL),
     DecisionKind.ADVANCE: (EventReason.STEP_ADVANCED, EventType.NORMAL),
     DecisionKind.PAUSE: (EventReason.PAUSED, EventType.NORMAL),
