@@ -44,6 +44,7 @@ class WorkloadApplier:
         self.resync_seconds = resync_seconds
         self._monotonic = monotonic
         self._last_pass: dict[str, float] = {}
+        self._failures: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -96,10 +97,20 @@ class WorkloadApplier:
             changed.append(f"{workload.canary} replicas {desired.canary_replicas}")
         with self._lock:
             self._last_pass[ref.key] = self._monotonic()
+            self._failures.pop(ref.key, None)
         if changed:
             _log.info("workload moved", extra={"rollout": ref.key, "changed": changed})
         return changed
 
+    def first_failure(self, ref: RolloutRef, message: str) -> bool:
+        """Whether ``message`` is a new apply failure for this rollout (report it once, not
+        every pass; a successful apply forgets it)."""
+        with self._lock:
+            new = self._failures.get(ref.key) != message
+            self._failures[ref.key] = message
+        return new
+
     def forget(self, ref: RolloutRef) -> None:
         with self._lock:
             self._last_pass.pop(ref.key, None)
+            self._failures.pop(ref.key, None)

@@ -349,7 +349,7 @@ def test_operator_rbac_is_least_privilege(rendered: dict[str, Any], name: str) -
             ("canaria.dev", "modelrollouts/status"): ["get", "patch"],
             ("", "events"): ["create"],
             ("gateway.networking.k8s.io", "httproutes"): ["get", "patch"],
-            ("apps", "deployments"): ["get", "list", "patch", "watch"],
+            ("apps", "deployments"): ["get", "patch"],
         }
     deployment = find(docs, "Deployment")
     args = container(deployment, "operator")["args"]

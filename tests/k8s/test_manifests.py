@@ -86,7 +86,7 @@ def test_rbac_grants_only_what_the_operator_uses() -> None:
         ("batch", "jobs"): ["create"],
         ("batch", "jobs/status"): ["get"],
         ("", "pods"): ["list"],
-        ("apps", "deployments"): ["get", "list", "patch", "watch"],
+        ("apps", "deployments"): ["get", "patch"],
     }
     binding = by_kind("ClusterRoleBinding")
     account = by_kind("ServiceAccount")

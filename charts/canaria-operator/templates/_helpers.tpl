@@ -50,10 +50,10 @@ The operator's rules: every verb is one monitoring/operator calls, nothing more
   verbs: ["get", "patch"]
 {{- end }}
 {{- if .Values.rbac.workloads }}
-# spec.workload: watch the rollout's Deployments, scale the canary, set the stable's model
-# image on promotion. Never create or delete.
+# spec.workload: read the rollout's Deployments, scale the canary, set the stable's model
+# image on promotion. Never create, delete, list or watch.
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["get", "patch"]
 {{- end }}
 {{- end -}}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from canaria.contracts.routes import PROMOTE_PATH, ROUTES_PATH, Routes, routes_body
-from canaria.testing.kube_stub import KubeStub, StubResponse
+from canaria.testing.kube_stub import KubeStub, StubResponse, status_response
 from monitoring.api.spec import parse_spec
 from monitoring.api.status import Phase, RolloutStatus
 from monitoring.operator.events import RolloutRef
@@ -282,8 +282,6 @@ def test_a_missing_deployment_is_reported_and_nothing_is_written(
 
 
 def _not_found(request: Any) -> Any:
-    from canaria.testing.kube_stub import status_response
-
     return status_response(404, "NotFound", 'deployments.apps "churn-canary" not found')
 
 
@@ -349,3 +347,36 @@ def test_a_rollback_during_the_promotion_puts_the_stable_image_back(
         ("PATCH", "canary", SCALE_DOWN),
     ]
     assert deployments.image(STABLE_PATH) == V1
+
+
+def test_a_refused_scale_is_reported_once_and_retried_every_pass(
+    world: tuple[Cluster, Deployments],
+) -> None:
+    cluster, _ = world
+    forbidden = 'deployments.apps "churn-canary" is forbidden: cannot patch'
+    cluster.kube.on("PATCH", CANARY_PATH, lambda r: status_response(403, "Forbidden", forbidden))
+    cluster.kube.clear()
+    first = cluster.reconciler.reconcile(REF)
+    assert first.error is not None and "403" in first.error and "churn-canary" in first.error
+    assert status(cluster).phase is Phase.PROGRESSING  # the decision stands; the move waits
+    assert writes(cluster.kube)[-2:] == [
+        ("PATCH", "canary", SCALE_UP),
+        ("POST", "event", "WorkloadError"),
+    ]
+    cluster.kube.clear()
+    cluster.reconciler.reconcile(REF)
+    assert writes(cluster.kube) == [("PATCH", "canary", SCALE_UP)]  # retried, no second Event
+
+
+def test_a_deployment_without_the_model_container_is_named(
+    world: tuple[Cluster, Deployments],
+) -> None:
+    cluster, deployments = world
+    containers = deployments.objects[STABLE_PATH]["spec"]["template"]["spec"]["containers"]
+    containers[0]["name"] = "server"
+    cluster.kube.clear()
+    result = cluster.reconciler.reconcile(REF)
+    assert result.error == (
+        "workload not read: Deployment ml/churn-stable has no container 'model'"
+    )
+    assert writes(cluster.kube) == [("POST", "event", "WorkloadError")]
