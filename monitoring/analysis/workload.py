@@ -11,8 +11,9 @@
   runs the candidate's image and rolled out -> ``COMPLETE`` (weight 0, canary scaled to
   0); past ``readinessTimeout`` -> ``ROLLBACK`` (Failed).
 * ``finish``: a ``PROMOTE`` records the image to put on the stable (the canary container's
-  exact image) and the stable's current one; a rollback out of a promotion restores that
-  one; every decision gets its ``DesiredWorkload``.
+  exact image) and the stable's current one; leaving a promotion any other way than
+  completing it (a rollback, a newer candidate) restores that one; every decision gets its
+  ``DesiredWorkload``.
 
 What the Deployments must look like is a function of the status alone
 (``desired_workload``): the canary at ``canaryReplicas`` while a candidate is active
@@ -125,11 +126,22 @@ def finish(
             waiting_since=now,
         )
         status = replace(status, workload=recorded)
-    elif decision.kind is DecisionKind.ROLLBACK and before.phase is Phase.PROMOTING:
-        # The stable may already run (part of) the candidate: put back what it ran.
-        previous = recorded.previous_stable_image
+        decision = _condition(
+            replace(decision, status=status), ready=False, reason="WaitingForStable", now=now
+        )
+        status = decision.status
+    elif before.phase is Phase.PROMOTING and _left_promotion(decision):
+        # A rollback or a newer candidate: the stable may already run (part of) this
+        # candidate, so it gets back what it ran before the promotion.
+        previous = before.workload.previous_stable_image if before.workload else None
         status = replace(status, workload=replace(recorded, stable_image=previous))
     return replace(decision, status=status, workload=desired_workload(spec=spec, status=status))
+
+
+def _left_promotion(decision: Decision) -> bool:
+    return decision.status.phase is not Phase.PROMOTING and decision.kind is not (
+        DecisionKind.COMPLETE
+    )
 
 
 def _await_canary(

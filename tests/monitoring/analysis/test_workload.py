@@ -174,3 +174,21 @@ def test_a_stable_that_never_rolls_out_fails_and_gets_its_image_back() -> None:
     assert failed.kind is DecisionKind.ROLLBACK and failed.status.phase is Phase.FAILED
     assert failed.workload == DesiredWorkload(canary_replicas=0, stable_image=V1)
     assert "did not roll out" in failed.message
+
+
+def test_a_newer_candidate_during_a_promotion_gives_the_stable_its_image_back() -> None:
+    s = spec()
+    status = decide(
+        spec=s,
+        status=ready_status(s),
+        measurements={},
+        now=NOW,
+        action=Action.PROMOTE,
+        workload=world(),
+    ).status
+    conditions = {c.type: c.reason for c in status.conditions}
+    assert conditions["WorkloadReady"] == "WaitingForStable"
+    newer = replace(s, target=replace(s.target, canary=replace(s.target.canary, bento_tag="v3")))
+    restart = decide(spec=newer, status=status, measurements={}, now=NOW, workload=world())
+    assert restart.kind is DecisionKind.START
+    assert restart.workload == DesiredWorkload(canary_replicas=1, stable_image=V1)
