@@ -15,7 +15,9 @@ from monitoring.api.spec import parse_spec
 from monitoring.api.status import Phase, RolloutStatus
 from monitoring.operator.events import RolloutRef
 from monitoring.operator.reconcile import ReconcileResult
+from monitoring.operator.workload import WorkloadApplier
 from monitoring.providers.metrics.static import StaticProvider
+from monitoring.providers.workload import KubernetesWorkloads
 from tests.monitoring.operator.conftest import (
     ERRORS,
     HEALTHY,
@@ -380,3 +382,22 @@ def test_a_deployment_without_the_model_container_is_named(
         "workload not read: Deployment ml/churn-stable has no container 'model'"
     )
     assert writes(cluster.kube) == [("POST", "event", "WorkloadError")]
+
+
+def test_the_timer_looks_every_tick_while_waiting_and_every_resync_otherwise(
+    world: tuple[Cluster, Deployments],
+) -> None:
+    cluster, deployments = world
+    reconciler = cluster.reconciler
+    now = [1000.0]
+    reconciler.workloads = WorkloadApplier(
+        KubernetesWorkloads(api_client=cluster.kube.api_client()), monotonic=lambda: now[0]
+    )
+    run_pass(cluster)  # started: waiting for the canary
+    assert reconciler.needs_reconcile(cluster.rollout)  # every tick while waiting
+    cluster.edit(lambda obj: obj["spec"]["target"].update(canary=obj["spec"]["target"]["stable"]))
+    run_pass(cluster)  # idle now
+    assert not reconciler.needs_reconcile(cluster.rollout)
+    now[0] += reconciler.workloads.resync_seconds
+    assert reconciler.needs_reconcile(cluster.rollout)  # a resync re-asserts the canary at 0
+    assert deployments.objects[CANARY_PATH]["spec"]["replicas"] == 0
