@@ -12,11 +12,13 @@ from monitoring.api.status import Phase, RolloutStatus
 
 def waiting_for_canary(*, spec: RolloutSpec, status: RolloutStatus) -> bool:
     """A candidate is in the rollout but its canary Deployment was not seen ready yet:
-    it gets no traffic and no analysis runs."""
+    it gets no traffic and no analysis runs. (A status without ``workload``, written before
+    the rollout had ``spec.workload``, keeps its step: the canary is only scaled.)"""
     return (
         spec.workload is not None
         and status.phase in (Phase.PROGRESSING, Phase.PAUSED)
-        and not (status.workload is not None and status.workload.canary_ready)
+        and status.workload is not None
+        and not status.workload.canary_ready
     )
 
 

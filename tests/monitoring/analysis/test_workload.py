@@ -192,3 +192,14 @@ def test_a_newer_candidate_during_a_promotion_gives_the_stable_its_image_back() 
     restart = decide(spec=newer, status=status, measurements={}, now=NOW, workload=world())
     assert restart.kind is DecisionKind.START
     assert restart.workload == DesiredWorkload(canary_replicas=1, stable_image=V1)
+
+
+def test_a_rollout_given_a_workload_mid_way_keeps_its_step() -> None:
+    """A status written before spec.workload existed: the canary is scaled, traffic stays."""
+    s = spec()
+    plain = replace(s, workload=None)
+    started = decide(spec=plain, status=RolloutStatus(), measurements={}, now=NOW).status
+    assert started.canary_weight == 10 and started.workload is None
+    later = decide(spec=s, status=started, measurements={}, now=NOW, workload=world(0))
+    assert later.kind is DecisionKind.WAIT and later.routes == Routes(canary_weight=10)
+    assert later.workload == DesiredWorkload(canary_replicas=1)
