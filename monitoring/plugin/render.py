@@ -102,6 +102,22 @@ def format_threshold(check: Mapping[str, Any]) -> str:
     return ", ".join(parts) or "-"
 
 
+def workload_line(obj: Mapping[str, Any]) -> str | None:
+    """``Workload: canary churn-canary ready, stable churn-stable -> reg/m:v2 (since ...)``
+    for a rollout with ``spec.workload`` (``None`` without)."""
+    spec = (obj.get("spec") or {}).get("workload") or {}
+    if not spec:
+        return None
+    state = (obj.get("status") or {}).get("workload") or {}
+    ready = "ready" if state.get("canaryReady") else "not ready"
+    text = f"Workload:       canary {spec.get('canary')} {ready}, stable {spec.get('stable')}"
+    if state.get("stableImage"):
+        text += f" -> {state['stableImage']}"
+    if state.get("waitingSince"):
+        text += f" (waiting since {state['waitingSince']})"
+    return text
+
+
 def format_details(obj: Mapping[str, Any], *, events: Sequence[Mapping[str, Any]] = ()) -> str:
     """One rollout: the summary, every check's evidence, recent decisions and Events."""
     meta = obj.get("metadata") or {}
@@ -116,6 +132,9 @@ def format_details(obj: Mapping[str, Any], *, events: Sequence[Mapping[str, Any]
     ]
     if pending:
         lines.append(f"Pending action: {pending} (applied at the operator's next tick)")
+    workload = workload_line(obj)
+    if workload:
+        lines.append(workload)
     analysis = status.get("lastAnalysis")
     if analysis:
         lines += ["", f"Last analysis at {analysis.get('time')}: {analysis.get('verdict')}"]
