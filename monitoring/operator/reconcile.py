@@ -367,14 +367,16 @@ class Reconciler:
         now: datetime,
     ) -> str | None:
         """Workload hook, after traffic and status (so weight 0 goes out before the canary
-        is scaled to 0): patch the Deployments; a refusal is reported once and retried by
-        the next pass. Returns the problem, if any."""
+        is scaled to 0): patch the Deployments. A refusal keeps ``Reconciled=False`` and is
+        retried with the backoff; its Event is posted once. Returns the problem, if any."""
         try:
             self.workloads.apply(ref, spec, decision, observed)
         except ProviderError as error:
             message = f"workload not applied: {error}"
-            if self.workloads.first_failure(ref, message):
-                self._refuse(ref, EventReason.WORKLOAD_ERROR, message, now, spec=spec)
+            if not self.workloads.first_failure(ref, message):
+                self._refusals[ref.key] = message  # reported already: no second Event
+                self._set_failing_condition(ref, EventReason.WORKLOAD_ERROR, message, now)
+            self._refuse(ref, EventReason.WORKLOAD_ERROR, message, now, spec=spec)
             return message
         return None
 

@@ -203,11 +203,27 @@ def test_defaults(rendered: dict[str, Any]) -> None:
     volumes = {v["name"]: v for v in pod(router)["volumes"]}
     assert volumes["router-admin"]["secret"]["secretName"] == "churn-router-admin"
     config = yaml.safe_load(find(docs, "ConfigMap", "churn-router")["data"]["config.yaml"])
-    assert config["admin"] == {"token_file": "/var/run/secrets/canaria/router-admin/token"}
+    assert config["admin"] == {
+        "token_file": "/var/run/secrets/canaria/router-admin/token",
+        "listen": "separate",  # its own port on every pod address, for the operator only
+        "host": "0.0.0.0",
+        "port": 8081,
+    }
+    assert {p["name"]: p["containerPort"] for p in container(router, "router")["ports"]} == {
+        "router": 8080,
+        "admin": 8081,
+    }
+    admin_rule = find(docs, "NetworkPolicy", "churn-router")["spec"]["ingress"][-1]
+    assert admin_rule["ports"] == [{"port": "admin", "protocol": "TCP"}]
+    assert admin_rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "canaria-system"}}}
+    ]
     assert config["canary_weight"] == 0
     rollout = find(docs, "ModelRollout")["spec"]
     assert rollout["target"]["canary"] == rollout["target"]["stable"]  # nothing to roll out
-    assert rollout["trafficProvider"]["router"]["adminUrl"] == "http://churn-router.ml.svc:8080"
+    router_settings = rollout["trafficProvider"]["router"]
+    assert (router_settings["service"], router_settings["port"]) == ("churn-router", 8081)
+    assert "adminUrl" not in router_settings  # the operator resolves the pods itself
     assert find(docs, "Role")["rules"][0]["resourceNames"] == ["churn-router-admin"]
 
 
@@ -349,6 +365,7 @@ def test_operator_rbac_is_least_privilege(rendered: dict[str, Any], name: str) -
             ("canaria.dev", "modelrollouts/status"): ["get", "patch"],
             ("", "events"): ["create"],
             ("gateway.networking.k8s.io", "httproutes"): ["get", "patch"],
+            ("discovery.k8s.io", "endpointslices"): ["list"],
             ("apps", "deployments"): ["get", "patch"],
         }
     deployment = find(docs, "Deployment")

@@ -49,6 +49,12 @@ The operator's rules: every verb is one monitoring/operator calls, nothing more
   resources: ["httproutes"]
   verbs: ["get", "patch"]
 {{- end }}
+{{- if .Values.rbac.routerEndpoints }}
+# Traffic provider "router" by Service: the router pods behind it, from its EndpointSlices.
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["list"]
+{{- end }}
 {{- if .Values.rbac.workloads }}
 # spec.workload: read the rollout's Deployments, scale the canary, set the stable's model
 # image on promotion. Never create, delete, list or watch.

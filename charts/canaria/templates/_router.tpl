@@ -35,9 +35,6 @@ rate_limit:
   burst: {{ $r.rateLimit.burst | int64 }}
   key: {{ $r.rateLimit.key | quote }}
 {{- end }}
-admin:
-  # The admin token is a file from the Secret {{ include "canaria.adminSecret" . }}, never an env var.
-  token_file: /var/run/secrets/canaria/router-admin/{{ $r.admin.secretKey }}
 reload_interval_seconds: 1.0
 {{- end -}}
 
@@ -76,6 +73,13 @@ shadow:
   {{- include "canaria.routerShadow" . | nindent 2 }}
 {{- end }}
 {{ include "canaria.routerCommon" . }}
+admin:
+  # The admin token is a file from the Secret {{ include "canaria.adminSecret" . }}, never an env var.
+  token_file: /var/run/secrets/canaria/router-admin/{{ $r.admin.secretKey }}
+  # Its own listener on every pod address: the operator sets and verifies each replica.
+  listen: separate
+  host: 0.0.0.0
+  port: {{ $r.admin.port | int64 }}
 {{- end -}}
 
 {{/* The shadow sidecar's config: this pod's model server and the shadow, no canary. */}}
@@ -90,6 +94,9 @@ upstreams:
 shadow:
   {{- include "canaria.routerShadow" . | nindent 2 }}
 {{ include "canaria.routerCommon" . }}
+admin:
+  # Not used (the HTTPRoute does the split): the default loopback listener.
+  token_file: /var/run/secrets/canaria/router-admin/{{ .Values.traffic.router.admin.secretKey }}
 {{- end -}}
 
 {{/* The router container: (dict "root" $ "configMap" NAME). */}}
@@ -104,6 +111,8 @@ shadow:
   ports:
     - name: router
       containerPort: {{ $r.port }}
+    - name: admin
+      containerPort: {{ $r.admin.port }}
   livenessProbe:
     httpGet:
       path: /healthz

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from canaria.contracts.routes import PROMOTE_PATH, ROUTES_PATH, Routes, routes_body
-from canaria.testing.kube_stub import KubeStub, StubResponse, status_response
+from canaria.testing.kube_stub import KubeStub, RecordedRequest, StubResponse, status_response
 from monitoring.api.spec import parse_spec
 from monitoring.api.status import Phase, RolloutStatus
 from monitoring.operator.events import RolloutRef
@@ -77,19 +77,18 @@ def test_start_scales_the_canary_and_moves_no_traffic_until_it_is_ready(
 ) -> None:
     cluster, deployments = world
     run_pass(cluster)
-    # Reads first (rollout, then both Deployments), then: traffic, status, Event, scale.
+    # Reads first (rollout, both Deployments, the route: already all on the stable), then
+    # the status, the Event, and the scale.
     assert [(r.method, r.path) for r in cluster.kube.requests] == [
         ("GET", ROLLOUT_PATH),
         ("GET", STABLE_PATH),
         ("GET", CANARY_PATH),
         ("GET", ROUTE_PATH),
-        ("PATCH", ROUTE_PATH),
         ("PATCH", ROLLOUT_PATH + "/status"),
         ("POST", "/api/v1/namespaces/ml/events"),
         ("PATCH", CANARY_PATH),
     ]
     assert writes(cluster.kube) == [
-        ("PATCH", "route", route_patch(100, 0)),
         ("PATCH", "status", "Progressing"),
         ("POST", "event", "AnalysisStarted"),
         ("PATCH", "canary", SCALE_UP),
@@ -213,8 +212,14 @@ def test_a_restarted_operator_resumes_a_promotion_the_stable_already_runs(
     cluster.reconciler = workload_reconciler(cluster.kube, cluster.clock, cluster.metrics_values)
     cluster.kube.clear()
     cluster.reconciler.reconcile(REF)
-    # The stable already runs the candidate: no second patch; the traffic is re-asserted.
-    assert writes(cluster.kube) == [("PATCH", "route", route_patch(0, 100))]
+    # The stable already runs the candidate: no second patch; the route, read back, is
+    # already all on the candidate: nothing to write.
+    assert [(r.method, r.path) for r in cluster.kube.requests] == [
+        ("GET", ROLLOUT_PATH),
+        ("GET", STABLE_PATH),
+        ("GET", CANARY_PATH),
+        ("GET", ROUTE_PATH),
+    ]
 
     deployments.settle(STABLE_PATH)
     run_pass(cluster)
@@ -279,7 +284,9 @@ def test_a_missing_deployment_is_reported_and_nothing_is_written(
     cluster.kube.clear()
     result = cluster.reconciler.reconcile(REF)
     assert result.error is not None and "churn-canary" in result.error and "404" in result.error
-    assert writes(cluster.kube) == [("POST", "event", "WorkloadError")]
+    assert writes(cluster.kube) == [("POST", "event", "WorkloadError"), ("PATCH", "status", "=")]
+    reconciled = {c.type: c for c in status(cluster).conditions}["Reconciled"]
+    assert reconciled.status == "False" and "churn-canary" in reconciled.message
     assert parse_spec(cluster.rollout["spec"]).workload is not None
 
 
@@ -300,12 +307,19 @@ def test_with_the_canaria_router_promotion_never_calls_admin_promote(
     upstreams (stable Service, canary Service) and only gets its weight back to 0."""
     cluster, deployments = world
     kube = cluster.kube
-    monkeypatch.setenv("CANARIA_TEST_ROUTER_TOKEN", "secret-token")
-    router = {"adminUrl": kube.url, "tokenEnv": "CANARIA_TEST_ROUTER_TOKEN"}
+    monkeypatch.setenv("CANARIA_ROUTER_ADMIN_TOKEN", "secret-token")
+    router = {"adminUrl": kube.url, "tokenEnv": "CANARIA_ROUTER_ADMIN_TOKEN"}
     cluster.edit(
         lambda obj: obj["spec"].update(trafficProvider={"name": "router", "router": router})
     )
-    kube.on("PUT", ROUTES_PATH, lambda request: StubResponse(body=request.body))
+    routes = {"body": routes_body(Routes(canary_weight=0))}  # what the router holds
+
+    def put_routes(request: RecordedRequest) -> StubResponse:
+        routes["body"] = request.body
+        return StubResponse(body=request.body)
+
+    kube.on("GET", ROUTES_PATH, lambda request: StubResponse(body=routes["body"]))
+    kube.on("PUT", ROUTES_PATH, put_routes)
     kube.on("POST", PROMOTE_PATH, StubResponse(body={}))
     start_and_get_ready(cluster, deployments)
     cluster.clock.advance(30)
@@ -361,13 +375,21 @@ def test_a_refused_scale_is_reported_once_and_retried_every_pass(
     first = cluster.reconciler.reconcile(REF)
     assert first.error is not None and "403" in first.error and "churn-canary" in first.error
     assert status(cluster).phase is Phase.PROGRESSING  # the decision stands; the move waits
-    assert writes(cluster.kube)[-2:] == [
+    assert writes(cluster.kube)[-3:] == [
         ("PATCH", "canary", SCALE_UP),
         ("POST", "event", "WorkloadError"),
+        ("PATCH", "status", "="),  # condition Reconciled=False
     ]
+    cluster.clock.advance(2)  # past the backoff
     cluster.kube.clear()
     cluster.reconciler.reconcile(REF)
-    assert writes(cluster.kube) == [("PATCH", "canary", SCALE_UP)]  # retried, no second Event
+    assert writes(cluster.kube) == [  # retried; no second Event, the condition stays False
+        ("PATCH", "status", "="),
+        ("PATCH", "canary", SCALE_UP),
+        ("PATCH", "status", "="),
+    ]
+    reconciled = {c.type: c for c in status(cluster).conditions}["Reconciled"]
+    assert reconciled.status == "False" and "forbidden" in reconciled.message
 
 
 def test_a_deployment_without_the_model_container_is_named(
@@ -381,7 +403,7 @@ def test_a_deployment_without_the_model_container_is_named(
     assert result.error == (
         "workload not read: Deployment ml/churn-stable has no container 'model'"
     )
-    assert writes(cluster.kube) == [("POST", "event", "WorkloadError")]
+    assert writes(cluster.kube) == [("POST", "event", "WorkloadError"), ("PATCH", "status", "=")]
 
 
 def test_the_timer_looks_every_tick_while_waiting_and_every_resync_otherwise(
