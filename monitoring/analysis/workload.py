@@ -94,7 +94,7 @@ def workload_step(
     if workload is None or observed is None:
         return None
     if status.phase is Phase.PROGRESSING and waiting_for_canary(spec=spec, status=status):
-        if action is Action.PROMOTE:
+        if action in (Action.PROMOTE, Action.PROMOTE_FULL):
             return wait(spec, status, "promote ignored: the canary Deployment is not ready yet")
         if action is not None or spec.paused:
             return None

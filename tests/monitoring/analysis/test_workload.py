@@ -122,7 +122,7 @@ def test_a_promote_action_waits_for_the_canary() -> None:
         status=start.status,
         measurements={},
         now=NOW,
-        action=Action.PROMOTE,
+        action=Action.PROMOTE_FULL,
         workload=world(1, ready=False),
     )
     assert asked.kind is DecisionKind.WAIT and "not ready yet" in asked.message
@@ -135,7 +135,12 @@ def test_a_promotion_records_the_candidate_image_and_completes_on_the_rollout() 
     ).status
     status = decide(spec=s, status=status, measurements={}, now=NOW, workload=world()).status
     promote = decide(
-        spec=s, status=status, measurements={}, now=NOW, action=Action.PROMOTE, workload=world()
+        spec=s,
+        status=status,
+        measurements={},
+        now=NOW,
+        action=Action.PROMOTE_FULL,
+        workload=world(),
     )
     assert promote.kind is DecisionKind.PROMOTE
     assert promote.workload == DesiredWorkload(canary_replicas=1, stable_image=V2)
@@ -165,7 +170,12 @@ def test_a_stable_that_never_rolls_out_fails_and_gets_its_image_back() -> None:
     ).status
     status = decide(spec=s, status=status, measurements={}, now=NOW, workload=world()).status
     status = decide(
-        spec=s, status=status, measurements={}, now=NOW, action=Action.PROMOTE, workload=world()
+        spec=s,
+        status=status,
+        measurements={},
+        now=NOW,
+        action=Action.PROMOTE_FULL,
+        workload=world(),
     ).status
     stuck = replace(world(stable_image=V2), stable=deployment("churn-stable", V2, 3, ready=1))
     failed = decide(
@@ -183,7 +193,7 @@ def test_a_newer_candidate_during_a_promotion_gives_the_stable_its_image_back() 
         status=ready_status(s),
         measurements={},
         now=NOW,
-        action=Action.PROMOTE,
+        action=Action.PROMOTE_FULL,
         workload=world(),
     ).status
     conditions = {c.type: c.reason for c in status.conditions}
