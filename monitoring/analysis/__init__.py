@@ -27,8 +27,8 @@ from monitoring.analysis.workload import WORKLOAD_READY, desired_workload
 __all__ = [
     "ANALYSIS_SLACK",
     "NO_DATA",
-    "BreakerTrip",
     "WORKLOAD_READY",
+    "BreakerTrip",
     "Decision",
     "Measurement",
     "action_refusal",
