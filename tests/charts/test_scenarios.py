@@ -366,6 +366,9 @@ def test_operator_rbac_is_least_privilege(rendered: dict[str, Any], name: str) -
             ("", "events"): ["create"],
             ("gateway.networking.k8s.io", "httproutes"): ["get", "patch"],
             ("discovery.k8s.io", "endpointslices"): ["list"],
+            ("batch", "jobs"): ["create"],
+            ("batch", "jobs/status"): ["get"],
+            ("", "pods"): ["list"],
             ("apps", "deployments"): ["get", "patch"],
         }
     deployment = find(docs, "Deployment")

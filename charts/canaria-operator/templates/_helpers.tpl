@@ -55,6 +55,18 @@ The operator's rules: every verb is one monitoring/operator calls, nothing more
   resources: ["endpointslices"]
   verbs: ["list"]
 {{- end }}
+{{- if .Values.rbac.retrainJobs }}
+# spec.retrain: create the retraining Job, read its status, list its pods for the result.
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["create"]
+- apiGroups: ["batch"]
+  resources: ["jobs/status"]
+  verbs: ["get"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"]
+{{- end }}
 {{- if .Values.rbac.workloads }}
 # spec.workload: read the rollout's Deployments, scale the canary, set the stable's model
 # image on promotion. Never create, delete, list or watch.
