@@ -10,7 +10,12 @@ See ``engine.decide`` for the rules and ``verdicts.evaluate_check`` for the mess
 
 from monitoring.analysis.engine import decide, restart_for_new_canary
 from monitoring.analysis.moves import Decision
-from monitoring.analysis.schedule import ANALYSIS_SLACK, analysis_due, seconds_until_due
+from monitoring.analysis.schedule import (
+    ANALYSIS_SLACK,
+    analysis_due,
+    first_window,
+    seconds_until_due,
+)
 from monitoring.analysis.traffic import desired_routes
 from monitoring.analysis.verdicts import (
     NO_DATA,
@@ -30,6 +35,7 @@ __all__ = [
     "desired_routes",
     "evaluate_analysis",
     "evaluate_check",
+    "first_window",
     "format_value",
     "restart_for_new_canary",
     "seconds_until_due",
