@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Quiet pip: this machine's extra indexes print a warning per missing package.
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: help install system-deps lint test test-fast demo bench build clean
+.PHONY: help install system-deps lint test test-fast demo bench mutate build clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,8 +52,11 @@ demo: install ## Train the models, serve them, run two rollouts live, write an H
 bench: install system-deps ## Run the benchmarks in bench/ and write JSON to bench/results/
 	$(BIN)/python -m bench
 
+mutate: install ## Mutation testing of the pure core (mutmut, fast unit tests): bench/results/mutation.json
+	$(BIN)/python -m bench.mutation
+
 build: install ## bentoml build the classic (CPU) and LLM (CUDA) services
 	$(BIN)/canaria build
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants
