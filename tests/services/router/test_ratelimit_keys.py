@@ -63,8 +63,8 @@ def test_with_nothing_refilled_the_oldest_tenth_is_forgotten() -> None:
         assert rate_limiter.retry_after(f"k{index}") is None
     assert rate_limiter.retry_after("new") is None  # drops k0 and k1 (20 // 10)
     assert rate_limiter.retry_after("k2") == 1  # still limited: remembered
-    assert rate_limiter.retry_after("k0") is None  # forgotten: a full bucket again
-    assert rate_limiter.retry_after("k1") is None  # forgotten too
+    assert rate_limiter.retry_after("k1") is None  # forgotten: a full bucket again
+    assert rate_limiter.retry_after("k0") is None  # forgotten too
 
 
 def test_a_small_full_table_forgets_one_bucket() -> None:
