@@ -14,7 +14,7 @@ TOOLS := .canaria/tools
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 
-.PHONY: help install system-deps tools chart-crds lint test test-fast demo bench build clean
+.PHONY: help install system-deps tools chart-crds lint test test-fast demo bench mutate build clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,8 +68,11 @@ demo: install ## Train the models, serve them, run two rollouts live, write an H
 bench: install system-deps ## Run the benchmarks in bench/ and write JSON to bench/results/
 	$(BIN)/python -m bench
 
+mutate: install ## Mutation testing of the pure core (mutmut, fast unit tests): bench/results/mutation.json
+	$(BIN)/python -m bench.mutation
+
 build: install ## bentoml build the classic (CPU) and LLM (CUDA) services
 	$(BIN)/canaria build
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache mutants

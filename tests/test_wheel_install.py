@@ -15,7 +15,34 @@ pytestmark = pytest.mark.slow  # builds a wheel and installs it into a fresh ven
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_IGNORED = (".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis")
-INSTALL_TIMEOUT = 1800  # a cold pip cache on a busy 2-core machine took 18 min
+INSTALL_TIMEOUT = 900  # uv, cold cache, busy 2-core machine: well under this
+UV = Path(sys.executable).parent / "uv"  # the dev extra's pinned uv, beside this Python
+
+# This machine's pip configuration (``pip config list``), given to uv (which reads no pip
+# configuration) only where the paths exist, so a fresh machine installs from PyPI alone.
+LOCAL_INDEXES = (Path("/opt/pypi/simple"), Path("/opt/pypi-more/simple"))
+LOCAL_WHEELS = Path("/opt/wheels")
+PIP_CONSTRAINTS = Path("/etc/xdg/pip/constraints.txt")
+
+
+def uv_install_options(
+    *,
+    indexes: tuple[Path, ...] = LOCAL_INDEXES,
+    wheels: Path = LOCAL_WHEELS,
+    constraints: Path = PIP_CONSTRAINTS,
+) -> list[str]:
+    """uv options equal to pip's configuration here: each local index, the wheel folder
+    and the constraints file that exist; pip's best match over every index (uv's default
+    takes the first index naming a package); the system's certificates, as pip has."""
+    options = ["--index-strategy", "unsafe-best-match", "--native-tls"]
+    for index in indexes:
+        if index.is_dir():
+            options += ["--extra-index-url", index.as_uri()]
+    if wheels.is_dir():
+        options += ["--find-links", str(wheels)]
+    if constraints.is_file():
+        options += ["--constraint", str(constraints)]
+    return options
 
 
 def _run(
@@ -45,13 +72,45 @@ def venv_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (wheel,) = dist.glob("canaria-*.whl")
     venv = work / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], cwd=work)
+    _run([str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=work)
+    python = str(venv / "bin" / "python")
     _run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
+        [
+            str(UV),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            python,
+            *uv_install_options(),
+            str(wheel),
+        ],
         cwd=work,
         timeout=INSTALL_TIMEOUT,
     )
     return venv / "bin"
+
+
+def test_uv_gets_only_the_pip_settings_whose_paths_exist(tmp_path: Path) -> None:
+    index = tmp_path / "simple"
+    index.mkdir()
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("numpy<3\n")
+    options = uv_install_options(
+        indexes=(index, tmp_path / "missing"),
+        wheels=tmp_path / "no-wheels",
+        constraints=constraints,
+    )
+    assert options == [
+        "--index-strategy",
+        "unsafe-best-match",
+        "--native-tls",
+        "--extra-index-url",
+        index.as_uri(),
+        "--constraint",
+        str(constraints),
+    ]
+    assert "--find-links" not in uv_install_options(wheels=tmp_path / "none")
 
 
 def test_no_extra_installs_neither_torch_nor_transformers(venv_bin: Path, tmp_path: Path) -> None:

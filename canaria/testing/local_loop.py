@@ -9,6 +9,7 @@ is ``canaria.testing.router.running_router``; the model servers are ``canaria.te
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -19,6 +20,10 @@ import httpx
 
 from canaria.testing.router import TOKEN_ENV
 from canaria.testing.running import RunningProcess, running
+from services.router.routing import sticky_bucket
+
+SPREAD = 5
+"""``spread_keys``: any this many consecutive keys hold one from each 100/SPREAD % band."""
 
 
 def router_checks(*, window: str, max_latency_p99: float) -> list[dict[str, Any]]:
@@ -29,19 +34,50 @@ def router_checks(*, window: str, max_latency_p99: float) -> list[dict[str, Any]
     ]
 
 
+def spread_keys() -> list[str]:
+    """100 sticky keys, one per 1 % bucket (``sticky_bucket``), ordered so that any
+    ``SPREAD`` consecutive ones cover every 20 % band: sent in turn through a router that
+    splits by that key, a canary at weight w >= 20 % gets at least one request in every
+    five, in place of a random share that can be none in a short window (pure)."""
+    by_bucket: dict[int, str] = {}
+    for n in itertools.count():
+        key = f"user-{n}"
+        by_bucket.setdefault(int(sticky_bucket(key)), key)
+        if len(by_bucket) == 100:
+            break
+    band = 100 // SPREAD
+    return [by_bucket[(i % SPREAD) * band + i // SPREAD] for i in range(100)]
+
+
 @contextlib.contextmanager
 def steady_traffic(
-    url: str, body: Mapping[str, Any], *, workers: int, pause: float
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    workers: int,
+    pause: float,
+    sticky_header: str | None = None,
 ) -> Iterator[None]:
     """``workers`` threads POST ``body`` to ``url/predict`` back to back (``pause`` apart),
-    so every analysis window has samples; errors are the point, so they are not raised."""
+    so every analysis window has samples; errors are the point, so they are not raised.
+    ``sticky_header``: send ``spread_keys`` in turn in this header (a router configured
+    with ``sticky: {header: ...}`` then splits by weight deterministically, not at random).
+    """
     stop = threading.Event()
+    keys = itertools.cycle(spread_keys()) if sticky_header else None
+    lock = threading.Lock()
+
+    def headers() -> dict[str, str]:
+        if keys is None or sticky_header is None:
+            return {}
+        with lock:
+            return {sticky_header: next(keys)}
 
     def send() -> None:
         with httpx.Client(timeout=5) as client:
             while not stop.is_set():
                 with contextlib.suppress(httpx.HTTPError):
-                    client.post(f"{url}/predict", json=dict(body))
+                    client.post(f"{url}/predict", json=dict(body), headers=headers())
                 time.sleep(pause)
 
     threads = [threading.Thread(target=send, daemon=True) for _ in range(workers)]

@@ -54,3 +54,19 @@ def series_value(samples: MetricSamples, name: str, **labels: str) -> float:
 def metric_value(samples: MetricSamples, name: str, **labels: str) -> float:
     """Like ``series_value``, but 0.0 when no series matches: for a delta's "before"."""
     return sum(_matching(samples, name, labels))
+
+
+SAMPLE_SUFFIXES = ("", "_total", "_count", "_sum", "_bucket", "_created")
+
+
+def declared_value(text: str, name: str, **labels: str) -> float:
+    """Like ``metric_value`` (0.0 when no series matches), but raises
+    ``MissingSeriesError`` unless ``text`` declares the metric (a ``# TYPE`` line of its
+    family): a labelled counter with no child yet is declared, a renamed one is not. For
+    asserting a 0 that may have no series, e.g. ``outcome="disagree"`` when all agree."""
+    families = {
+        line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ") and line[7:]
+    }
+    if not any(name.removesuffix(suffix) in families for suffix in SAMPLE_SUFFIXES):
+        raise MissingSeriesError(f"{name} is not declared; declared: {sorted(families)}")
+    return metric_value(metric_samples(text), name, **labels)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from canaria.testing.bentoml_home import is_bentoml_serve, serve_env
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The directory holding ``services/`` (servers are started from there)."""
 
@@ -77,9 +79,13 @@ def spawn(
     """Start ``args`` in its own session, stdout and stderr to ``log_path``.
 
     The child gets this environment plus ``env``, with the virtualenv's ``bin`` first on
-    PATH, runs from ``cwd`` (the repository root by default) and reads no stdin.
+    PATH, runs from ``cwd`` (the repository root by default) and reads no stdin. A
+    ``bentoml serve`` gets a private ``BENTOML_HOME`` over the store it was given
+    (``canaria.testing.bentoml_home``), so servers sharing a store keep their own metrics.
     """
     merged = {**os.environ, **(env or {})}
+    if is_bentoml_serve(args):
+        merged.update(serve_env(merged, log_path=log_path))
     merged["PATH"] = f"{VENV_BIN}{os.pathsep}{merged.get('PATH', '')}"
     with log_path.open("wb") as log_file:
         return subprocess.Popen(

@@ -13,7 +13,12 @@ from monitoring.analysis.actions import action_refusal
 from monitoring.analysis.engine import decide, restart_for_new_canary
 from monitoring.analysis.fast_abort import BreakerTrip
 from monitoring.analysis.moves import Decision
-from monitoring.analysis.schedule import ANALYSIS_SLACK, analysis_due, seconds_until_due
+from monitoring.analysis.schedule import (
+    ANALYSIS_SLACK,
+    analysis_due,
+    first_window,
+    seconds_until_due,
+)
 from monitoring.analysis.traffic import desired_routes
 from monitoring.analysis.verdicts import (
     NO_DATA,
@@ -38,6 +43,7 @@ __all__ = [
     "desired_workload",
     "evaluate_analysis",
     "evaluate_check",
+    "first_window",
     "format_value",
     "restart_for_new_canary",
     "seconds_until_due",

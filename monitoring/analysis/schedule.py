@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from monitoring.analysis.gates import promoting_workload, waiting_for_canary
@@ -27,6 +28,22 @@ def analysis_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> 
         return True
     slack = interval_of(spec) * ANALYSIS_SLACK
     return now >= status.next_analysis_time - slack
+
+
+def first_window(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> RolloutStatus:
+    """``status`` with its next analysis no sooner than one interval after ``now`` (pure).
+
+    For an operator that has just started sampling a Progressing rollout (a restart with
+    a provider that keeps its own samples, primed at ``now``): an analysis before then
+    would have no window to measure and be inconclusive by construction, not because of
+    the canary. Any other status is returned unchanged; a later scheduled analysis stays.
+    """
+    if status.phase is not Phase.PROGRESSING:
+        return status
+    earliest = now + interval_of(spec)
+    if status.next_analysis_time is not None and status.next_analysis_time >= earliest:
+        return status
+    return replace(status, next_analysis_time=earliest)
 
 
 def seconds_until_due(*, spec: RolloutSpec, status: RolloutStatus, now: datetime) -> float | None:

@@ -28,6 +28,7 @@ from monitoring.analysis import (
     analysis_due,
     decide,
     desired_routes,
+    first_window,
 )
 from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.spec import Action, RolloutSpec, SpecError, parse_spec
@@ -255,11 +256,19 @@ class Reconciler:
         action = self._parse_action(ref, raw_action, now)
         first_sight = ref.key not in self._applied
         started = time.perf_counter()
+        current = stored
+        primed = False
+        if first_sight and stored.phase is Phase.PROGRESSING:
+            # Samples are lost with a restart: a provider keeping its own needs a first
+            # one now, and the analysis then waits a full window after it.
+            primed = self._prime(ref, spec)
+            if primed:
+                current = first_window(spec=spec, status=stored, now=now)
         measurements: dict[str, Measurement] = {}
         if (
             action is None
-            and stored.phase is Phase.PROGRESSING
-            and analysis_due(spec=spec, status=stored, now=now)
+            and current.phase is Phase.PROGRESSING
+            and analysis_due(spec=spec, status=current, now=now)
         ):
             measurements = self._measure(ref, spec)
             now = self.clock()  # the analysis is as of when its numbers came back
@@ -271,7 +280,7 @@ class Reconciler:
             return self._refuse(ref, EventReason.WORKLOAD_ERROR, message, now, spec=spec)
         decision = decide(
             spec=spec,
-            status=stored,
+            status=current,
             measurements=measurements,
             now=now,
             action=action,
@@ -287,16 +296,18 @@ class Reconciler:
                 ref, EventReason.TRAFFIC_ERROR, f"traffic not applied: {error}", now, spec=spec
             )
         self._refusals.pop(ref.key, None)
+        if (
+            decision.kind in (DecisionKind.START, DecisionKind.READY, DecisionKind.RESUME)
+            or (first_sight and not primed and decision.status.phase is Phase.PROGRESSING)
+        ) and self._prime(ref, spec):
+            # A new analysis period: the window starts at this scrape, taken once the
+            # traffic moved (which may have taken a while), so the analysis waits a full
+            # interval from it rather than from ``now``.
+            later = first_window(spec=spec, status=decision.status, now=self.clock())
+            decision = replace(decision, status=later)
         self._write_status(ref, obj, stored, decision, extras)
         if raw_action is not None:
             self.store.clear_action(ref, raw_action)
-        if decision.kind in (DecisionKind.START, DecisionKind.READY, DecisionKind.RESUME) or (
-            first_sight and decision.status.phase is Phase.PROGRESSING
-        ):
-            # A new analysis period (or samples lost with a restart): a provider keeping
-            # its own samples needs one now for the next window to start from.
-            with contextlib.suppress(ProviderError):  # logged when it is measured
-                prime(self.providers.metrics(rollout=ref.key, spec=spec), rollout=ref.key)
         self._announce(ref, decision, action, now)
         # --- retraining hook: drift/checks -> Job -> new canary (never raises) ---
         self.retrainer.step(ref, obj, spec, decision)
@@ -318,6 +329,12 @@ class Reconciler:
         routes = desired_routes(spec=spec, status=stored)
         resolve = partial(self.replicas, route_target(ref, spec))
         return read_trip(router, resolve, spec=spec, status=stored, routes=routes)
+
+    def _prime(self, ref: RolloutRef, spec: RolloutSpec) -> bool:
+        """Prime the rollout's metrics provider; whether it keeps its own samples."""
+        with contextlib.suppress(ProviderError):  # logged when it is measured
+            return prime(self.providers.metrics(rollout=ref.key, spec=spec), rollout=ref.key)
+        return False
 
     def _measure(self, ref: RolloutRef, spec: RolloutSpec) -> dict[str, Measurement]:
         """Every check measured; a provider that cannot even be built gives no data."""

@@ -41,6 +41,7 @@ from tests.services.classic.cases import record
 pytestmark = pytest.mark.slow
 
 TOKEN = "integration-admin-token"
+STICKY_HEADER = "x-user"
 INTERVAL = 1.0
 SLACK = 1.0  # seconds of scheduling noise allowed on a busy 2-core machine
 
@@ -126,11 +127,17 @@ def local_loop(
     config = {
         "upstreams": {"stable": {"url": stable.base_url}, "canary": {"url": canary.base_url}},
         "canary_weight": 0,
+        # Split by a sticky key the traffic cycles through (``spread_keys``): every five
+        # requests give the canary its weight's share, so no analysis window of a busy
+        # machine has no canary request by chance.
+        "sticky": {"header": STICKY_HEADER},
     }
     with running_router(config, workdir=tmp, token=TOKEN) as router:
         path = write_rollout(tmp / "churn.yaml", router.base_url, **analysis)
         loop = Loop(router=router, stable=stable, canary=canary, rollout_path=path, tmp=tmp)
-        with steady_traffic(router.base_url, body, workers=3, pause=0.01):
+        with steady_traffic(
+            router.base_url, body, workers=3, pause=0.01, sticky_header=STICKY_HEADER
+        ):
             yield loop
 
 
@@ -155,17 +162,16 @@ def test_healthy_canary_is_promoted_step_by_step_across_a_restart(tmp_path: Path
                 "promotion",
                 lambda: seen.add(loop.canary_weight()) or loop.status().get("phase") == "Succeeded",
             )
-        # The restarted operator had no samples of its own: at most one analysis without
-        # data (a hold), and no step lost or repeated.
-        moves = [d for d in decisions(loop) if d[0] != "hold"]
-        assert moves == [
+        # The restarted operator had no samples of its own: it scrapes once and analyses
+        # a full window later, so no analysis without data (no hold), and no step lost
+        # or repeated.
+        assert decisions(loop) == [
             ("start", 20),
             ("advance", 50),
             ("advance", 80),
             ("promote", 100),
             ("complete", 0),
         ]
-        assert len(decisions(loop)) - len(moves) <= 1
         assert {80, 100} <= seen
         status = loop.status()
         assert status["stableModel"] == {"bentoTag": "churn-classifier:v2"}
@@ -174,7 +180,7 @@ def test_healthy_canary_is_promoted_step_by_step_across_a_restart(tmp_path: Path
         assert config["upstreams"]["stable"]["url"] == loop.canary.base_url
         assert loop.canary_weight() == 0
         reasons = [e["reason"] for e in loop.state()["events"]]
-        assert [r for r in reasons if r != "AnalysisInconclusive"] == [
+        assert reasons == [
             "AnalysisStarted",
             "StepAdvanced",
             "StepAdvanced",

@@ -83,6 +83,31 @@ def test_first_tick_sets_route_status_and_event_exactly(cluster: Cluster) -> Non
     assert expected_status["stableModel"] == {"bentoTag": "churn-classifier:v1"}
     assert expected_status["canaryModel"] == {"bentoTag": "churn-classifier:v2"}
     assert expected_status["nextAnalysisTime"] == "2025-01-01T12:00:30Z"
+    # Hand-reasoned, not from decide(): step 1 of stepWeights [10, 50], interval 30 s.
+    started = (
+        "new canary churn-classifier:v2 (stable churn-classifier:v1): 10% (step 1/2), "
+        "first analysis in 30s"
+    )
+    written = status_patches(cluster)[0]["status"]
+    assert (written["currentStep"], written["failedChecks"], written["inconclusiveCount"]) == (
+        0,
+        0,
+        0,
+    )
+    assert written["message"] == started
+    assert written["history"] == [
+        {
+            "time": "2025-01-01T12:00:00Z",
+            "decision": "start",
+            "phase": "Progressing",
+            "canaryWeight": 10,
+            "message": started,
+        }
+    ]
+    assert [(c["type"], c["status"]) for c in written["conditions"]] == [
+        ("Progressing", "True"),
+        ("Promoted", "Unknown"),
+    ]
     assert cluster.events() == [
         {
             "apiVersion": "v1",

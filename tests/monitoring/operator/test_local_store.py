@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from canaria.contracts.metrics import ROLLOUT_PHASE, ROUTER_REQUESTS_TOTAL
+from canaria.contracts.routes import Routes
 from canaria.testing.metrics import metric_samples, metric_value
 from canaria.testing.running import free_port, running
 from monitoring import kubectl_plugin
@@ -28,10 +29,10 @@ from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.reconcile import Reconciler, ReconcileResult
 from monitoring.operator.state import RolloutFileError, StateFile, state_path_for
-from monitoring.providers.interfaces import MetricsProvider
+from monitoring.providers.interfaces import MetricsProvider, RouteTarget
 from monitoring.providers.metrics.scrape import ScrapeProvider
 from monitoring.providers.metrics.static import StaticProvider
-from monitoring.providers.registry import snake_case_keys
+from monitoring.providers.registry import snake_case_keys, traffic_routers
 from tests.monitoring.operator.conftest import HEALTHY, START, FakeClock
 
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
@@ -208,10 +209,27 @@ class GrowingExporter:
         )
 
 
+class SlowTraffic:
+    """The noop traffic router, whose ``set_routes`` takes ``seconds`` of the fake clock."""
+
+    def __init__(self, clock: FakeClock, seconds: float) -> None:
+        self._inner = traffic_routers.create("noop")
+        self._clock = clock
+        self._seconds = seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def set_routes(self, target: RouteTarget, routes: Routes) -> None:
+        self._clock.advance(self._seconds)
+        self._inner.set_routes(target, routes)
+
+
 def scrape_reconciler(
-    path: Path, clock: FakeClock, exporter: GrowingExporter
+    path: Path, clock: FakeClock, exporter: GrowingExporter, *, traffic_seconds: float = 0.0
 ) -> tuple[Reconciler, FileRolloutStore]:
-    """A reconciler whose scrape provider reads ``exporter`` on the fake clock."""
+    """A reconciler whose scrape provider reads ``exporter`` on the fake clock; moving
+    traffic takes ``traffic_seconds`` of it."""
 
     def create(name: str, settings: Mapping[str, Any]) -> MetricsProvider:
         return ScrapeProvider(
@@ -224,14 +242,35 @@ def scrape_reconciler(
     reconciler = Reconciler(
         store=store,
         events=FileEventRecorder(store),
-        providers=ProviderCache(metrics_factory=create),
+        providers=ProviderCache(
+            metrics_factory=create,
+            traffic_factory=lambda name: SlowTraffic(clock, traffic_seconds),
+        ),
         metrics=OperatorMetrics(),
         clock=clock,
     )
     return reconciler, store
 
 
-def test_scrape_windows_start_with_the_analysis_and_a_restart_has_no_rate(tmp_path: Path) -> None:
+def test_the_first_window_starts_once_the_traffic_moved(tmp_path: Path) -> None:
+    """Moving the traffic took 0.9 s of the 1 s interval: the analysis is due one interval
+    after the scrape that starts its window (taken after the move), not 0.1 s after it."""
+    path = write_rollout(tmp_path / "churn.yaml")
+    clock = FakeClock()
+    exporter = GrowingExporter()
+    reconciler, _ = scrape_reconciler(path, clock, exporter, traffic_seconds=0.9)
+    reconciler.reconcile(REF)
+    state = json.loads(state_path_for(path).read_text())["status"]
+    assert state["nextAnalysisTime"] == "2025-01-01T12:00:01.900000Z"  # 0.9 + 1 s
+    assert exporter.scrapes == 1
+    clock.advance(1.0)  # 12:00:01.9: due; the window 12:00:00.9 to now has a start
+    reconciler.reconcile(REF)
+    assert decisions(path) == ["start", "advance"]
+
+
+def test_scrape_windows_start_with_the_analysis_and_a_restart_waits_one_window(
+    tmp_path: Path,
+) -> None:
     path = write_rollout(tmp_path / "churn.yaml")
     clock = FakeClock()
     exporter = GrowingExporter()
@@ -246,13 +285,34 @@ def test_scrape_windows_start_with_the_analysis_and_a_restart_has_no_rate(tmp_pa
     clock.advance(5)  # the operator was down; its scrapes are gone with it
     reconciler, _ = scrape_reconciler(path, clock, exporter)
     reconciler.reconcile(REF)
-    # One scrape is no rate (never counts since the exporter started): no data, a hold.
-    assert decisions(path) == ["start", "advance", "hold"]
+    # The analysis due 4 s ago would have one scrape, no rate: instead the restarted
+    # operator scrapes once and analyses one interval (1 s) later, with no hold.
+    assert exporter.scrapes == 3
+    assert decisions(path) == ["start", "advance"]
     state = json.loads(state_path_for(path).read_text())["status"]
-    assert state["lastAnalysis"]["verdict"] == "inconclusive"
-    clock.advance(1)
+    assert state["nextAnalysisTime"] == "2025-01-01T12:00:07Z"  # START + 1 + 5 + 1 s
+    clock.advance(0.5)  # not yet due: nothing measured
     reconciler.reconcile(REF)
-    assert decisions(path) == ["start", "advance", "hold", "advance"]
+    assert (exporter.scrapes, decisions(path)) == (3, ["start", "advance"])
+    clock.advance(0.5)
+    reconciler.reconcile(REF)
+    assert decisions(path) == ["start", "advance", "advance"]
+    state = json.loads(state_path_for(path).read_text())["status"]
+    assert state["lastAnalysis"]["verdict"] == "pass"
+
+
+def test_a_restart_just_before_an_analysis_still_waits_one_window(tmp_path: Path) -> None:
+    path = write_rollout(tmp_path / "churn.yaml", interval="2s")
+    clock = FakeClock()
+    exporter = GrowingExporter()
+    reconciler, _ = scrape_reconciler(path, clock, exporter)
+    reconciler.reconcile(REF)  # start at 12:00:00, first analysis due at 12:00:02
+    clock.advance(1.9)  # a new process 0.1 s before it: a 0.1 s window would be no data
+    reconciler, _ = scrape_reconciler(path, clock, exporter)
+    reconciler.reconcile(REF)
+    state = json.loads(state_path_for(path).read_text())["status"]
+    assert state["nextAnalysisTime"] == "2025-01-01T12:00:03.900000Z"
+    assert decisions(path) == ["start"]
 
 
 @pytest.mark.slow

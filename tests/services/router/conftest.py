@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from canaria.testing.metrics import metric_samples, metric_value
+from canaria.testing.metrics import declared_value, metric_samples, metric_value, series_value
 from canaria.testing.router import router_command, write_router_config
 from canaria.testing.running import RunningProcess, free_port, start_process, wait_http
 
@@ -61,8 +61,19 @@ class Router:
         return httpx.get(f"{self.url}/metrics", timeout=10).text
 
     def metric(self, name: str, **labels: str) -> float:
-        """The sum of the samples called ``name`` whose labels include ``labels``, scraped now."""
+        """The sum of the samples called ``name`` whose labels include ``labels``, scraped
+        now; 0.0 when none exists (for a "before" value, or a poll that waits for it)."""
         return metric_value(metric_samples(self.metrics()), name, **labels)
+
+    def series(self, name: str, **labels: str) -> float:
+        """Like ``metric``, but ``MissingSeriesError`` when no such series exists: what an
+        assertion of a value uses, so that a renamed metric cannot read as 0."""
+        return series_value(metric_samples(self.metrics()), name, **labels)
+
+    def declared(self, name: str, **labels: str) -> float:
+        """Like ``metric``, but ``MissingSeriesError`` unless the router declares the
+        metric: for asserting a 0 whose labelled series may not exist yet."""
+        return declared_value(self.metrics(), name, **labels)
 
     def write_config(self, config: Mapping[str, Any]) -> None:
         self.config_path.write_text(yaml.safe_dump(dict(config)))

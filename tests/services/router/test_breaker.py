@@ -120,8 +120,8 @@ def test_a_failing_canary_loses_its_share_after_three_errors(
     assert state["canary_weight"] == 50  # the operator's weight is untouched: it decides
     breaker_state = state["breaker"]["canary"]  # type: ignore[index]
     assert breaker_state["open"] is True and "tripped_at" in breaker_state
-    assert router.metric(catalog.ROUTER_BREAKER_OPEN, variant="canary") == 1
-    assert router.metric(catalog.ROUTER_BREAKER_TRIPS_TOTAL, variant="canary") == 1
+    assert router.series(catalog.ROUTER_BREAKER_OPEN, variant="canary") == 1
+    assert router.series(catalog.ROUTER_BREAKER_TRIPS_TOTAL, variant="canary") == 1
     assert "breaker tripped" in router.log()
     # The override header still reaches the canary (testing a fix before a reset).
     forced = client.post(
@@ -144,7 +144,7 @@ def test_a_failing_canary_loses_its_share_after_three_errors(
         f"{router.admin_url}/admin/routes", json={"canary_weight": 0}, headers=admin_headers()
     )
     assert put.json()["breaker"]["canary"]["open"] is False
-    assert router.metric(catalog.ROUTER_BREAKER_OPEN, variant="canary") == 0
+    assert router.series(catalog.ROUTER_BREAKER_OPEN, variant="canary") == 0
     assert "breaker reset" in router.log()
 
 

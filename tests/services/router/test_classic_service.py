@@ -139,8 +139,8 @@ def test_a_shadow_of_the_same_model_always_agrees(
         ),
         poll=0.1,
     )
-    assert router.metric(COMPARISONS, outcome="disagree") == 0
-    assert router.metric(catalog.SHADOW_DIFFERENCE + "_sum") == 0.0
+    assert router.declared(COMPARISONS, outcome="disagree") == 0
+    assert router.series(catalog.SHADOW_DIFFERENCE + "_sum") == 0.0
 
 
 def test_a_different_shadow_disagrees_and_the_log_keeps_no_customer_id(
@@ -173,5 +173,5 @@ def test_refused_requests_pass_through_and_are_not_shadowed(
     response = client.post(f"{router.url}/predict", json=bad)
     assert response.status_code == 422
     assert "tenure_months" in response.text
-    assert router.metric(catalog.ROUTER_REQUESTS_TOTAL, variant="stable", status="422") == 1
-    assert router.metric(COMPARISONS) == compared
+    assert router.series(catalog.ROUTER_REQUESTS_TOTAL, variant="stable", status="422") == 1
+    assert router.metric(COMPARISONS) == compared  # no change

@@ -145,7 +145,7 @@ def test_admin_reads_and_sets_routes(client: httpx.Client, routers: dict[str, Ro
     assert response.status_code == 200
     assert response.json() == {**new, "mirror": False, **no_breaker}
     assert client.get(url, headers=admin_headers()).json() == {**new, "mirror": False, **no_breaker}
-    assert router.metric(catalog.ROUTER_WEIGHT, variant="canary") == 40
+    assert router.series(catalog.ROUTER_WEIGHT, variant="canary") == 40
     response = client.put(url, json={"canary_weight": 10, "match": {}}, headers=admin_headers())
     assert response.json()["canary_weight"] == 10
 

@@ -97,7 +97,7 @@ def test_failed_authentication_is_logged_counted_and_throttled(
     # Past the limit even the right token waits out the minute.
     throttled = client.get(url, headers=admin_headers())
     assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
-    assert router.metric(catalog.ROUTER_ADMIN_AUTH_FAILURES_TOTAL) == 4
+    assert router.series(catalog.ROUTER_ADMIN_AUTH_FAILURES_TOTAL) == 4
     failures = json_lines(router, "admin authentication failed")
     assert len(failures) == 3 and failures[0]["caller"] == "127.0.0.1"
     assert guess not in router.log()

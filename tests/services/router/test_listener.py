@@ -82,7 +82,7 @@ def test_a_200_mib_header_is_refused_without_being_buffered(router: Router) -> N
     assert grown < 32 * MiB, f"RSS grew by {grown / MiB:.0f} MiB"
     if answer:  # a reset may swallow the answer when the client kept sending
         assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
-    assert router.metric(catalog.ROUTER_LISTENER_REFUSALS_TOTAL, reason="header_too_large") >= 1
+    assert router.series(catalog.ROUTER_LISTENER_REFUSALS_TOTAL, reason="header_too_large") >= 1
 
 
 def test_a_head_trickled_byte_by_byte_is_cut_off(router: Router) -> None:
@@ -111,7 +111,7 @@ def test_a_body_trickled_byte_by_byte_is_cut_off(router: Router) -> None:
     assert time.monotonic() - started < 4
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
     assert b"body_timeout_seconds" in answer
-    assert router.metric(catalog.ROUTER_LISTENER_REFUSALS_TOTAL, reason="body_timeout") >= 1
+    assert router.series(catalog.ROUTER_LISTENER_REFUSALS_TOTAL, reason="body_timeout") >= 1
 
 
 @pytest.mark.parametrize("after_a_request", [False, True])
@@ -167,4 +167,4 @@ def test_trailers_never_become_headers(router: Router) -> None:
     assert "authorization" not in echoed["headers"]
     assert echoed["headers"]["x-forwarded-for"] == "127.0.0.1"
     assert "x-canaria-variant" not in echoed["headers"]
-    assert router.metric(dropped) - before == 3
+    assert router.series(dropped) - before == 3

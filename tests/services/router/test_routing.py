@@ -61,10 +61,22 @@ def test_the_random_split_compares_the_draw_with_the_weight() -> None:
     assert choose_variant(config=config, headers={}, draw=lambda: 0.30) is Variant.STABLE
 
 
+def test_sticky_buckets_are_pinned_and_the_weight_is_an_exclusive_bound() -> None:
+    # blake2b-64 of the key, mod 10 000, in hundredths: values pinned by hand, so that a
+    # change of hash, digest size or modulus (which would move every user) fails here.
+    assert sticky_bucket("cookie-user") == 47.35
+    assert sticky_bucket("user-1") == 37.68
+    assert sticky_bucket("user-2") == 78.64
+    for weight, variant in ((47, Variant.STABLE), (48, Variant.CANARY)):
+        config = make_config(canary_weight=weight, sticky={"cookie": "session"})
+        headers = {"cookie": "session=cookie-user"}  # bucket 47.35
+        assert choose_variant(config=config, headers=headers, draw=lambda: 0.0) is variant
+
+
 def test_sticky_cookie_keys_the_split() -> None:
     config = make_config(canary_weight=50, sticky={"cookie": "session"})
     user = "cookie-user"
-    expected = Variant.CANARY if sticky_bucket(user) < 50 else Variant.STABLE
+    expected = Variant.CANARY  # bucket 47.35 < 50 (pinned above)
     for draw in (0.0, 0.5, 0.99):
         headers = {"cookie": f"session={user}"}
         assert choose_variant(config=config, headers=headers, draw=lambda d=draw: d) is expected

@@ -100,10 +100,10 @@ def test_classic_answers_that_agree_are_counted(
         lambda: router.metric(COMPARISONS, comparator="classic", outcome="agree") == 20,
         poll=0.1,
     )
-    assert router.metric(COMPARISONS, outcome="disagree") == 0
-    assert router.metric(DIFFERENCE + "_count", comparator="classic") == 20
+    assert router.declared(COMPARISONS, outcome="disagree") == 0
+    assert router.series(DIFFERENCE + "_count", comparator="classic") == 20
     # |0.9 - 0.88| for each of the 20 comparisons.
-    assert router.metric(DIFFERENCE + "_sum") == pytest.approx(20 * 0.02, abs=1e-6)
+    assert router.series(DIFFERENCE + "_sum") == pytest.approx(20 * 0.02, abs=1e-6)
 
 
 def test_disagreements_are_counted_and_logged_without_personal_data(
@@ -134,9 +134,9 @@ def test_disagreements_are_counted_and_logged_without_personal_data(
         lambda: router.metric(COMPARISONS, comparator="classic", outcome="disagree") == 11,
         poll=0.1,
     )
-    assert router.metric(COMPARISONS, outcome="agree") == 0
+    assert router.declared(COMPARISONS, outcome="agree") == 0
     # A changed class is the largest difference.
-    assert router.metric(DIFFERENCE + "_sum", comparator="classic") == pytest.approx(11.0)
+    assert router.series(DIFFERENCE + "_sum", comparator="classic") == pytest.approx(11.0)
     wait_until(
         "the expected counters and log lines",
         lambda: router.log().count("shadow disagreement") == 11,
@@ -204,7 +204,7 @@ def test_a_broken_shadow_leaves_the_primary_answer_alone(
         assert failed() >= 3 and router.metric(catalog.SHADOW_DROPPED_TOTAL) >= 1
     else:
         wait_until(f"8 {reason} failures", lambda: failed() == 8, poll=0.1)
-    assert router.metric(COMPARISONS) == 0
+    assert router.declared(COMPARISONS) == 0
 
 
 def test_text_answers_are_compared_by_embedding(
@@ -242,7 +242,7 @@ def test_text_answers_are_compared_by_embedding(
         lambda: router.metric(COMPARISONS, comparator="text", outcome="disagree") == 4,
         poll=0.1,
     )
-    assert router.metric(DIFFERENCE + "_count", comparator="text") == 9
+    assert router.series(DIFFERENCE + "_count", comparator="text") == 9
     # Prompts and answers are never written: lengths and digests only.
     wait_until(
         "the expected counters and log lines",

@@ -63,7 +63,7 @@ def test_the_sidecar_serves_the_stable_pod_and_compares_the_shadow(
         lambda: sidecar.metric(comparisons, comparator="classic", outcome="disagree") == 10,
         poll=0.1,
     )
-    assert sidecar.metric(catalog.ROUTER_WEIGHT, variant="canary") == 0
+    assert sidecar.series(catalog.ROUTER_WEIGHT, variant="canary") == 0
 
 
 def test_the_split_belongs_to_the_httproute(client: httpx.Client, sidecar: Router) -> None:

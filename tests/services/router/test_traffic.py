@@ -121,8 +121,8 @@ def test_a_weight_change_applies_to_the_next_requests(
     router = routers["split"]
     with canary_weight(client, router, 80):
         variants = [served_by(client, router) for _ in range(300)]
-        assert router.metric(catalog.ROUTER_WEIGHT, variant="canary") == 80
-        assert router.metric(catalog.ROUTER_WEIGHT, variant="stable") == 20
+        assert router.series(catalog.ROUTER_WEIGHT, variant="canary") == 80
+        assert router.series(catalog.ROUTER_WEIGHT, variant="stable") == 20
     assert_share(variants.count("canary"), len(variants), 80)
     with canary_weight(client, router, 0):
         assert {served_by(client, router) for _ in range(50)} == {"stable"}
@@ -226,7 +226,7 @@ def test_the_rate_limit_answers_429_with_retry_after(
     assert "rate limit" in response.json()["error"]
     other = client.post(f"{router.url}/predict", json=PREDICT, headers={"x-api-key": "b"})
     assert other.status_code == 200
-    assert router.metric(catalog.ROUTER_RATE_LIMITED_TOTAL) == 2
+    assert router.series(catalog.ROUTER_RATE_LIMITED_TOTAL) == 2
 
 
 def test_a_canary_that_is_down_is_named_and_counted(
@@ -242,9 +242,9 @@ def test_a_canary_that_is_down_is_named_and_counted(
         assert body["variant"] == "canary"
         assert "canary" in body["error"] and "unreachable" in body["error"]
     errors = catalog.ROUTER_UPSTREAM_ERRORS_TOTAL
-    assert router.metric(errors, variant="canary", reason="connect") == 3
+    assert router.series(errors, variant="canary", reason="connect") == 3
     requests = catalog.ROUTER_REQUESTS_TOTAL
-    assert router.metric(requests, variant="canary", status="error") == 3
+    assert router.series(requests, variant="canary", status="error") == 3
     assert served_by(client, router, {"x-canaria-variant": "stable"}) == "stable"
 
 
@@ -258,7 +258,7 @@ def test_a_canary_that_is_too_slow_times_out_with_504(
     assert response.status_code == 504
     assert response.json()["variant"] == "canary"
     errors = catalog.ROUTER_UPSTREAM_ERRORS_TOTAL
-    assert router.metric(errors, variant="canary", reason="timeout") == 1
+    assert router.series(errors, variant="canary", reason="timeout") == 1
 
 
 def test_a_canary_that_hangs_up_gets_502_and_nothing_is_sent_twice(
@@ -276,7 +276,7 @@ def test_a_canary_that_hangs_up_gets_502_and_nothing_is_sent_twice(
     # One request each: a prediction POST that may have run is never sent again.
     assert client.get(stats).json()["requests"] - before == 2
     errors = catalog.ROUTER_UPSTREAM_ERRORS_TOTAL
-    assert router.metric(errors, variant="canary", reason="disconnect") == 2
+    assert router.series(errors, variant="canary", reason="disconnect") == 2
 
 
 def raw_exchange(url: str, data: bytes) -> bytes:
