@@ -20,6 +20,7 @@ from canaria.testing.local_loop import local_operator, router_checks, steady_tra
 from canaria.testing.router import TOKEN_ENV, admin_get, running_router
 from canaria.testing.wait import wait_until
 from monitoring.operator.local_rollout import local_rollout
+from monitoring.operator.state import state_path_for
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +31,7 @@ FAST_ABORT = {"failures": 3, "windowRequests": 10, "windowSeconds": 10}
 
 def state(path: Path) -> dict[str, Any]:
     with contextlib.suppress(OSError, ValueError):
-        return dict(json.loads(path.with_name(path.stem + ".state.json").read_text()))
+        return dict(json.loads(state_path_for(path).read_text()))
     return {}
 
 

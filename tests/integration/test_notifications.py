@@ -19,6 +19,7 @@ from canaria.testing.router import TOKEN_ENV, running_router
 from canaria.testing.wait import wait_until
 from monitoring.notify.messages import EVENT_HEADER, SIGNATURE_HEADER, verify
 from monitoring.operator.local_rollout import local_rollout
+from monitoring.operator.state import state_path_for
 from tests.monitoring.notify.receiver import receiving
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,7 @@ HMAC = "local-signing-key"
 
 def state(path: Path) -> dict[str, Any]:
     with contextlib.suppress(OSError, ValueError):
-        return dict(json.loads(path.with_name(path.stem + ".state.json").read_text()))
+        return dict(json.loads(state_path_for(path).read_text()))
     return {}
 
 

@@ -153,7 +153,11 @@ def test_retraining_on_drifted_data_records_scenario_and_labels(
         seed=3, n_rows=1500, scenario="concept-drift", strength=0.8, labels={"role": "candidate"}
     )
     assert tag.name == CLASSIC_MODEL_NAME
-    assert bentoml.models.get(tag).info.labels == {"role": "candidate"}
+    assert bentoml.models.get(tag).info.labels == {
+        "role": "candidate",
+        "scenario": "concept-drift",
+        "strength": "0.8",
+    }
     retrained, metadata = classic.load(str(tag))
     assert metadata.training_params["scenario"] == "concept-drift"
     assert metadata.training_params["strength"] == 0.8
