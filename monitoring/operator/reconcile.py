@@ -10,60 +10,44 @@ so that a freshly started operator re-applies the status's traffic once.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from canaria.contracts.logs import get_logger
 from canaria.contracts.routes import Routes
-from monitoring.analysis import (
-    BreakerTrip,
-    Decision,
-    Measurement,
-    analysis_due,
-    decide,
-    desired_routes,
-    first_window,
-)
+from monitoring.analysis import Decision, Measurement, analysis_due, decide, first_window
 from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.spec import Action, RolloutSpec, SpecError, parse_spec
 from monitoring.api.status import DecisionKind, Phase, RolloutStatus
 from monitoring.api.workload import WorkloadObservation
+from monitoring.operator.applying import ApplyingMixin, route_target
 from monitoring.operator.deletion import STABLE_ONLY, revert_plan
-from monitoring.operator.events import EventReason, EventRecorder, RolloutRef, reason_for
-from monitoring.operator.failures import (
-    RECONCILED,
-    Backoffs,
-    describe,
-    failing_condition,
-    fingerprint,
-    with_condition,
-)
-from monitoring.operator.fast_abort import breaker_settings, read_trip
-from monitoring.operator.measure import ProviderCache, measure_checks, prime
+from monitoring.operator.events import EventReason, EventRecorder, RolloutRef
+from monitoring.operator.failures import Backoffs, describe, fingerprint
+from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.notifications import RolloutNotifier
-from monitoring.operator.patches import merge_patch_between
+from monitoring.operator.reporting import ReconcileResult, RolloutStore
 from monitoring.operator.retraining import Retrainer
-from monitoring.operator.traffic import (
-    PROMOTED_UPSTREAM,
-    Resolver,
-    assert_traffic,
-    status_extras,
-    verify_seconds,
-)
+from monitoring.operator.traffic import Resolver, verify_seconds
 from monitoring.operator.trust import RouterPolicy, TrustedReplicas
 from monitoring.operator.workload import WorkloadApplier
-from monitoring.providers.interfaces import (
-    ProviderError,
-    RouteTarget,
-    TrafficRouter,
-)
+from monitoring.providers.interfaces import ProviderError
+
+__all__ = [
+    "Clock",
+    "ReconcileResult",
+    "Reconciler",
+    "RolloutStore",
+    "ref_of",
+    "requested_action",
+    "route_target",
+    "utc_now",
+]
 
 _log = get_logger("operator")
 
@@ -74,28 +58,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class RolloutStore(Protocol):
-    """Where rollouts live: the Kubernetes API, or YAML and state files in local mode."""
+@dataclass
+class _Step:
+    """What one reconcile carries from deciding to applying: the action (parsed and as
+    written), whether the rollout is new to this process, whether its metrics provider
+    was primed, when the pass started and whether it measured, the observed workload."""
 
-    def fetch(self, ref: RolloutRef) -> Mapping[str, Any] | None:
-        """The whole object (metadata, spec, status), or ``None`` when it is gone."""
-
-    def patch_status(self, ref: RolloutRef, patch: Mapping[str, Any]) -> None:
-        """Merge ``patch`` (RFC 7386) into the object's ``.status``."""
-
-    def clear_action(self, ref: RolloutRef, action: str) -> None:
-        """Remove the one-shot action annotation, if it still holds ``action``."""
-
-
-@dataclass(frozen=True)
-class ReconcileResult:
-    """What one reconcile did. ``spec`` and ``decision`` are ``None`` when the object is
-    gone or its spec or status was refused; ``error`` says why nothing was applied."""
-
-    spec: RolloutSpec | None = None
-    decision: Decision | None = None
-    error: str | None = None
-    gone: bool = False
+    action: Action | None
+    raw_action: str | None
+    first_sight: bool
+    started: float
+    primed: bool = False
+    measured: bool = False
+    observed: WorkloadObservation | None = None
 
 
 def ref_of(obj: Mapping[str, Any]) -> RolloutRef:
@@ -114,12 +89,7 @@ def requested_action(obj: Mapping[str, Any]) -> str | None:
     return str(value) if value is not None else None
 
 
-def route_target(ref: RolloutRef, spec: RolloutSpec) -> RouteTarget:
-    settings = {**spec.traffic_provider.settings, **breaker_settings(spec)}  # hook: fast abort
-    return RouteTarget(namespace=ref.namespace, name=ref.name, settings=settings)
-
-
-class Reconciler:
+class Reconciler(ApplyingMixin):
     """Runs reconciles; one at a time per rollout (a kopf timer and a spec-change handler
     may fire together, and two analyses of the same step would count it twice)."""
 
@@ -253,28 +223,31 @@ class Reconciler:
         except (ValueError, KeyError, TypeError) as error:
             return self._refuse(ref, EventReason.INVALID_STATUS, f"status unreadable: {error}", now)
         raw_action = requested_action(obj)
-        action = self._parse_action(ref, raw_action, now)
-        first_sight = ref.key not in self._applied
-        started = time.perf_counter()
+        step = _Step(
+            action=self._parse_action(ref, raw_action, now),
+            raw_action=raw_action,
+            first_sight=ref.key not in self._applied,
+            started=time.perf_counter(),
+        )
         current = stored
-        primed = False
-        if first_sight and stored.phase is Phase.PROGRESSING:
+        if step.first_sight and stored.phase is Phase.PROGRESSING:
             # Samples are lost with a restart: a provider keeping its own needs a first
             # one now, and the analysis then waits a full window after it.
-            primed = self._prime(ref, spec)
-            if primed:
+            step.primed = self._prime(ref, spec)
+            if step.primed:
                 current = first_window(spec=spec, status=stored, now=now)
         measurements: dict[str, Measurement] = {}
         if (
-            action is None
+            step.action is None
             and current.phase is Phase.PROGRESSING
             and analysis_due(spec=spec, status=current, now=now)
         ):
             measurements = self._measure(ref, spec)
             now = self.clock()  # the analysis is as of when its numbers came back
+        step.measured = bool(measurements)
         trip = self._read_trip(ref, spec, stored)
         try:  # workload hook: the Deployments as they are, for the engine to judge
-            observed = self.workloads.observe(ref, spec)
+            step.observed = self.workloads.observe(ref, spec)
         except ProviderError as error:
             message = f"workload not read: {error}"
             return self._refuse(ref, EventReason.WORKLOAD_ERROR, message, now, spec=spec)
@@ -283,11 +256,24 @@ class Reconciler:
             status=current,
             measurements=measurements,
             now=now,
-            action=action,
+            action=step.action,
             trip=trip,
-            workload=observed,
+            workload=step.observed,
         )
+        return self._carry_out(ref, obj, spec, stored, decision, step, now)
 
+    def _carry_out(
+        self,
+        ref: RolloutRef,
+        obj: Mapping[str, Any],
+        spec: RolloutSpec,
+        stored: RolloutStatus,
+        decision: Decision,
+        step: _Step,
+        now: datetime,
+    ) -> ReconcileResult:
+        """Apply a decision in the restart-safe order (module docstring): traffic, status,
+        action annotation, Events and hooks, then the workload."""
         raw_status = obj.get("status") or {}
         try:
             extras = self._apply_traffic(ref, spec, stored, raw_status, decision)
@@ -298,7 +284,7 @@ class Reconciler:
         self._refusals.pop(ref.key, None)
         if (
             decision.kind in (DecisionKind.START, DecisionKind.READY, DecisionKind.RESUME)
-            or (first_sight and not primed and decision.status.phase is Phase.PROGRESSING)
+            or (step.first_sight and not step.primed and decision.status.phase is Phase.PROGRESSING)
         ) and self._prime(ref, spec):
             # A new analysis period: the window starts at this scrape, taken once the
             # traffic moved (which may have taken a while), so the analysis waits a full
@@ -306,244 +292,17 @@ class Reconciler:
             later = first_window(spec=spec, status=decision.status, now=self.clock())
             decision = replace(decision, status=later)
         self._write_status(ref, obj, stored, decision, extras)
-        if raw_action is not None:
-            self.store.clear_action(ref, raw_action)
-        self._announce(ref, decision, action, now)
+        if step.raw_action is not None:
+            self.store.clear_action(ref, step.raw_action)
+        self._announce(ref, decision, step.action, now)
         # --- retraining hook: drift/checks -> Job -> new canary (never raises) ---
         self.retrainer.step(ref, obj, spec, decision)
-        self.notifier.announce(ref, spec, decision, action=action, now=now)  # hook: notifications
-        took = time.perf_counter() - started if measurements else None
+        # hook: notifications
+        self.notifier.announce(ref, spec, decision, action=step.action, now=now)
+        took = time.perf_counter() - step.started if step.measured else None
         self._observe(ref, decision, seconds=took)
-        problem = self._apply_workload(ref, spec, decision, observed, now)
+        problem = self._apply_workload(ref, spec, decision, step.observed, now)
         return ReconcileResult(spec=spec, decision=decision, error=problem)
-
-    def _read_trip(
-        self, ref: RolloutRef, spec: RolloutSpec, stored: RolloutStatus
-    ) -> BreakerTrip | None:
-        """Hook (fast abort): an open router breaker on any replica, as evidence for the
-        engine (``monitoring.operator.fast_abort``)."""
-        try:
-            router = self.providers.traffic(spec.traffic_provider.name.value)
-        except ProviderError:
-            return None  # the traffic pass reports it
-        routes = desired_routes(spec=spec, status=stored)
-        resolve = partial(self.replicas, route_target(ref, spec))
-        return read_trip(router, resolve, spec=spec, status=stored, routes=routes)
-
-    def _prime(self, ref: RolloutRef, spec: RolloutSpec) -> bool:
-        """Prime the rollout's metrics provider; whether it keeps its own samples."""
-        with contextlib.suppress(ProviderError):  # logged when it is measured
-            return prime(self.providers.metrics(rollout=ref.key, spec=spec), rollout=ref.key)
-        return False
-
-    def _measure(self, ref: RolloutRef, spec: RolloutSpec) -> dict[str, Measurement]:
-        """Every check measured; a provider that cannot even be built gives no data."""
-        try:
-            provider = self.providers.metrics(rollout=ref.key, spec=spec)
-        except ProviderError as error:
-            _log.warning("metrics unavailable", extra={"rollout": ref.key, "error": str(error)})
-            return {}
-        return measure_checks(provider, spec=spec, rollout=ref.key)
-
-    def _write_status(
-        self,
-        ref: RolloutRef,
-        obj: Mapping[str, Any],
-        stored: RolloutStatus,
-        decision: Decision,
-        extras: Mapping[str, Any],
-    ) -> None:
-        """Patch what changed, against what is stored (read back canonically), so that
-        fields the stored status lacks, even at their defaults, are written too; plus
-        ``extras``, status keys the engine does not own (``promotedUpstream``)."""
-        generation = (obj.get("metadata") or {}).get("generation")
-        next_status = replace(decision.status, observed_generation=generation)
-        raw_status = obj.get("status") or {}
-        before = {k: v for k, v in stored.to_dict().items() if k in raw_status}
-        after = next_status.to_dict()
-        raw_conditions = raw_status.get("conditions")
-        if failing_condition(raw_conditions):
-            before["conditions"] = raw_conditions
-            after["conditions"] = with_condition(
-                after.get("conditions"),
-                status="True",
-                reason=RECONCILED,
-                message="reconciled",
-                now=self.clock(),
-            )
-        patch = {**merge_patch_between(before, after), **extras}
-        if patch:
-            self.store.patch_status(ref, patch)
-
-    def _apply_workload(
-        self,
-        ref: RolloutRef,
-        spec: RolloutSpec,
-        decision: Decision,
-        observed: WorkloadObservation | None,
-        now: datetime,
-    ) -> str | None:
-        """Workload hook, after traffic and status (so weight 0 goes out before the canary
-        is scaled to 0): patch the Deployments. A refusal keeps ``Reconciled=False`` and is
-        retried with the backoff; its Event is posted once. Returns the problem, if any."""
-        try:
-            self.workloads.apply(ref, spec, decision, observed)
-        except ProviderError as error:
-            message = f"workload not applied: {error}"
-            if not self.workloads.first_failure(ref, message):
-                self._refusals[ref.key] = message  # reported already: no second Event
-                self._set_failing_condition(ref, EventReason.WORKLOAD_ERROR, message, now)
-            self._refuse(ref, EventReason.WORKLOAD_ERROR, message, now, spec=spec)
-            return message
-        return None
-
-    def _apply_traffic(
-        self,
-        ref: RolloutRef,
-        spec: RolloutSpec,
-        stored: RolloutStatus,
-        raw_status: Mapping[str, Any],
-        decision: Decision,
-    ) -> dict[str, Any]:
-        """Level-triggered: read every replica's actual routes (and, after a promotion,
-        its stable upstream), re-apply what differs from the status, and report drift as
-        ``TrafficCorrected``; at most once per ``verify_seconds`` when nothing moves.
-        Returns the status keys the pass changes (``promotedUpstream``)."""
-        now = self.clock()
-        verified = self._verified_at.get(ref.key)
-        if (
-            not decision.changed
-            and self._applied.get(ref.key) == decision.routes
-            and verified is not None
-            and (now - verified).total_seconds() < verify_seconds(spec)
-        ):
-            return {}
-        router: TrafficRouter = self.providers.traffic(spec.traffic_provider.name.value)
-        outcome = assert_traffic(
-            router,
-            self.replicas(route_target(ref, spec)),
-            kind=decision.kind,
-            phase=decision.status.phase,
-            desired=decision.routes,
-            previous=desired_routes(spec=spec, status=stored),
-            promoted=raw_status.get(PROMOTED_UPSTREAM),
-            # With spec.workload the stable Deployment runs the candidate: no router-side
-            # promotion (workload hook).
-            router_promotes=spec.workload is None,
-        )
-        self._applied[ref.key] = decision.routes
-        self._verified_at[ref.key] = now
-        if outcome.corrections:
-            message = "traffic differed from the status; corrected: " + "; ".join(
-                outcome.corrections
-            )
-            self.events.record(
-                rollout=ref, reason=EventReason.TRAFFIC_CORRECTED, message=message, now=now
-            )
-            _log.warning(message, extra={"rollout": ref.key})
-        return status_extras(raw_status, outcome)
-
-    def _parse_action(self, ref: RolloutRef, raw: str | None, now: datetime) -> Action | None:
-        if raw is None:
-            return None
-        try:
-            return Action(raw.strip().lower())
-        except ValueError:
-            known = ", ".join(a.value for a in Action)
-            message = f"{ACTION_ANNOTATION}={raw!r} ignored: must be one of {known}"
-            self.events.record(
-                rollout=ref, reason=EventReason.INVALID_ACTION, message=message, now=now
-            )
-            return None
-
-    def _announce(
-        self, ref: RolloutRef, decision: Decision, action: Action | None, now: datetime
-    ) -> None:
-        verdict = decision.analysis.verdict if decision.analysis else None
-        reason = reason_for(decision.kind, verdict)
-        if reason is None and action is not None:
-            reason = EventReason.ACTION_IGNORED
-        if reason is None:
-            return
-        self.events.record(rollout=ref, reason=reason, message=decision.message, now=now)
-        _log.info(
-            decision.message,
-            extra={
-                "rollout": ref.key,
-                "decision": decision.kind.value,
-                "phase": decision.status.phase.value,
-                "canary_weight": decision.status.canary_weight,
-            },
-        )
-
-    def _observe(self, ref: RolloutRef, decision: Decision, *, seconds: float | None) -> None:
-        status = decision.status
-        self.metrics.observe_state(
-            rollout=ref.key, phase=status.phase, canary_weight=status.canary_weight
-        )
-        self.metrics.observe_checks(rollout=ref.key, record=status.last_analysis)  # hook
-        if decision.changed:
-            self.metrics.count_decision(rollout=ref.key, decision=decision.kind)
-        if seconds is not None:
-            self.metrics.observe_analysis(rollout=ref.key, seconds=seconds)
-
-    def _refuse(
-        self,
-        ref: RolloutRef,
-        reason: EventReason,
-        message: str,
-        now: datetime,
-        *,
-        spec: RolloutSpec | None = None,
-    ) -> ReconcileResult:
-        """Keep everything as it is; say why once per distinct problem, not every tick
-        (an Event and the ``Reconciled`` condition), and retry with a backoff."""
-        if self._refusals.get(ref.key) != message:
-            self._refusals[ref.key] = message
-            self.events.record(rollout=ref, reason=reason, message=message, now=now)
-            _log.warning(message, extra={"rollout": ref.key, "reason": reason.value})
-            self._set_failing_condition(ref, reason, message, now)
-        obj = self._last_objects.get(ref.key)
-        print_ = fingerprint(obj) if obj is not None else None
-        self.backoffs.failed(ref.key, now=now, print_=print_, message=message)
-        return ReconcileResult(spec=spec, error=message)
-
-    def _failed(
-        self, ref: RolloutRef, obj: Mapping[str, Any] | None, reason: EventReason, message: str
-    ) -> ReconcileResult:
-        """An unexpected failure: a Warning Event and the condition when it is news, a
-        log line with the backoff every time, and no retry before the backoff is over."""
-        now = self.clock()
-        print_ = fingerprint(obj) if obj is not None else None
-        count, news = self.backoffs.failed(ref.key, now=now, print_=print_, message=message)
-        delay = self.backoffs.delay(ref.key)
-        text = f"reconcile failed ({count} in a row, next try in {delay:g}s): {message}"
-        _log.error(text, extra={"rollout": ref.key, "reason": reason.value})
-        if news:
-            try:
-                self.events.record(rollout=ref, reason=reason, message=text, now=now)
-                self._set_failing_condition(ref, reason, text, now)
-            except Exception as error:  # reporting must not fail the loop either
-                _log.error("could not report", extra={"rollout": ref.key, "error": repr(error)})
-        return ReconcileResult(error=text)
-
-    def _set_failing_condition(
-        self, ref: RolloutRef, reason: EventReason, message: str, now: datetime
-    ) -> None:
-        obj = self._last_objects.get(ref.key) or {}
-        conditions = with_condition(
-            (obj.get("status") or {}).get("conditions"),
-            status="False",
-            reason=reason.value,
-            message=message,
-            now=now,
-        )
-        try:
-            self.store.patch_status(ref, {"conditions": conditions})
-        except Exception as error:  # the status may be what cannot be written
-            _log.warning(
-                "could not set condition", extra={"rollout": ref.key, "error": repr(error)}
-            )
 
     def _lock_for(self, key: str) -> threading.RLock:
         with self._guard:
