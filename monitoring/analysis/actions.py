@@ -27,6 +27,7 @@ from monitoring.analysis.moves import (
     Decision,
     canary_name,
     move,
+    next_step,
     pause,
     promote,
     resume,
@@ -35,7 +36,7 @@ from monitoring.analysis.moves import (
     step_text,
 )
 from monitoring.analysis.schedule import interval_of
-from monitoring.api.spec import Action, RolloutSpec, StrategyType
+from monitoring.api.spec import Action, RolloutSpec
 from monitoring.api.status import DecisionKind, PauseReason, Phase, RolloutStatus
 
 RETRYABLE = frozenset({Phase.ABORTED, Phase.FAILED, Phase.ROLLED_BACK})
@@ -121,10 +122,7 @@ def apply_action(
 def step_forward(spec: RolloutSpec, status: RolloutStatus, now: datetime) -> Decision:
     """A manual promote of one step: the next weight now (a paused rollout resumes), the
     next analysis one interval later, counters kept (pure)."""
-    step = status.current_step + 1
-    weight = status.canary_weight
-    if spec.strategy.type is StrategyType.CANARY:
-        weight = spec.analysis.steps[step]
+    step, weight = next_step(spec, status)
     message = f"manual promote: advancing to {step_text(spec, step, weight)}"
     return move(
         spec,

@@ -29,6 +29,7 @@ from monitoring.analysis.moves import (
     canary_name,
     complete,
     move,
+    next_step,
     pause,
     promote,
     resume,
@@ -258,12 +259,9 @@ def _analyse(
 def _passed(
     spec: RolloutSpec, status: RolloutStatus, record: AnalysisRecord, now: datetime
 ) -> Decision:
-    step = status.current_step + 1
     total = spec.total_steps
-    if step < total:
-        weight = status.canary_weight
-        if spec.strategy.type is StrategyType.CANARY:
-            weight = spec.analysis.steps[step]
+    if status.current_step + 1 < total:
+        step, weight = next_step(spec, status)
         message = f"{record.message}; advancing to {step_text(spec, step, weight)}"
         return move(
             spec,

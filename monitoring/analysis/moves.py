@@ -197,3 +197,14 @@ def step_text(spec: RolloutSpec, step: int, weight: int) -> str:
     if spec.strategy.type is StrategyType.AB_TESTING:
         return f"matching requests only, analysis {step + 1}/{total}"
     return f"{weight}% (step {min(step + 1, total)}/{total})"
+
+
+def next_step(spec: RolloutSpec, status: RolloutStatus) -> tuple[int, int]:
+    """The step after ``status.current_step`` and its canary weight in percent: the
+    step's weight for a canary, the current weight for strategies without weights (pure;
+    ``IndexError`` past a canary's last step)."""
+    step = status.current_step + 1
+    weight = status.canary_weight
+    if spec.strategy.type is StrategyType.CANARY:
+        weight = spec.analysis.steps[step]
+    return step, weight
