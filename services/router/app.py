@@ -25,6 +25,7 @@ from .admin import AuthGuard, handle_admin
 from .breaker import Breaker, resets_breaker
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
 from .config import ConfigError, RouterConfig
+from .endpoints import OWN_PATHS, own_endpoint
 from .exchange import (
     BodyTooLarge,
     ClientGone,
@@ -38,7 +39,7 @@ from .exchange import (
     target,
 )
 from .listener import ListenerCounters, ListenerLimits, listener_limits
-from .metrics import CONTENT_TYPE, RouterMetrics
+from .metrics import RouterMetrics
 from .proxy import CLIENT_DISCONNECT, Message, Receive, Send, forward, send_json
 from .ratelimit import RateLimiter
 from .reload import ConfigWatcher
@@ -197,8 +198,8 @@ class RouterApp:
                 send=send,
                 caller=client[0] if client else "unknown",
             )
-        elif path in ("/healthz", "/readyz", "/metrics"):
-            await self._own_endpoint(path, send)
+        elif path in OWN_PATHS:
+            await own_endpoint(path, send, metrics=self.metrics, ready=self.ready)
         elif path.startswith("/admin/") or not public_side:
             where = "the admin listener" if path.startswith("/admin/") else "the public listener"
             await send_json(send, 404, {"error": f"{path}: served on {where} only"})
@@ -207,23 +208,6 @@ class RouterApp:
             await send_json(send, 400, {"error": message})
         else:
             await self._proxy(scope, receive, send)
-
-    async def _own_endpoint(self, path: str, send: Send) -> None:
-        if path == "/metrics":
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", CONTENT_TYPE.encode())],
-                }
-            )
-            await send({"type": "http.response.body", "body": self.metrics.exposition()})
-        elif path == "/healthz":
-            await send_json(send, 200, {"status": "ok"})
-        elif self.ready:
-            await send_json(send, 200, {"status": "ready"})
-        else:
-            await send_json(send, 503, {"status": "starting"})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
