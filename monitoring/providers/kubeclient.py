@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from monitoring.providers.interfaces import TrafficRouterError
 
@@ -22,6 +22,7 @@ CONFLICT_RETRIES = 3
 read this many times at most."""
 
 ResultT = TypeVar("ResultT")
+ApiT = TypeVar("ApiT")
 
 
 class KubeApiError(TrafficRouterError):
@@ -65,6 +66,32 @@ class LazyApiClient:
         if self._api_client is None:
             self._api_client = load_api_client(kubeconfig=self._kubeconfig, context=self._context)
         return self._api_client
+
+
+class LazyApi(Generic[ApiT]):
+    """One typed ``kubernetes.client`` API (``api_name``: ``"AppsV1Api"``,
+    ``"CustomObjectsApi"``, ...) over a ``LazyApiClient``, built on first call, so that
+    neither the client library's API classes nor credentials are touched before it is used.
+    ``client``: the underlying ``LazyApiClient`` (for ``sanitize_for_serialization``)."""
+
+    def __init__(
+        self,
+        api_name: str,
+        api_client: ApiClient | None = None,
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+    ) -> None:
+        self.client = LazyApiClient(api_client, kubeconfig=kubeconfig, context=context)
+        self._api_name = api_name
+        self._api: ApiT | None = None
+
+    def __call__(self) -> ApiT:
+        if self._api is None:
+            from kubernetes import client
+
+            self._api = cast(ApiT, getattr(client, self._api_name)(self.client()))
+        return self._api
 
 
 def retry_on_conflict(patch_once: Callable[[], object]) -> None:

@@ -20,7 +20,7 @@ from canaria.contracts.routes import Routes, validate_routes
 from monitoring.providers.interfaces import RouteTarget, TrafficRouterError
 from monitoring.providers.kubeclient import (
     MERGE_PATCH,
-    LazyApiClient,
+    LazyApi,
     call,
     retry_on_conflict,
 )
@@ -50,15 +50,9 @@ class GatewayApiRouter:
         kubeconfig: str | None = None,
         context: str | None = None,
     ) -> None:
-        self._api_client = LazyApiClient(api_client, kubeconfig=kubeconfig, context=context)
-        self._custom: CustomObjectsApi | None = None
-
-    def _api(self) -> CustomObjectsApi:
-        if self._custom is None:
-            from kubernetes.client import CustomObjectsApi
-
-            self._custom = CustomObjectsApi(self._api_client())
-        return self._custom
+        self._api: LazyApi[CustomObjectsApi] = LazyApi(
+            "CustomObjectsApi", api_client, kubeconfig=kubeconfig, context=context
+        )
 
     def get_routes(self, target: RouteTarget) -> Routes:
         settings = snake_case_keys(target.settings)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitoring.api.workload import DeploymentState
 from monitoring.providers.interfaces import WorkloadError
-from monitoring.providers.kubeclient import KubeApiError, LazyApiClient, call
+from monitoring.providers.kubeclient import KubeApiError, LazyApi, call
 from monitoring.providers.registry import workload_providers
 from monitoring.providers.workload.deployments import (
     STRATEGIC_MERGE_PATCH,
@@ -35,22 +35,16 @@ class KubernetesWorkloads:
         kubeconfig: str | None = None,
         context: str | None = None,
     ) -> None:
-        self._api_client = LazyApiClient(api_client, kubeconfig=kubeconfig, context=context)
-        self._apps: AppsV1Api | None = None
-
-    def _api(self) -> AppsV1Api:
-        if self._apps is None:
-            from kubernetes.client import AppsV1Api
-
-            self._apps = AppsV1Api(self._api_client())
-        return self._apps
+        self._api: LazyApi[AppsV1Api] = LazyApi(
+            "AppsV1Api", api_client, kubeconfig=kubeconfig, context=context
+        )
 
     def read(self, namespace: str, name: str, container: str) -> DeploymentState:
         deployment = self._call(
             f"reading Deployment {namespace}/{name}",
             partial(self._api().read_namespaced_deployment, name, namespace),
         )
-        data = self._api_client().sanitize_for_serialization(deployment)
+        data = self._api.client().sanitize_for_serialization(deployment)
         state = read_deployment(data, container)
         if state.image is None:
             raise WorkloadError(f"Deployment {namespace}/{name} has no container {container!r}")
