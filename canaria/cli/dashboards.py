@@ -9,23 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from canaria.cli.generators import add_generator
 from monitoring.dashboards import command
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    actions = add_generator(
+        subparsers,
         "dashboards",
+        command=command,
         help="write the Grafana dashboards' JSON, or draw them from Prometheus",
         description="canaria's Grafana dashboards, generated with grafana-foundation-sdk.",
+        generate=(
+            "write every dashboard's JSON (default: the committed monitoring/dashboards/json/)"
+        ),
     )
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    generate = actions.add_parser(
-        "generate",
-        help="write every dashboard's JSON (default: the committed monitoring/dashboards/json/)",
-        description=command.__doc__,
-    )
-    command.add_arguments(generate)
-    generate.set_defaults(handler=command.run)
     pictures = actions.add_parser(
         "pictures",
         help="draw every dashboard from a real Prometheus to PNGs (needs matplotlib)",

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from canaria.cli.generators import add_generator
 from monitoring.rules import command
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    add_generator(
+        subparsers,
         "rules",
+        command=command,
         help="write canaria's Prometheus rule file (canaria-rules.yaml)",
         description="canaria's Prometheus recording and alerting rules, generated from code.",
+        generate="write canaria-rules.yaml (default: the committed monitoring/rules/)",
     )
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    generate = actions.add_parser(
-        "generate",
-        help="write canaria-rules.yaml (default: the committed monitoring/rules/)",
-        description=command.__doc__,
-    )
-    command.add_arguments(generate)
-    generate.set_defaults(handler=command.run)
