@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from canaria.testing.kube_stub import KubeStub, RecordedRequest, StubResponse
-from monitoring.operator.reconcile import Reconciler
+from monitoring.api.status import RolloutStatus
+from monitoring.operator.events import RolloutRef
+from monitoring.operator.reconcile import Reconciler, ReconcileResult
 from monitoring.operator.workload import WorkloadApplier
 from monitoring.providers.workload import KubernetesWorkloads
 from tests.monitoring.operator.conftest import (
@@ -168,3 +170,20 @@ def writes(kube: KubeStub) -> list[tuple[str, str, Any]]:
             body = body["status"].get("phase", "=")  # "=": the phase did not change
         result.append((request.method, what, body))
     return result
+
+
+REF = RolloutRef(namespace="ml", name="churn", uid="uid-1")
+SCALE_UP = {"spec": {"replicas": 2}}
+SCALE_DOWN = {"spec": {"replicas": 0}}
+
+
+def run_pass(cluster: Cluster) -> ReconcileResult:
+    """One reconcile of ``REF`` with the stub's request log cleared first; it must succeed."""
+    cluster.kube.clear()
+    result = cluster.reconciler.reconcile(REF)
+    assert result.error is None, result.error
+    return result
+
+
+def status(cluster: Cluster) -> RolloutStatus:
+    return RolloutStatus.from_dict(cluster.rollout.get("status"))
