@@ -47,12 +47,13 @@ tools: install $(CHECKOV) ## checkov (own virtualenv) and helm 3 + 4 (from the d
 chart-crds: install ## Copy the CRD (k8s/crds/) into charts/canaria-operator/crds/
 	$(BIN)/canaria chart sync-crd
 
-lint: install ## ruff, mypy, the layering (import-linter) and the dependencies (deptry)
+lint: install ## ruff, mypy, the layering (import-linter), the dependencies (deptry), bandit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy canaria training services monitoring
 	$(BIN)/lint-imports
 	$(BIN)/deptry .
+	$(BIN)/bandit -c pyproject.toml -r canaria training services monitoring --quiet
 
 test: install system-deps tools ## Lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint

@@ -126,7 +126,9 @@ def _completion(args: argparse.Namespace) -> ExitCode:
     when run as ``canaria rollout completion``)."""
     import shtab
 
-    print(shtab.complete(args.completion_parser(), shell=args.shell))
+    parser = args.completion_parser()
+    script = shtab.complete(parser, shell=args.shell)  # nosec B604 # shell= names the completion dialect (bash/zsh), runs nothing
+    print(script)
     return ExitCode.OK
 
 

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     import torch
     from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
 
-EOS_TOKEN = "<|endoftext|>"
-PAD_TOKEN = "<|pad|>"
+EOS_TOKEN = "<|endoftext|>"  # nosec B105 # a tokenizer's special token, not a secret
+PAD_TOKEN = "<|pad|>"  # nosec B105 # a tokenizer's special token, not a secret
 SPECIAL_TOKENS = (EOS_TOKEN, PAD_TOKEN)
 
 _SOURCE_FILES = (Path(__file__), Path(__file__).with_name("llm_corpus.py"))

@@ -249,7 +249,7 @@ def build_corpus(
     """
     if n_dialogues < 2:
         raise ValueError(f"n_dialogues must be at least 2, got {n_dialogues}")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # seeded synthetic corpus, not security
     dialogues: dict[str, None] = {}  # insertion-ordered set
     for _ in range(n_dialogues * _MAX_DRAWS_PER_DIALOGUE):
         dialogues.setdefault(dialogue(rng))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
+import shutil
+import subprocess  # nosec B404 # runs git describe with an argument list
 from importlib import metadata as package_metadata
 from pathlib import Path
 
@@ -28,15 +29,19 @@ def code_version() -> str:
     An installed package (a bento, an image) has no ``.git``; its version is the best
     answer there.
     """
+    git = shutil.which("git")
     try:
-        described = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--tags"],
+        if git is None:  # no git here (an image): the package version below answers
+            raise FileNotFoundError("git")
+        completed = subprocess.run(  # nosec B603 # argv: git's absolute path, fixed flags
+            [git, "describe", "--always", "--dirty", "--tags"],
             cwd=_REPO_ROOT,
             capture_output=True,
             text=True,
             timeout=10,
             check=True,
-        ).stdout.strip()
+        )
+        described = completed.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         described = ""
     if described:

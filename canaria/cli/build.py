@@ -24,7 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
+import shutil
+import subprocess  # nosec B404 # bentoml and docker run with argument lists, never a shell
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,15 +96,22 @@ def build_environment(target: BuildTarget, environ: Mapping[str, str]) -> dict[s
     return env
 
 
+def _bentoml_executable() -> str | None:
+    """The absolute path of ``bentoml``: this interpreter's own first, else PATH's."""
+    beside = Path(sys.executable).parent / "bentoml"
+    return str(beside) if beside.exists() else shutil.which("bentoml")
+
+
 def build_bento(target: BuildTarget, *, project_root: Path) -> BuildResult:
     """Run ``bentoml build`` for one target from ``project_root``."""
     bentofile = project_root / BENTOFILES[target]
     if not bentofile.is_file():
         return BuildResult(target, None, f"{bentofile} does not exist")
-    bentoml = Path(sys.executable).parent / "bentoml"
-    command = [str(bentoml) if bentoml.exists() else "bentoml"]
-    command += ["build", "-f", str(bentofile), "-o", "tag", str(project_root)]
-    completed = subprocess.run(
+    bentoml = _bentoml_executable()
+    if bentoml is None:
+        return BuildResult(target, None, "bentoml not found beside this Python nor on PATH")
+    command = [bentoml, "build", "-f", str(bentofile), "-o", "tag", str(project_root)]
+    completed = subprocess.run(  # nosec B603 # argv: resolved bentoml path and fixed flags
         command,
         cwd=project_root,
         capture_output=True,
@@ -162,7 +170,7 @@ def build_image(args: argparse.Namespace) -> int:
         print(" ".join(command))
         return 0
     try:
-        completed = subprocess.run(command, check=False)
+        completed = subprocess.run(command, check=False)  # nosec B603 # docker argv from images.py, no shell
     except FileNotFoundError:
         print(
             f"canaria build {args.target}: docker not found; run: {' '.join(command)}",

@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import stat
-import subprocess
+import subprocess  # nosec B404 # runs the helm binary it located, argument list only
 import tarfile
 import zipfile
 from pathlib import Path
@@ -50,7 +50,7 @@ def tools_dir() -> Path:
 def helm_version(binary: Path | str) -> tuple[int, int, int] | None:
     """``helm version`` as (major, minor, patch); ``None`` when it does not run."""
     try:
-        out = subprocess.run(
+        out = subprocess.run(  # nosec B603 # argv = [resolved helm path, 'version'], no shell
             [str(binary), "version"], capture_output=True, text=True, timeout=30, check=False
         ).stdout
     except OSError:

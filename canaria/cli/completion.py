@@ -25,5 +25,7 @@ def _completion(args: argparse.Namespace) -> int:
 
     from canaria.cli import build_parser
 
-    print(shtab.complete(build_parser(), shell=args.shell))
+    parser = build_parser()
+    script = shtab.complete(parser, shell=args.shell)  # nosec B604 # shell= names the completion dialect (bash/zsh), runs nothing
+    print(script)
     return 0

@@ -33,7 +33,7 @@ OPERATOR_EPILOG = """exit codes:
 # Loggers that would log every HTTP call at INFO (one line per router or API request).
 QUIET_LOGGERS = ("httpx", "httpcore", "kubernetes.client.rest")
 # Every interface by default: in a pod, Prometheus scrapes the pod's IP, not its loopback.
-DEFAULT_METRICS_HOST = "0.0.0.0"
+DEFAULT_METRICS_HOST = "0.0.0.0"  # nosec B104 # Prometheus scrapes the pod IP; NetworkPolicy limits callers
 
 
 def register(subparsers: Any) -> None:

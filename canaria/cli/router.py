@@ -17,7 +17,11 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--config", type=Path, required=True, help="router YAML config file")
-    parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default loopback; a container passes 0.0.0.0)",
+    )
     parser.add_argument("--port", type=int, default=8080, help="port to listen on")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     parser.add_argument(

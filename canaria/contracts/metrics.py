@@ -31,8 +31,8 @@ INVALID_REQUESTS_TOTAL = "canaria_invalid_requests_total"
 
 # --- LLM service (services/llm) --------------------------------------------------------
 # Labels on all: model.
-LLM_TIME_TO_FIRST_TOKEN = "canaria_llm_time_to_first_token_seconds"
-LLM_TIME_PER_OUTPUT_TOKEN = "canaria_llm_time_per_output_token_seconds"
+LLM_TIME_TO_FIRST_TOKEN = "canaria_llm_time_to_first_token_seconds"  # nosec B105 # a metric name, not a secret
+LLM_TIME_PER_OUTPUT_TOKEN = "canaria_llm_time_per_output_token_seconds"  # nosec B105 # a metric name, not a secret
 LLM_PROMPT_TOKENS_TOTAL = "canaria_llm_prompt_tokens_total"
 LLM_COMPLETION_TOKENS_TOTAL = "canaria_llm_completion_tokens_total"
 LLM_TOKENS_PER_SECOND = "canaria_llm_tokens_per_second"

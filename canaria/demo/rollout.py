@@ -10,7 +10,7 @@ the rollout's state file (``watch.py``) until its final phase.
 
 from __future__ import annotations
 
-import subprocess
+import subprocess  # nosec B404 # runs this venv's canaria CLI with an argument list
 import sys
 import time
 from collections.abc import Callable
@@ -310,7 +310,7 @@ def _run_cli(settings: DemoSettings, *args: str, expect: int = 0) -> None:
     shown = "canaria " + " ".join(args)
     say(f"$ {shown}")
     try:
-        done = subprocess.run(
+        done = subprocess.run(  # nosec B603 # argv = sys.executable -m canaria.cli + demo args, no shell
             command,
             capture_output=True,
             text=True,

@@ -15,9 +15,14 @@ from typing import Any
 from canaria.demo.console import say
 from canaria.demo.results import CheckSample, DecisionRecord, TimelinePoint
 from canaria.demo.stack import ComponentError, Process
+from monitoring.api.status import Verdict
 
 POLL_SECONDS = 0.3
-VERDICT_MARK = {"pass": "ok", "fail": "FAIL", "inconclusive": "no data"}
+VERDICT_MARK: dict[str, str] = {
+    Verdict.PASS: "ok",
+    Verdict.FAIL: "FAIL",
+    Verdict.INCONCLUSIVE: "no data",
+}
 UNITS = {"latency-p99": " s"}
 
 Status = Mapping[str, Any]

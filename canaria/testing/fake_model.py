@@ -78,7 +78,7 @@ class FakeModel:
         self.requests += 1
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
-        failed = random.random() < self.error_rate
+        failed = random.random() < self.error_rate  # nosec B311 # test double's simulated error rate, not security
         if (failed or self.delay_seconds) and self.first_bad_at is None:
             self.first_bad_at = time.time()  # the first bad answer: the first bad sample
         if failed:

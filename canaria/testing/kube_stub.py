@@ -35,7 +35,7 @@ import yaml
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
-DEFAULT_TOKEN = "stub-token"
+DEFAULT_TOKEN = "stub-token"  # nosec B105 # the local test stub's fake bearer token
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,8 @@ class KubeStub:
 
     @property
     def port(self) -> int:
-        assert self._server is not None, "stub not started"
+        if self._server is None:
+            raise RuntimeError("stub not started: call start() or use it as a context manager")
         return int(self._server.server_address[1])
 
     @property

@@ -11,7 +11,7 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404 # the test kit starts the processes under test
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -88,7 +88,7 @@ def spawn(
         merged.update(serve_env(merged, log_path=log_path))
     merged["PATH"] = f"{VENV_BIN}{os.pathsep}{merged.get('PATH', '')}"
     with log_path.open("wb") as log_file:
-        return subprocess.Popen(
+        return subprocess.Popen(  # nosec B603 # argv from the tests (no shell), test kit only
             list(args),
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -14,7 +14,7 @@ import yaml
 
 from canaria.testing.running import RunningProcess, free_port, running
 
-TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
+TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"  # nosec B105 # the name of an environment variable, not its value
 
 
 def router_command(config_path: Path, *, port: int, log_level: str | None = None) -> list[str]:

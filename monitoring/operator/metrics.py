@@ -133,7 +133,7 @@ class OperatorMetrics:
             _remove(self.decisions, rollout, decision.value)
         _remove(self.analysis_duration, rollout)
 
-    def serve(self, *, port: int, address: str = "0.0.0.0") -> None:
+    def serve(self, *, port: int, address: str = "0.0.0.0") -> None:  # nosec B104 # in a pod Prometheus scrapes the pod IP, not loopback
         """Serve ``/metrics`` on ``port`` from a daemon thread."""
         start_http_server(port, addr=address, registry=self.registry)
 

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 _log = get_logger("operator.notifications")
 RESOLVE_SECONDS = 60.0
-SECRET_ROLE_EXAMPLE = "k8s/examples/rbac/notification-secret.yaml"
+SECRET_ROLE_EXAMPLE = "k8s/examples/rbac/notification-secret.yaml"  # nosec B105 # a path to an example manifest, not a secret
 
 
 class NotificationSetupError(RuntimeError):

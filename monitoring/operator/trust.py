@@ -30,7 +30,7 @@ from monitoring.operator.traffic import replica_targets
 from monitoring.providers.interfaces import RouteTarget, TrafficRouterError
 
 ROUTER_URLS_ENV = "CANARIA_OPERATOR_ROUTER_URLS"
-TOKEN_ENVS_ENV = "CANARIA_OPERATOR_TOKEN_ENVS"
+TOKEN_ENVS_ENV = "CANARIA_OPERATOR_TOKEN_ENVS"  # nosec B105 # the name of an environment variable, not a secret
 DEFAULT_TOKEN_ENVS = ("CANARIA_ROUTER_ADMIN_TOKEN",)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_ADMIN_PORT = 8080

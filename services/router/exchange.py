@@ -26,7 +26,7 @@ from .upstream import UpstreamError
 
 Headers = list[tuple[bytes, bytes]]
 
-OVERRIDE_SECRET_HEADER = "x-canaria-override-secret"
+OVERRIDE_SECRET_HEADER = "x-canaria-override-secret"  # nosec B105 # a header name, not a secret
 _SKIP_FORWARDED = REQUEST_SKIP | {b"x-forwarded-for", OVERRIDE_SECRET_HEADER.encode()}
 
 

@@ -47,7 +47,7 @@ URL_PATTERN = r"^https?://[^/\s?#]+(/\S*)?$"
 URL_RE = re.compile(URL_PATTERN)
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 LABEL_NAME_RE = re.compile(LABEL_NAME_PATTERN)
-TOKEN_PATTERN = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
+TOKEN_PATTERN = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"  # nosec B105 # a regex for RFC 9110 header tokens, not a secret
 """An HTTP header or cookie name (RFC 9110 token)."""
 TOKEN_RE = re.compile(TOKEN_PATTERN)
 

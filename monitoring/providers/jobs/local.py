@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404 # local mode runs the retrain Job as a child process
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +50,7 @@ class LocalJobLauncher:
         args = retrain_args(spec, champion=champion, trigger=trigger)
         args[args.index("--output") + 1] = str(result_path)
         with log_path.open("ab") as log:
-            popen = subprocess.Popen(
+            popen = subprocess.Popen(  # nosec B603 # argv = python -m canaria.cli retrain ..., no shell
                 [self.python, "-m", "canaria.cli", *args],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip

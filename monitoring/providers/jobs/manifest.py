@@ -13,6 +13,8 @@ from monitoring.providers.jobs.spec import RetrainSpec
 
 RESULT_PATH = "/results/result.json"
 STORE_PATH = "/bentoml"
+# The container's /tmp: an emptyDir mounted there, since the root filesystem is read-only.
+TMP_PATH = "/tmp"  # nosec B108 # a mount point in the Job's container, not a file opened here
 LABEL_ROLLOUT = "canaria.dev/rollout"
 LABEL_KEY = "canaria.dev/retrain-key"
 ANNOTATION_TRIGGER = "canaria.dev/retrain-trigger"
@@ -87,7 +89,7 @@ def _container(spec: RetrainSpec, *, champion: str, trigger: str) -> dict[str, A
         "volumeMounts": [
             {"name": "store", "mountPath": STORE_PATH},
             {"name": "results", "mountPath": "/results"},
-            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "tmp", "mountPath": TMP_PATH},
         ],
     }
     if spec.job.resources:

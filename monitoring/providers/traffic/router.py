@@ -58,9 +58,9 @@ if TYPE_CHECKING:
 
 CONFIG_PATH = "/admin/config"
 DEFAULT_CONFIG_MAP_KEY = "config.yaml"
-DEFAULT_SECRET_KEY = "token"
+DEFAULT_SECRET_KEY = "token"  # nosec B105 # the key name inside the Secret, not a secret
 FORBIDDEN = 403
-SECRET_ROLE_EXAMPLE = "k8s/examples/rbac/router-admin-token.yaml"
+SECRET_ROLE_EXAMPLE = "k8s/examples/rbac/router-admin-token.yaml"  # nosec B105 # a path to an example manifest, not a secret
 CONFIG_MAP_ROLE_EXAMPLE = "k8s/examples/rbac/router-config-map.yaml"
 ResultT = TypeVar("ResultT")
 
