@@ -196,8 +196,14 @@ def _reference_sample(scored: pd.DataFrame, *, seed: int) -> pd.DataFrame:
     return sample.reset_index(drop=True)
 
 
-def save(trained: TrainedModel, *, labels: dict[str, str] | None = None) -> bentoml.Tag:
-    """Write the model into the BentoML store; returns its ``bentoml.Tag``."""
+def save(
+    trained: TrainedModel,
+    *,
+    labels: dict[str, str] | None = None,
+    name: str = CLASSIC_MODEL_NAME,
+) -> bentoml.Tag:
+    """Write the model into the BentoML store as ``name`` (``churn-classifier`` unless
+    told); returns its ``bentoml.Tag``."""
     import bentoml
     import joblib
 
@@ -207,7 +213,7 @@ def save(trained: TrainedModel, *, labels: dict[str, str] | None = None) -> bent
     # The bentoml.sklearn layout (module name and file name), so its loader works too;
     # models.create rather than sklearn.save_model, to add the reference sample inside.
     with bentoml.models.create(
-        CLASSIC_MODEL_NAME,
+        name,
         module="bentoml.sklearn",
         signatures=cast(Any, {name: {"batchable": False} for name in ("predict", "predict_proba")}),
         labels={**scenario_labels(trained.metadata.training_params), **(labels or {})},

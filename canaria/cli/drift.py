@@ -133,7 +133,7 @@ def _reference_side(path: Path | None, model: str | None) -> tuple[Any, Any, dic
     frame = None
     if model is not None:
         loaded = load_model_reference(model)
-        schema, frame = loaded.metadata.feature_schema, loaded.frame
+        schema, frame = loaded.schema, loaded.frame
         context.update(loaded.context)
     if path is not None:
         frame = read_table(path)

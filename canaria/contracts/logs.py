@@ -5,8 +5,10 @@ By default every line is one JSON object, so that a log shipper needs no parser;
 key=value``), coloured only when the stream is a terminal. This is the one redaction
 module of the project: both formatters pass every record's message and fields through
 ``scrub`` (the built-in personal-data names, model text reduced to digests, e-mail
-addresses masked), and callers with their own list (a config's ``never_log``) apply
-``redact`` with it as well.
+addresses masked), plus the names the process adds to the formatter's ``never_log``
+(``configure``/``configure_canaria_loggers``: a config's ``never_log``, the served model's
+declared personal-data fields); callers writing their own records (a sample log, the
+router's disagreement log) apply ``redact`` with their list as well.
 """
 
 from __future__ import annotations
@@ -120,7 +122,12 @@ def redact(record: Mapping[str, Any], never_log: Iterable[str] = ()) -> dict[str
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats a LogRecord as one JSON object, including fields given via ``extra=``."""
+    """Formats a LogRecord as one JSON object, including fields given via ``extra=``,
+    with the fields named in ``never_log`` (and the built-in list) removed."""
+
+    def __init__(self, *, never_log: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.never_log = frozenset(never_log)
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
@@ -135,7 +142,7 @@ class JsonFormatter(logging.Formatter):
             for key, value in record.__dict__.items()
             if key not in _STANDARD_ATTRS and not key.startswith("_")
         }
-        payload.update(redact(fields))
+        payload.update(redact(fields, self.never_log))
         if record.exc_info and record.exc_info[0] is not None:
             # The type only: a traceback may carry request data into the log.
             payload["exc_type"] = record.exc_info[0].__name__
@@ -158,9 +165,10 @@ class ConsoleFormatter(logging.Formatter):
     fields as ``key=value``, scrubbed like ``JsonFormatter``'s; ANSI colours only when
     ``colour`` is true."""
 
-    def __init__(self, *, colour: bool) -> None:
+    def __init__(self, *, colour: bool, never_log: Iterable[str] = ()) -> None:
         super().__init__()
         self.colour = colour
+        self.never_log = frozenset(never_log)
 
     def format(self, record: logging.LogRecord) -> str:
         when = time.strftime("%H:%M:%S", time.localtime(record.created))
@@ -172,30 +180,36 @@ class ConsoleFormatter(logging.Formatter):
             for key, value in record.__dict__.items()
             if key not in _STANDARD_ATTRS and not key.startswith("_")
         }
-        fields = " ".join(f"{key}={value}" for key, value in redact(extra).items())
+        fields = " ".join(f"{key}={value}" for key, value in redact(extra, self.never_log).items())
         line = f"{when} {level} {record.name}: {mask_text(record.getMessage())}"
         if record.exc_info and record.exc_info[0] is not None:
             fields = f"{fields} exc_type={record.exc_info[0].__name__}".strip()
         return f"{line}  {fields}" if fields else line
 
 
-def formatter_for(format: str, stream: Any) -> logging.Formatter:
-    """The formatter for ``json`` or ``console`` output to ``stream``; ``ValueError``
-    naming the choices for anything else."""
+def formatter_for(format: str, stream: Any, never_log: Iterable[str] = ()) -> logging.Formatter:
+    """The formatter for ``json`` or ``console`` output to ``stream``, removing the fields
+    in ``never_log`` too; ``ValueError`` naming the choices for anything else."""
     if format == "json":
-        return JsonFormatter()
+        return JsonFormatter(never_log=never_log)
     if format == "console":
         isatty = getattr(stream, "isatty", None)
-        return ConsoleFormatter(colour=bool(isatty and isatty()))
+        return ConsoleFormatter(colour=bool(isatty and isatty()), never_log=never_log)
     raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, got {format!r}")
 
 
-def configure(*, level: str = "INFO", stream: Any = None, format: str = "json") -> None:
+def configure(
+    *,
+    level: str = "INFO",
+    stream: Any = None,
+    format: str = "json",
+    never_log: Iterable[str] = (),
+) -> None:
     """Send the root logger's output to ``stream`` (stderr by default) as JSON lines, or
-    as console lines with ``format="console"``."""
+    as console lines with ``format="console"``, without the fields named in ``never_log``."""
     sink = stream or sys.stderr
     handler = logging.StreamHandler(sink)
-    handler.setFormatter(formatter_for(format, sink))
+    handler.setFormatter(formatter_for(format, sink, never_log))
     root = logging.getLogger()
     for existing in list(root.handlers):
         if isinstance(existing.formatter, JsonFormatter | ConsoleFormatter):
@@ -204,17 +218,28 @@ def configure(*, level: str = "INFO", stream: Any = None, format: str = "json") 
     root.setLevel(level.upper())
 
 
-def configure_canaria_loggers(*, level: str = "INFO", stream: Any = None) -> None:
-    """JSON lines for the ``canaria`` loggers only, to ``stream`` (stderr by default).
+def configure_canaria_loggers(
+    *, level: str = "INFO", stream: Any = None, never_log: Iterable[str] = ()
+) -> None:
+    """JSON lines for the ``canaria`` loggers only, to ``stream`` (stderr by default),
+    without the fields named in ``never_log`` (besides the built-in list).
 
     For a process whose host prints its own text logs (``bentoml serve``): the handler sits
     on the ``canaria`` logger, not the root, and the lines do not propagate. Calling it
-    again (each service worker does) adds no second handler.
+    again (each service worker does) adds no second handler; its ``never_log`` names are
+    added to the existing handler's.
     """
     logger = logging.getLogger("canaria")
-    if not any(isinstance(handler.formatter, JsonFormatter) for handler in logger.handlers):
+    formatters = [
+        handler.formatter
+        for handler in logger.handlers
+        if isinstance(handler.formatter, JsonFormatter)
+    ]
+    for formatter in formatters:
+        formatter.never_log = formatter.never_log | frozenset(never_log)
+    if not formatters:
         handler = logging.StreamHandler(stream or sys.stderr)
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(JsonFormatter(never_log=never_log))
         logger.addHandler(handler)
     logger.setLevel(level.upper())
     logger.propagate = False

@@ -3,13 +3,21 @@
 Training writes it into the BentoML model's ``metadata`` (JSON-safe dicts only, as BentoML
 requires); the classic service builds its request validation from ``feature_schema``;
 drift analysis reads the reference sample named by ``reference_sample_file``.
+
+A model declares the request fields that hold personal data in ``extra`` under
+``personal_data_fields`` (``ModelMetadata.personal_data_fields``): the serving processes
+redact them from every log and sample log besides the built-in list of
+``canaria.contracts.logs``, and drift analysis skips them (``FeatureSchema.without``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from canaria.contracts.logs import normalise_key
 
 SCHEMA_VERSION = 1
 
@@ -18,6 +26,8 @@ LLM_MODEL_NAME = "support-lm"
 
 # File names inside a BentoML model directory.
 REFERENCE_SAMPLE_FILE = "reference.csv"
+# The key of ``ModelMetadata.extra`` listing the request fields that hold personal data.
+PERSONAL_DATA_KEY = "personal_data_fields"
 
 
 class FeatureType(StrEnum):
@@ -74,6 +84,13 @@ class FeatureSchema:
     def names(self) -> list[str]:
         return [feature.name for feature in self.features]
 
+    def without(self, names: Iterable[str]) -> FeatureSchema:
+        """This schema less the features named in ``names``, compared as the log redaction
+        compares them (``normalise_key``: "National_ID" is national_id) (pure)."""
+        dropped = {normalise_key(name) for name in names}
+        kept = tuple(f for f in self.features if normalise_key(f.name) not in dropped)
+        return FeatureSchema(features=kept, target=self.target, classes=self.classes)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "features": [feature.to_dict() for feature in self.features],
@@ -109,6 +126,13 @@ class ModelMetadata:
     extra: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
+    @property
+    def personal_data_fields(self) -> tuple[str, ...]:
+        """The request fields this model declares as personal data (``extra``'s
+        ``personal_data_fields``; none when absent). ``ValueError`` when the entry is not
+        a list of non-empty strings: a model whose list cannot be read is not served."""
+        return personal_data_fields(self.extra)
+
     def to_bentoml(self) -> dict[str, Any]:
         """The JSON-safe dict stored as the BentoML model's ``metadata``."""
         data: dict[str, Any] = {
@@ -128,8 +152,10 @@ class ModelMetadata:
 
     @classmethod
     def from_bentoml(cls, data: dict[str, Any]) -> ModelMetadata:
-        """Parse a BentoML model's ``metadata``; raises ``KeyError`` if it is incomplete."""
+        """Parse a BentoML model's ``metadata``; raises ``KeyError`` if it is incomplete,
+        ``ValueError`` if its ``personal_data_fields`` is not a list of names."""
         schema = data.get("feature_schema")
+        personal_data_fields(data.get("extra", {}))
         return cls(
             kind=data["kind"],
             metrics={key: float(value) for key, value in data["metrics"].items()},
@@ -141,3 +167,17 @@ class ModelMetadata:
             extra=dict(data.get("extra", {})),
             schema_version=int(data.get("schema_version", SCHEMA_VERSION)),
         )
+
+
+def personal_data_fields(extra: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``personal_data_fields`` list of a model's ``extra`` metadata (pure); ``()`` when
+    absent, ``ValueError`` naming the entry when it is not a list of non-empty strings."""
+    declared = extra.get(PERSONAL_DATA_KEY, [])
+    if not isinstance(declared, list | tuple) or not all(
+        isinstance(name, str) and name.strip() for name in declared
+    ):
+        raise ValueError(
+            f"model metadata extra.{PERSONAL_DATA_KEY} must be a list of field names, "
+            f"got {declared!r}"
+        )
+    return tuple(declared)

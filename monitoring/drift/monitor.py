@@ -155,7 +155,7 @@ def run_monitor_command(args: argparse.Namespace) -> int:
         monitor = DriftMonitor(
             model=loaded.tag.split(":")[0],
             reference=loaded.frame,
-            schema=loaded.metadata.feature_schema,
+            schema=loaded.schema,
             config=config,
             logs=logs,
             window_seconds=args.window,

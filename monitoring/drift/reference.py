@@ -4,6 +4,11 @@ Training saves up to 1000 held-out rows with their label, predicted class and P(
 (``reference.csv`` inside the BentoML model, named by the metadata's
 ``reference_sample_file``); the metadata's ``feature_schema`` holds the types, ranges and
 categories the data-quality checks use.
+
+Features the model declares as personal data (``personal_data_fields``) are not analysed
+(``ModelReference.schema``): the services drop them from the sample log rather than hash
+them (a hash of a low-entropy identifier is reversed by trying every value), so the
+current side has no values to compare.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from canaria.contracts.model_metadata import ModelMetadata
+from canaria.contracts.model_metadata import FeatureSchema, ModelMetadata
 from monitoring.drift.tables import DriftInputError, read_table
 
 
@@ -25,6 +30,12 @@ class ModelReference:
     tag: str
     frame: pd.DataFrame
     metadata: ModelMetadata
+
+    @property
+    def schema(self) -> FeatureSchema | None:
+        """The features drift analyses: the model's, less its personal-data fields."""
+        schema = self.metadata.feature_schema
+        return None if schema is None else schema.without(self.metadata.personal_data_fields)
 
     @property
     def context(self) -> dict[str, Any]:

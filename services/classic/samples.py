@@ -6,11 +6,16 @@ One line per sampled record::
      "features": {"tenure_months": 3, ...},
      "prediction": {"predicted_class": "churn", "probability": 0.81, "probabilities": {...}}}
 
-Fields named in ``never_log`` are removed before anything is written (``customer_id`` is
-never even handed to the sink). Writing is best effort: a failure is logged, once a minute
-at most and without the record, and the request that caused it still gets its answer.
-Several worker processes may append to the same file: each line is one ``write`` on a
-file opened with ``O_APPEND``, which the kernel does not interleave.
+Fields named in ``never_log`` are removed before anything is written (the service passes
+``CANARIA_NEVER_LOG`` and the fields its model's metadata declares as personal data;
+``customer_id`` is never even handed to the sink). They are dropped, not hashed: a hash of
+a national id or a phone number is reversed by hashing every possible value; drift
+analysis skips them for that reason (monitoring/drift/reference.py).
+
+Writing is best effort: a failure is logged, once a minute at most and without the
+record, and the request that caused it still gets its answer. Several worker processes
+may append to the same file: each line is one ``write`` on a file opened with
+``O_APPEND``, which the kernel does not interleave.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ version a built bento was built with, or the latest in the BentoML store. Reques
 answers are described in ``io_descriptors.py``; settings (batch limits, the sample sink,
 never-logged fields) in ``settings.py``. Besides
 BentoML's own endpoints (``/metrics``, ``/livez``, ``/readyz``) it exports the canaria
-metrics of ``metrics.py`` and writes one JSON log line per answer.
+metrics of ``metrics.py`` and writes one JSON log line per answer. The fields the model's
+metadata declares as personal data (``personal_data_fields``) are redacted, with
+``CANARIA_NEVER_LOG``'s and the built-in list, from every log line and the sample log.
 """
 
 from __future__ import annotations
@@ -91,6 +93,10 @@ class ClassicService:
         metadata = ModelMetadata.from_bentoml(stored.info.metadata)
         if metadata.feature_schema is None:
             raise ValueError(f"model {stored.tag} has no feature_schema in its metadata")
+        # The model's declared personal-data fields join CANARIA_NEVER_LOG in every log
+        # line of this process and in the sample log.
+        never_log = settings.never_log | frozenset(metadata.personal_data_fields)
+        configure_canaria_loggers(never_log=never_log)
         self.model_tag = str(stored.tag)
         self.max_batch = settings.max_batch
         self.max_body_bytes = settings.max_body_bytes
@@ -110,9 +116,7 @@ class ClassicService:
             },
         )
         self.sink = (
-            SampleSink(
-                path=settings.sample_log, rate=settings.sample_rate, never_log=settings.never_log
-            )
+            SampleSink(path=settings.sample_log, rate=settings.sample_rate, never_log=never_log)
             if settings.sample_log is not None
             else None
         )
@@ -124,6 +128,7 @@ class ClassicService:
                 "max_body_bytes": self.max_body_bytes,
                 "sample_log": str(settings.sample_log) if settings.sample_log else None,
                 "sample_rate": settings.sample_rate,
+                "never_logged": sorted(never_log),
             },
         )
 
