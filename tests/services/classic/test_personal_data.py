@@ -47,7 +47,7 @@ def served(
         for name, value in env.items():
             patch.setenv(name, value)
         module = importlib.import_module("services.classic.service")
-        if module.MODEL_TAG != tag:
+        if tag != module.MODEL_TAG:
             module = importlib.reload(module)
         yield module.ClassicService, sample_log
 
