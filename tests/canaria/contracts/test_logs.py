@@ -168,3 +168,34 @@ def test_console_lines_are_scrubbed_too() -> None:
         root.handlers[:], root.level = before[0], before[1]
     line = stream.getvalue()
     assert "a@b.example" not in line and "rollout=ml/churn" in line
+
+
+def test_a_processs_own_names_join_the_formatters_of_every_line() -> None:
+    """``configure_canaria_loggers(never_log=...)`` (a served model's personal-data fields)
+    adds to the handler a first call made: a second call merges, never replaces."""
+    stream = io.StringIO()
+    canaria = logging.getLogger("canaria")
+    saved = (list(canaria.handlers), canaria.level, canaria.propagate)
+    try:
+        canaria.handlers = []
+        configure_canaria_loggers(stream=stream, never_log=["national_id"])
+        configure_canaria_loggers(stream=stream, never_log=["passport"])
+        fields = {"National_ID": "n-1", "NATIONAL-ID ": "n-2", "Passport": "p-1", "kept": 3}
+        logging.getLogger("canaria.test").info("served", extra=fields)
+        (line,) = stream.getvalue().splitlines()
+        assert {k: v for k, v in json.loads(line).items() if k in {*fields, "kept"}} == {"kept": 3}
+    finally:
+        canaria.handlers, canaria.level, canaria.propagate = saved
+
+
+def test_configure_takes_never_log_for_json_and_console_lines() -> None:
+    root = logging.getLogger()
+    before = list(root.handlers), root.level
+    for format in logs.LOG_FORMATS:
+        stream = io.StringIO()
+        try:
+            logs.configure(stream=stream, format=format, never_log=["national_id"])
+            logging.getLogger("canaria.x").info("m", extra={"National ID": "n-9", "ok": 1})
+        finally:
+            root.handlers[:], root.level = before[0], before[1]
+        assert "n-9" not in stream.getvalue() and "ok" in stream.getvalue()
