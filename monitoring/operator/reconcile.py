@@ -125,7 +125,9 @@ class Reconciler(ApplyingMixin):
             store=store, events=events, providers=providers, clock=clock, metrics=metrics
         )
         # hook: notifications (one notifier per operator; local mode's by default)
-        self.notifier = notifier or RolloutNotifier(registry=metrics.registry, local=True)
+        self.notifier = notifier or RolloutNotifier(
+            registry=metrics.registry, local=True, events=events
+        )
 
     # --- entry points ----------------------------------------------------------------------
 
