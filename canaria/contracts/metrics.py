@@ -111,9 +111,12 @@ ROLLOUT_CHECK_VALUE = "canaria_rollout_check_value"
 ROLLOUT_CHECK_LIMIT = "canaria_rollout_check_limit"
 # Labels: rollout, check. 1 passed, 0 failed (absent when inconclusive).
 ROLLOUT_CHECK_PASSED = "canaria_rollout_check_passed"
-# Not exported yet: the operator's job launcher (issue 10) will export it.
-# Labels: rollout, result (succeeded, failed).
+# Exported by the operator (``OperatorMetrics.count_retraining``), one increment per step of
+# the retraining loop. Labels: rollout, result (``RETRAINING_RESULTS``).
 RETRAINING_JOBS_TOTAL = "canaria_retraining_jobs_total"
+# started: a Job was launched; succeeded: it registered a better version (the new canary);
+# not_improved: it did not beat the champion; failed: it crashed, failed or was lost.
+RETRAINING_RESULTS = ("started", "succeeded", "not_improved", "failed")
 # Labels: provider (webhook, slack, teams), result (sent, failed, dropped). Exported by the
 # operator's notifier (monitoring/notify), on the operator's /metrics.
 NOTIFICATIONS_TOTAL = "canaria_notifications_total"

@@ -73,17 +73,18 @@ class Endpoint:
         return f"Endpoint(provider={self.provider!r}, events={sorted(self.events)})"
 
 
-def parse_notifications(raw: Any) -> list[NotificationSpec]:
-    """Validate ``spec.notifications`` (a list of mappings); errors name the field."""
+def parse_notifications(raw: Any, *, where: str = "spec.notifications") -> list[NotificationSpec]:
+    """Validate a list of entries (``spec.notifications``, or a namespace's defaults: then
+    ``where`` names that key); errors name the field, e.g. ``spec.notifications[1].provider``."""
     if raw is None:
         return []
     if not isinstance(raw, Sequence) or isinstance(raw, str):
-        raise NotificationSpecError("spec.notifications: must be a list")
+        raise NotificationSpecError(f"{where}: must be a list")
     if len(raw) > MAX_ENTRIES:
         raise NotificationSpecError(
-            f"spec.notifications: must have at most {MAX_ENTRIES} items, got {len(raw)}"
+            f"{where}: must have at most {MAX_ENTRIES} items, got {len(raw)}"
         )
-    return [_parse_entry(entry, f"spec.notifications[{i}]") for i, entry in enumerate(raw)]
+    return [_parse_entry(entry, f"{where}[{i}]") for i, entry in enumerate(raw)]
 
 
 def _parse_entry(entry: Any, where: str) -> NotificationSpec:

@@ -50,6 +50,8 @@ class EventReason(StrEnum):
     RECONCILE_ERROR = "ReconcileError"
     TRAFFIC_CORRECTED = "TrafficCorrected"
     TRAFFIC_REVERTED = "TrafficReverted"
+    # A namespace's canaria-notifications, or a notification entry, that cannot be used.
+    INVALID_NOTIFICATIONS = "InvalidNotifications"
     # The retraining loop (monitoring.operator.retraining; the same names as its steps).
     RETRAIN_STARTED = "RetrainStarted"
     RETRAIN_SKIPPED = "RetrainSkipped"
@@ -86,6 +88,7 @@ _WARNINGS = frozenset(
         EventReason.RECONCILE_ERROR,
         EventReason.TRAFFIC_CORRECTED,
         EventReason.RETRAIN_FAILED,
+        EventReason.INVALID_NOTIFICATIONS,
     }
 )
 

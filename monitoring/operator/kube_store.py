@@ -17,6 +17,7 @@ from monitoring.api.constants import ACTION_ANNOTATION, GROUP, PLURAL, VERSION
 from monitoring.operator.events import KubeEventRecorder, RolloutRef
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
+from monitoring.operator.notification_defaults import KubeDefaults, NamespaceDefaults
 from monitoring.operator.notifications import KubeSecrets, RolloutNotifier
 from monitoring.operator.reconcile import Reconciler
 from monitoring.operator.trust import RouterPolicy, TrustedReplicas, kube_endpoints
@@ -126,13 +127,20 @@ def cluster_reconciler(
     traffic = {"gatewayapi": {"api_client": client}, "router": {"api_client": client}}
     providers = ProviderCache(traffic_settings=traffic)
     metrics = metrics or OperatorMetrics()
+    events = KubeEventRecorder(CoreV1Api(client), instance=instance_name())
+    notifier = RolloutNotifier(
+        registry=metrics.registry,
+        secrets=KubeSecrets(client),
+        defaults=NamespaceDefaults(KubeDefaults(client)),
+        events=events,
+    )
     reconciler = Reconciler(
         store=KubeRolloutStore(client),
-        events=KubeEventRecorder(CoreV1Api(client), instance=instance_name()),
+        events=events,
         providers=providers,
         metrics=metrics,
         replicas=TrustedReplicas(RouterPolicy.from_env(local=False), kube_endpoints(client)),
-        notifier=RolloutNotifier(registry=metrics.registry, secrets=KubeSecrets(client)),
+        notifier=notifier,
         workloads=WorkloadApplier.named("kubernetes", api_client=client),
     )
     reconciler.retrainer.launcher_settings["kubernetes"] = {"api_client": client}

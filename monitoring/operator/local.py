@@ -30,6 +30,8 @@ from monitoring.api.status import RolloutStatus, format_time
 from monitoring.operator.events import EventReason, RolloutRef, type_for
 from monitoring.operator.measure import ProviderCache
 from monitoring.operator.metrics import OperatorMetrics
+from monitoring.operator.notification_defaults import FileDefaults, NamespaceDefaults
+from monitoring.operator.notifications import RolloutNotifier
 from monitoring.operator.patches import apply_merge_patch
 from monitoring.operator.reconcile import Clock, Reconciler, ReconcileResult, ref_of, utc_now
 from monitoring.operator.retraining import HandshakeWorkload
@@ -78,6 +80,10 @@ class FileRolloutStore:
     @property
     def refs(self) -> list[RolloutRef]:
         return [ref_of(doc) for doc in self._last_good.values()]
+
+    def path_of(self, ref: RolloutRef) -> Path | None:
+        """The rollout's YAML file (``None``: not one of this store's)."""
+        return self._paths.get(ref.key)
 
     def state(self, ref: RolloutRef) -> StateFile:
         return StateFile(state_path_for(self._paths[ref.key], self._state_dir))
@@ -177,13 +183,22 @@ def local_reconciler(
     # source tree in the documented examples).
     retrain_home = (default_state_dir() if state_dir is None else state_dir) / "retrain"
     workdir = {"workdir": retrain_home} if paths else {}
+    metrics = metrics or OperatorMetrics()
+    events = FileEventRecorder(store)
+    notifier = RolloutNotifier(
+        registry=metrics.registry,
+        local=True,
+        defaults=NamespaceDefaults(FileDefaults(store.path_of)),
+        events=events,
+    )
     reconciler = Reconciler(
         store=store,
-        events=FileEventRecorder(store),
+        events=events,
         providers=ProviderCache(),
-        metrics=metrics or OperatorMetrics(),
+        metrics=metrics,
         clock=clock,
         replicas=TrustedReplicas(RouterPolicy.from_env(local=True)),
+        notifier=notifier,
     )
     reconciler.retrainer.launcher_settings.setdefault("local", workdir)
     if paths and env_flag(os.environ, CANARY_HANDSHAKE_ENV):

@@ -11,6 +11,8 @@ import contextlib
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from canaria.contracts.metrics import (
+    RETRAINING_JOBS_TOTAL,
+    RETRAINING_RESULTS,
     ROLLOUT_ANALYSIS_DURATION,
     ROLLOUT_CANARY_WEIGHT,
     ROLLOUT_CHECK_LIMIT,
@@ -75,6 +77,13 @@ class OperatorMetrics:
             ["rollout", "check"],
             registry=self.registry,
         )
+        self.retraining_jobs = Counter(
+            RETRAINING_JOBS_TOTAL,
+            "Retraining Jobs by result: started, succeeded (a better version became the"
+            " canary), not_improved (refused: not better than the champion), failed",
+            ["rollout", "result"],
+            registry=self.registry,
+        )
         self._checks: dict[str, set[str]] = {}
 
     def observe_state(self, *, rollout: str, phase: Phase, canary_weight: int) -> None:
@@ -87,6 +96,13 @@ class OperatorMetrics:
 
     def count_decision(self, *, rollout: str, decision: DecisionKind) -> None:
         self.decisions.labels(rollout=rollout, decision=decision.value).inc()
+
+    def count_retraining(self, *, rollout: str, result: str) -> None:
+        """One step of the retraining loop; ``result`` is one of ``RETRAINING_RESULTS``
+        (anything else raises ValueError)."""
+        if result not in RETRAINING_RESULTS:
+            raise ValueError(f"result={result!r}: must be one of {', '.join(RETRAINING_RESULTS)}")
+        self.retraining_jobs.labels(rollout=rollout, result=result).inc()
 
     def observe_analysis(self, *, rollout: str, seconds: float) -> None:
         self.analysis_duration.labels(rollout=rollout).observe(seconds)
@@ -132,6 +148,8 @@ class OperatorMetrics:
         for decision in DecisionKind:
             _remove(self.decisions, rollout, decision.value)
         _remove(self.analysis_duration, rollout)
+        for result in RETRAINING_RESULTS:
+            _remove(self.retraining_jobs, rollout, result)
 
     def serve(self, *, port: int, address: str = "0.0.0.0") -> None:  # nosec B104 # in a pod Prometheus scrapes the pod IP, not loopback
         """Serve ``/metrics`` on ``port`` from a daemon thread."""

@@ -10,6 +10,13 @@ environment (``urlEnv``, ``hmacKeyEnv``), which a cluster operator refuses (a ro
 author must not pick which of the operator's variables it reads). Endpoints are cached per
 rollout for ``RESOLVE_SECONDS``, so a rotated Secret is picked up within that.
 
+Namespace defaults (``defaults``: the ConfigMap ``canaria-notifications`` of the rollout's
+namespace, or ``canaria-notifications.yaml`` beside a local rollout;
+``monitoring/operator/notification_defaults.py``) come first; the rollout's own entries add
+to them and replace the one for the same destination (``monitoring.notify.defaults.merge``).
+Every problem (an invalid ConfigMap, an unreadable Secret) is posted once, as a Warning
+Event ``InvalidNotifications`` on the rollout, and logged.
+
 Sending never blocks or fails a decision: ``Notifier`` queues and posts from its own thread
 with a bounded timeout and retries; an endpoint that cannot be resolved is logged (once per
 distinct problem) and skipped. Outcomes are ``canaria_notifications_total`` on the
@@ -33,10 +40,12 @@ from canaria.contracts.logs import get_logger
 from monitoring.analysis import Decision
 from monitoring.api.spec import Action, RolloutSpec
 from monitoring.api.status import format_time
+from monitoring.notify.defaults import merge
 from monitoring.notify.endpoints import HMAC_KEY, Endpoint, NotificationSpec
 from monitoring.notify.messages import notification_for
 from monitoring.notify.sender import Notifier, SendPolicy
-from monitoring.operator.events import RolloutRef
+from monitoring.operator.events import EventReason, EventRecorder, RolloutRef
+from monitoring.operator.notification_defaults import NamespaceDefaults
 from monitoring.providers.interfaces import ProviderError
 from monitoring.providers.traffic.router import granted_call
 
@@ -120,6 +129,19 @@ class _Resolved:
     entries: tuple[NotificationSpec, ...]
     endpoints: tuple[Endpoint, ...]
     at: float
+    problems: str
+
+
+def _label(
+    entry: NotificationSpec,
+    own: tuple[NotificationSpec, ...],
+    shared: tuple[NotificationSpec, ...],
+) -> str:
+    """Where an entry came from: ``spec.notifications[i]`` or the namespace's
+    ``canaria-notifications`` ``data.providers[i]``."""
+    if entry in own:
+        return f"spec.notifications[{own.index(entry)}]"
+    return f"canaria-notifications data.providers[{shared.index(entry)}]"
 
 
 class RolloutNotifier:
@@ -134,8 +156,12 @@ class RolloutNotifier:
         local: bool = False,
         policy: SendPolicy | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        defaults: NamespaceDefaults | None = None,
+        events: EventRecorder | None = None,
     ) -> None:
         self._registry = registry
+        self.defaults = defaults
+        self.events = events
         self._secrets = secrets
         self._local = local
         self._policy = policy
@@ -187,7 +213,7 @@ class RolloutNotifier:
         action: Action | None,
         now: datetime,
     ) -> None:
-        if not spec.notifications:
+        if not spec.notifications and self.defaults is None:
             return
         status = decision.status
         checks = [c.to_dict() for c in decision.analysis.checks] if decision.analysis else []
@@ -203,21 +229,24 @@ class RolloutNotifier:
         )
         if notification is None:
             return
-        endpoints = self._endpoints(ref, spec.notifications)
+        endpoints = self._endpoints(ref, spec.notifications, now)
         if endpoints:
             self._sender().notify(endpoints, notification)
 
     def _endpoints(
-        self, ref: RolloutRef, entries: tuple[NotificationSpec, ...]
+        self, ref: RolloutRef, own: tuple[NotificationSpec, ...], now: datetime
     ) -> tuple[Endpoint, ...]:
-        now = self._monotonic()
+        shared, problem = self.defaults.entries(ref) if self.defaults else ((), "")
+        entries = merge(shared, own)
+        started = self._monotonic()
         with self._guard:
             cached = self._resolved.get(ref.key)
-        if cached and cached.entries == entries and now - cached.at < RESOLVE_SECONDS:
+        if cached and cached.entries == entries and started - cached.at < RESOLVE_SECONDS:
+            self._report(ref, "; ".join(p for p in (problem, cached.problems) if p), now)
             return cached.endpoints
         environ = dict(os.environ) if self._local else None
         endpoints, problems = [], []
-        for i, entry in enumerate(entries):
+        for entry in entries:
             try:
                 endpoints.append(
                     endpoint_for(
@@ -225,19 +254,23 @@ class RolloutNotifier:
                     )
                 )
             except (NotificationSetupError, ProviderError) as error:
-                problems.append(f"spec.notifications[{i}]: {error}")
-        self._report(ref, "; ".join(problems))
-        resolved = _Resolved(entries=entries, endpoints=tuple(endpoints), at=now)
+                problems.append(f"{_label(entry, own, shared)}: {error}")
+        resolved = _Resolved(entries, tuple(endpoints), started, "; ".join(problems))
         with self._guard:
             self._resolved[ref.key] = resolved
+        self._report(ref, "; ".join(p for p in (problem, resolved.problems) if p), now)
         return resolved.endpoints
 
-    def _report(self, ref: RolloutRef, problems: str) -> None:
+    def _report(self, ref: RolloutRef, problems: str, now: datetime) -> None:
         with self._guard:
             news = problems and self._problems.get(ref.key) != problems
             self._problems[ref.key] = problems
-        if news:
-            _log.warning(f"notifications skipped: {problems}", extra={"rollout": ref.key})
+        if not news:
+            return
+        _log.warning(f"notifications: {problems}", extra={"rollout": ref.key})
+        if self.events is not None:
+            reason = EventReason.INVALID_NOTIFICATIONS
+            self.events.record(rollout=ref, reason=reason, message=problems, now=now)
 
     def _sender(self) -> Notifier:
         with self._guard:

@@ -121,9 +121,13 @@ class Reconciler(ApplyingMixin):
         self._verified_at: dict[str, datetime] = {}
         self.replicas: Resolver = replicas or TrustedReplicas(RouterPolicy.from_env(local=True))
         # --- retraining hook (monitoring.operator.retraining): launchers set by the mode ---
-        self.retrainer = Retrainer(store=store, events=events, providers=providers, clock=clock)
+        self.retrainer = Retrainer(
+            store=store, events=events, providers=providers, clock=clock, metrics=metrics
+        )
         # hook: notifications (one notifier per operator; local mode's by default)
-        self.notifier = notifier or RolloutNotifier(registry=metrics.registry, local=True)
+        self.notifier = notifier or RolloutNotifier(
+            registry=metrics.registry, local=True, events=events
+        )
 
     # --- entry points ----------------------------------------------------------------------
 

@@ -37,8 +37,9 @@ from monitoring.api.spec.retrain import RetrainSpec
 from monitoring.api.status import Verdict
 from monitoring.operator.events import EventReason, EventRecorder, RolloutRef
 from monitoring.operator.measure import ProviderCache
+from monitoring.operator.metrics import OperatorMetrics
 from monitoring.operator.patches import merge_patch_between
-from monitoring.operator.retrain_plan import Inputs, Plan, due, plan
+from monitoring.operator.retrain_plan import Inputs, Plan, Step, due, plan
 from monitoring.providers.interfaces import (
     Closable,
     JobLauncher,
@@ -54,6 +55,14 @@ WORKDIR_ENV = "CANARIA_RETRAIN_WORKDIR"
 """Local launcher: where Jobs write their result and log (default: a temp folder)."""
 
 LauncherFactory = Callable[[str, RolloutRef, RetrainSpec], JobLauncher]
+
+RESULTS: Mapping[Step, str] = {
+    Step.STARTED: "started",
+    Step.REGISTERED: "succeeded",
+    Step.REFUSED: "not_improved",
+    Step.FAILED: "failed",
+}
+"""The ``result`` label of ``canaria_retraining_jobs_total`` per step (a skip counts none)."""
 
 
 @runtime_checkable
@@ -97,8 +106,10 @@ class Retrainer:
         launcher_settings: Mapping[str, Mapping[str, Any]] | None = None,
         launcher_factory: LauncherFactory | None = None,
         workload: CanaryWorkload | None = None,
+        metrics: OperatorMetrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.events = events
         self.providers = providers
         self.clock = clock
@@ -192,6 +203,9 @@ class Retrainer:
         for kind, message in step.events:
             reason = EventReason(kind.value)
             self.events.record(rollout=ref, reason=reason, message=message, now=now)
+            result = RESULTS.get(kind)
+            if result is not None and self.metrics is not None:
+                self.metrics.count_retraining(rollout=ref.key, result=result)
 
     def _workload_ready(self, ref: RolloutRef, raw: Mapping[str, Any], tag: str) -> bool:
         if self.workload is None or self.workload.ready(ref, tag):

@@ -370,7 +370,10 @@ def test_operator_rbac_is_least_privilege(rendered: dict[str, Any], name: str) -
             ("batch", "jobs/status"): ["get"],
             ("", "pods"): ["list"],
             ("apps", "deployments"): ["get", "patch"],
+            ("", "configmaps"): ["get"],
         }
+        (configmaps,) = [r for r in role["rules"] if r["resources"] == ["configmaps"]]
+        assert configmaps["resourceNames"] == ["canaria-notifications"]  # no other ConfigMap
     deployment = find(docs, "Deployment")
     args = container(deployment, "operator")["args"]
     parsed = build_parser().parse_args(args[1:])  # args[0] is the program, canaria

@@ -1,7 +1,8 @@
 """Notifications in local mode: ``canaria operator --local`` takes a rollout through a real
 router to promotion and a real webhook receiver on loopback gets the started and promoted
 messages, signed with the HMAC key from the operator's environment (``urlEnv`` and
-``hmacKeyEnv``, local mode's stand-in for a Secret)."""
+``hmacKeyEnv``, local mode's stand-in for a Secret), whether the entry is the rollout's own
+or its folder's ``canaria-notifications.yaml`` (local mode's namespace defaults)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def state(path: Path) -> dict[str, Any]:
     return {}
 
 
-def test_a_promotion_is_announced_to_a_signed_webhook(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["rollout", "namespace-file"])
+def test_a_promotion_is_announced_to_a_signed_webhook(tmp_path: Path, where: str) -> None:
     with (
         receiving(lambda index: (200, 0.0)) as receiver,
         fake_model.serving("stable", workdir=tmp_path) as stable,
@@ -57,9 +59,14 @@ def test_a_promotion_is_announced_to_a_signed_webhook(tmp_path: Path) -> None:
                     "checks": router_checks(window="2s", max_latency_p99=2.0),
                 },
             )
-            doc["spec"]["notifications"] = [
-                {"provider": "webhook", "urlEnv": "ALERTS_URL", "hmacKeyEnv": "ALERTS_KEY"}
-            ]
+            entry = {"provider": "webhook", "urlEnv": "ALERTS_URL", "hmacKeyEnv": "ALERTS_KEY"}
+            if where == "rollout":
+                doc["spec"]["notifications"] = [entry]
+            else:
+                manifest = {"apiVersion": "v1", "kind": "ConfigMap",
+                            "metadata": {"name": "canaria-notifications"},
+                            "data": {"providers": yaml.safe_dump([entry])}}  # fmt: skip
+                (tmp_path / "canaria-notifications.yaml").write_text(yaml.safe_dump(manifest))
             path = tmp_path / "churn.yaml"
             path.write_text(yaml.safe_dump(doc))
             env = {"ALERTS_URL": receiver.url, "ALERTS_KEY": HMAC}

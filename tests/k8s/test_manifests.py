@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from canaria.cli import build_parser
+from monitoring.notify.defaults import CONFIG_MAP_NAME, parse_defaults, parse_local_file
 
 OPERATOR_DIR = Path(__file__).resolve().parents[2] / "k8s" / "operator"
 RBAC_EXAMPLES = OPERATOR_DIR.parent / "examples" / "rbac"
@@ -76,6 +77,13 @@ def test_rbac_grants_only_what_the_operator_uses() -> None:
         for group in rule["apiGroups"]
         for resource in rule["resources"]
     }
+    named = {
+        resource: rule["resourceNames"]
+        for rule in by_kind("ClusterRole")["rules"]
+        for resource in rule["resources"]
+        if "resourceNames" in rule
+    }
+    assert named == {"configmaps": ["canaria-notifications"]}  # that one name, get only
     assert rules == {
         ("canaria.dev", "modelrollouts"): ["get", "list", "patch", "watch"],
         ("canaria.dev", "modelrollouts/status"): ["get", "patch"],
@@ -87,6 +95,7 @@ def test_rbac_grants_only_what_the_operator_uses() -> None:
         ("batch", "jobs/status"): ["get"],
         ("", "pods"): ["list"],
         ("apps", "deployments"): ["get", "patch"],
+        ("", "configmaps"): ["get"],
     }
     binding = by_kind("ClusterRoleBinding")
     account = by_kind("ServiceAccount")
@@ -130,3 +139,19 @@ def test_router_objects_are_granted_one_by_one_per_namespace(
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": account["name"], "namespace": account["namespace"]}
     ]
+
+
+def test_the_namespace_notifications_example_is_a_valid_configmap_the_operator_reads() -> None:
+    """``k8s/examples/notifications/canaria-notifications.yaml``: a valid ConfigMap of the
+    one name the ClusterRole grants, whose providers the operator's parser accepts."""
+    path = OPERATOR_DIR.parent / "examples" / "notifications" / f"{CONFIG_MAP_NAME}.yaml"
+    doc = yaml.safe_load(path.read_text())
+    kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    assert doc["metadata"]["name"] == CONFIG_MAP_NAME
+    entries = parse_defaults(doc["data"])
+    assert [(e.provider, e.secret_name) for e in entries] == [
+        ("slack", "ml-slack"),
+        ("webhook", "churn-alerts"),
+        ("teams", "ml-teams"),
+    ]
+    assert parse_local_file(doc) == entries  # local mode reads the same manifest

@@ -74,4 +74,12 @@ The operator's rules: every verb is one monitoring/operator calls, nothing more
   resources: ["deployments"]
   verbs: ["get", "patch"]
 {{- end }}
+{{- if .Values.rbac.notificationDefaults }}
+# A namespace's default notifications: the ConfigMap of this one name, read-only (no list or
+# watch, which would expose every ConfigMap). The Secrets it names need a Role each.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  resourceNames: ["canaria-notifications"]
+  verbs: ["get"]
+{{- end }}
 {{- end -}}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from canaria.testing.running import free_port, running
 from canaria.testing.wait import wait_until
 from monitoring.dashboards.pictures import render_all
 from monitoring.operator.local_rollout import local_rollout
+from monitoring.operator.state import STATE_DIR_ENV, state_path_for
 from monitoring.rules.build import RuleSettings
 from monitoring.rules.files import write
 from tests.monitoring.rules.stack import prometheus_config, running_prometheus_with_rules
@@ -55,9 +57,8 @@ def rollout_doc(router_url: str, canary_tag: str) -> dict[str, Any]:
 
 def state(path: Path) -> dict[str, Any]:
     """The rollout's status from the local operator's state file ({} until written)."""
-    state_path = path.with_name(path.stem + ".state.json")
     with contextlib.suppress(OSError, ValueError):
-        return dict(json.loads(state_path.read_text()).get("status") or {})
+        return dict(json.loads(state_path_for(path).read_text()).get("status") or {})
     return {}
 
 
@@ -116,6 +117,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="canaria-pictures-") as workdir:
+        # The operator's state files stay in the run's folder (it inherits this variable).
+        os.environ[STATE_DIR_ENV] = str(Path(workdir) / "state")
         for uid, count in run(args.out, Path(workdir)).items():
             print(f"{uid}: {count} panels with data")
 

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from canaria.contracts.metrics import RETRAINING_JOBS_TOTAL, RETRAINING_RESULTS
 from canaria.testing.kube_stub import RecordedRequest, StubResponse
 from monitoring.api.spec.retrain import parse_retrain
 from monitoring.operator.events import RolloutRef
@@ -62,6 +63,18 @@ def job_answers(cluster: Cluster, *, complete: bool, result: dict[str, Any] | No
         {"metadata": {"name": "p"}, "status": {"containerStatuses": statuses}}]}))  # fmt: skip
 
 
+def jobs_counted(cluster: Cluster) -> dict[str, float]:
+    """``canaria_retraining_jobs_total`` of ml/churn by result, from the operator's registry."""
+    registry = cluster.reconciler.metrics.registry
+    return {
+        result: registry.get_sample_value(
+            RETRAINING_JOBS_TOTAL, {"rollout": "ml/churn", "result": result}
+        )
+        or 0.0
+        for result in RETRAINING_RESULTS
+    }
+
+
 def passes(cluster: Cluster, count: int, *, drift: float | None = None) -> None:
     ref = RolloutRef("ml", "churn")
     for _ in range(count):
@@ -103,6 +116,9 @@ def test_drift_starts_one_job_whose_version_becomes_the_canary(cluster: Cluster)
     )
     passes(cluster, 3, drift=0.9)  # still drifting, inside the cooldown: no second Job
     assert len(cluster.requests("POST", JOBS)) == 1
+    assert jobs_counted(cluster) == {
+        "started": 1.0, "succeeded": 1.0, "not_improved": 0.0, "failed": 0.0
+    }  # fmt: skip
 
 
 def test_a_failed_job_records_why_and_touches_no_spec_or_route(cluster: Cluster) -> None:
@@ -119,6 +135,20 @@ def test_a_failed_job_records_why_and_touches_no_spec_or_route(cluster: Cluster)
     assert len(cluster.requests("PATCH", ROUTE_PATH)) == route_patches
     failed = [e for e in cluster.events() if e["reason"] == "RetrainFailed"]
     assert len(failed) == 1 and failed[0]["type"] == "Warning"
+    assert jobs_counted(cluster) == {
+        "started": 1.0, "succeeded": 0.0, "not_improved": 0.0, "failed": 1.0
+    }  # fmt: skip
+
+
+def test_a_job_that_does_not_beat_the_champion_counts_as_not_improved(cluster: Cluster) -> None:
+    idle_with_retrain(cluster)
+    result = {"status": "refused", "reason": "accuracy 0.81 < champion 0.84 + margin"}
+    job_answers(cluster, complete=True, result=result)
+    passes(cluster, 5, drift=0.9)
+    assert "RetrainRefused" in cluster.reasons()
+    assert jobs_counted(cluster) == {
+        "started": 1.0, "succeeded": 0.0, "not_improved": 1.0, "failed": 0.0
+    }  # fmt: skip
 
 
 def canary_patches(cluster: Cluster) -> list[Any]:
