@@ -5,22 +5,28 @@ whose ``limit_per_host`` equals the cap (``Slots`` already keeps the count below
 keep-alive ``IDLE_SECONDS``, and the TLS context given. It sends exactly the headers it
 is handed: no ``User-Agent``, ``Accept`` or ``Accept-Encoding`` of its own, the target
 untouched (``yarl.URL(..., encoded=True)``), and it does not undo content codings (the
-answer is relayed as it came). aiohttp re-sends an idempotent request whose reused
-connection was closed, as RFC 9112 §9.3.1 allows. Its exceptions become ``UpstreamError``
-with the reasons the custom client gives (``_failure``).
+answer is relayed as it came). Like the custom client, it re-sends an idempotent request
+only when a *reused* connection closed before any answer (RFC 9112 §9.3.1): aiohttp's own
+retry, which also re-sends after a fresh connection closed, is off, and ``_Connector``
+notes whether the connection a request got had been used before. Its exceptions become
+``UpstreamError`` with the reasons the custom client gives (``_failure``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ssl
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
 from .client import (
+    IDEMPOTENT,
     IDLE_SECONDS,
     NO_BODY_METHODS,
     Origin,
@@ -34,6 +40,29 @@ from .client import (
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 # Upstream answers may carry long headers (the router accepts 64 KiB heads from clients).
 _MAX_HEADER_BYTES = 64 * 1024
+
+
+# Set per request: whether the connection it got had carried an exchange before.
+_REUSED: contextvars.ContextVar[list[bool]] = contextvars.ContextVar("reused")
+
+
+class _Connector(aiohttp.TCPConnector):
+    """A ``TCPConnector`` that tells the request in progress whether its connection is a
+    reused one (``_REUSED``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._seen: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+        connection = await super().connect(req, traces, timeout)
+        protocol = connection.protocol
+        reused = protocol in self._seen
+        self._seen.add(protocol)
+        state = _REUSED.get(None)
+        if state is not None:
+            state[0] = reused
+        return connection
 
 
 def _failure(error: BaseException) -> UpstreamError:
@@ -119,13 +148,13 @@ class AiohttpPool:
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
+        connector = _Connector(
             limit=0,  # no total cap: the cap is per upstream
             limit_per_host=self.slots.limit,
             keepalive_timeout=IDLE_SECONDS,
             ssl=self._tls if self._tls is not None else True,
         )
-        return aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=connector,
             auto_decompress=False,
             skip_auto_headers=_SKIP_AUTO_HEADERS,
@@ -133,6 +162,12 @@ class AiohttpPool:
             max_field_size=_MAX_HEADER_BYTES,
             cookie_jar=aiohttp.DummyCookieJar(),
         )
+        # aiohttp has no public switch for its retry (it would re-send a GET to an
+        # upstream that hung up on a fresh connection): turn it off, retry in request().
+        if not hasattr(session, "_retry_connection"):
+            raise RuntimeError("aiohttp no longer has ClientSession._retry_connection")
+        session._retry_connection = False
+        return session
 
     def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         """Connect and every read (the head, each gap in the body) within ``seconds``."""
@@ -162,21 +197,44 @@ class AiohttpPool:
         data = body if body or method not in NO_BODY_METHODS else None
         await self.slots.acquire(origin, timeout)
         try:
-            response = await session.request(
-                method,
-                address,
-                headers=sent,
-                data=data,
-                allow_redirects=False,
-                timeout=self._timeout(timeout),
-            )
-        except (aiohttp.ClientError, TimeoutError) as error:
-            self.slots.release(origin)
-            raise _failure(error) from None
+            response = await self._send(session, method, address, sent, data, timeout)
         except BaseException:
             self.slots.release(origin)
             raise
         return AiohttpResponse(self.slots, origin, response)
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        address: URL,
+        headers: list[tuple[str, str]],
+        data: bytes | None,
+        timeout: float,
+    ) -> aiohttp.ClientResponse:
+        """The answer's head; an idempotent request is sent once more when a reused
+        connection closed before any answer."""
+        for attempt in (1, 2):
+            reused = [False]
+            token = _REUSED.set(reused)
+            try:
+                return await session.request(
+                    method,
+                    address,
+                    headers=headers,
+                    data=data,
+                    allow_redirects=False,
+                    timeout=self._timeout(timeout),
+                )
+            except aiohttp.ServerDisconnectedError as error:
+                if attempt == 1 and reused[0] and method in IDEMPOTENT:
+                    continue
+                raise _failure(error) from None
+            except (aiohttp.ClientError, TimeoutError) as error:
+                raise _failure(error) from None
+            finally:
+                _REUSED.reset(token)
+        raise RuntimeError("unreachable: the second attempt returns or raises")
 
     async def close(self) -> None:
         if self._session is not None:

@@ -246,3 +246,17 @@ def test_a_large_answer_is_relayed_whole_with_flow_control(new_pool: PoolFactory
         await pool.close()
 
     run(scenario, answering(answer))
+
+
+def test_a_fresh_connection_that_hangs_up_is_not_sent_again(new_pool: PoolFactory) -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+
+    async def scenario(url: str, stats: dict[str, Any]) -> None:
+        pool = new_pool()
+        with pytest.raises(UpstreamError) as failure:
+            await get(pool, url, "GET")
+        assert failure.value.reason == "disconnect"
+        await pool.close()
+
+    assert run(scenario, hang_up)["connections"] == 1

@@ -189,7 +189,7 @@ def test_a_missing_or_bad_ca_bundle_is_refused_at_load(tmp_path: Path) -> None:
 
 
 def test_an_unknown_client_is_refused_with_its_name() -> None:
-    with pytest.raises(ConfigError, match="upstream_client.implementation: .*'custom'.*'aiohttp'"):
+    with pytest.raises(ConfigError, match=r"upstream_client.implementation: .*'custom'.*'aiohttp'"):
         parse_config(
             {
                 "upstreams": {"stable": {"url": "http://m"}},
