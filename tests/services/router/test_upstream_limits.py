@@ -196,3 +196,23 @@ def test_an_unknown_client_is_refused_with_its_name() -> None:
                 "upstream_client": {"implementation": "curl"},
             }
         )
+
+
+def test_the_command_line_chooses_the_client_and_refuses_unknown_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from canaria.cli.main import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["router", "--config", "r.yaml", "--upstream-client", "aiohttp"])
+    assert args.upstream_client == "aiohttp"
+    assert parser.parse_args(["router", "--config", "r.yaml"]).upstream_client is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(["router", "--config", "r.yaml", "--upstream-client", "curl"])
+    assert "invalid choice: 'curl'" in capsys.readouterr().err
+    # The override wins over the file's choice.
+    config = parse_config({"upstreams": {"stable": {"url": "http://m"}}})
+    assert config.upstream_client.implementation is UpstreamClientKind.CUSTOM
+    app = RouterApp(config, upstream_client=UpstreamClientKind.AIOHTTP)
+    assert app.upstream_client is UpstreamClientKind.AIOHTTP
+    assert type(app._pool).__name__ == "AiohttpPool"
