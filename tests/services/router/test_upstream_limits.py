@@ -216,3 +216,15 @@ def test_the_command_line_chooses_the_client_and_refuses_unknown_ones(
     app = RouterApp(config, upstream_client=UpstreamClientKind.AIOHTTP)
     assert app.upstream_client is UpstreamClientKind.AIOHTTP
     assert type(app._pool).__name__ == "AiohttpPool"
+
+
+def test_a_reload_that_changes_the_client_is_logged_and_waits_for_a_restart(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    raw = {"upstreams": {"stable": {"url": "http://m"}}}
+    app = RouterApp(parse_config(raw))
+    changed = parse_config({**raw, "upstream_client": {"max_connections_per_upstream": 2}})
+    with caplog.at_level("WARNING"):
+        app._reloaded(changed)
+    assert "upstream_client changed: it applies at the next start" in caplog.text
+    assert app.config is changed  # the rest of the file is in force
