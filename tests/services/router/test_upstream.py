@@ -58,7 +58,12 @@ def run(scenario: Callable[[str, dict[str, Any]], Awaitable[None]], handler: Han
 def new_pool(request: pytest.FixtureRequest) -> PoolFactory:
     """Makes a pool of the client under test (default settings)."""
     kind = UpstreamClientKind(request.param)
-    return lambda: build_pool(UpstreamClientSettings(implementation=kind))
+
+    def factory() -> UpstreamPool:
+        return build_pool(UpstreamClientSettings(implementation=kind))
+
+    factory.kind = kind  # type: ignore[attr-defined]
+    return factory
 
 
 def answering(*answers: bytes) -> Handler:
@@ -127,6 +132,8 @@ def test_chunked_answers_arrive_piece_by_piece(new_pool: PoolFactory) -> None:
             # Pieces as they arrived (aiohttp joins those that came in one read).
             pieces = [chunk async for chunk in response.chunks()]
             assert b"".join(pieces) == b"hello world" and all(pieces)
+            if new_pool.kind is UpstreamClientKind.CUSTOM:  # type: ignore[attr-defined]
+                assert pieces == [b"hello", b" world"]  # one piece per HTTP chunk
         assert await get(pool, url) == (200, b"{}")  # the same connection, reused
         await pool.close()
 
