@@ -1,22 +1,28 @@
-"""What the router costs: the same load through the router and straight to the upstream.
+"""What the router costs, with each upstream HTTP client: the same load through the router
+and straight to the upstream.
 
 Two upstreams: a trivial ASGI app that answers a fixed classic-shaped JSON at once, and
-the real classic service (``bentoml serve``). For each, ``wrk`` drives the upstream
-directly and then through ``canaria router``: at a fixed, paced rate below saturation
-(each connection waits ``delay_ms`` after each answer; two alternating rounds, averaged),
-over one connection without pause, and at saturation (32 connections, no pause). Then
-the primary's latency at the paced rate with a shadow that answers in 200 ms, shadow on
-(every request copied) versus off, alternating three times.
+the real classic service (``bentoml serve``). One router per upstream client (``custom``,
+``aiohttp``; ``--client`` picks one or both) in front of each. For each upstream, ``wrk``
+drives it directly and through every router, alternating within each round: at a fixed,
+paced rate below saturation (each connection waits ``delay_ms`` after each answer; two
+rounds, averaged), over one connection without pause, and at saturation (32 connections,
+no pause). Then the primary's latency at the paced rate with a shadow that answers in
+200 ms, shadow on (every request copied) versus off, per client. ``--repeat N`` measures
+everything N times with the same processes and records the spread between the repeats.
 
 Goals (from the issue): p50 added <= 1 ms, router/direct requests/s >= 0.7, primary p99
-with the slow shadow <= 1.10x shadow off. All processes share this machine's cores with
-``wrk``, so against the trivial upstream the router competes for CPU with both.
+with the slow shadow <= 1.10x shadow off; only 2xx answers count, a point with errors
+fails its goal. All processes share this machine's cores with ``wrk``, so against the
+trivial upstream the router competes for CPU with both.
 
-Run: ``python -m bench router`` (or ``make bench`` for all); writes bench/results/router.json.
+Run: ``python -m bench router`` (or ``make bench`` for all), or
+``python -m bench.bench_router --client both --repeat 2``; writes bench/results/router.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -31,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import LoadResult, churn_bodies, error_statuses, run_wrk
+from bench.router_report import goals, markdown_table, summarise
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO_ROOT / "bench" / "results" / "router.json"
@@ -40,15 +47,13 @@ SATURATION_CONNECTIONS = 32
 SHADOW_DELAY_S = 0.2
 # Paced runs are the noisiest on a shared machine: they alternate, and the rounds average.
 ROUNDS = {"paced": 2, "one_connection": 1, "saturation": 1}
-SHADOW_ROUNDS = 3
+SHADOW_ROUNDS = 2
+CLIENTS = ("custom", "aiohttp")
 BENTOML_ENV = {
     "CANARIA_CLASSIC_WORKERS": "1",
     "CANARIA_CLASSIC_BATCH_SIZE": "64",
     "CANARIA_CLASSIC_BATCH_LATENCY_MS": "1000",
 }
-GOAL_P50_ADDED_MS = 1.0
-GOAL_THROUGHPUT_RATIO = 0.7
-GOAL_SHADOW_P99_RATIO = 1.10
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,7 @@ def _trivial(name: str, log_dir: Path, *, delay_s: float = 0.0) -> Any:
 
 @contextmanager
 def _router(name: str, log_dir: Path, config: dict[str, Any]) -> Iterator[str]:
+    """A router; its upstream client is ``config['upstream_client']``."""
     from canaria.testing.router import running_router
 
     with running_router(
@@ -165,9 +171,10 @@ def _router(name: str, log_dir: Path, config: dict[str, Any]) -> Iterator[str]:
         yield process.base_url
 
 
-def _router_config(stable: str, shadow: str | None = None) -> dict[str, Any]:
+def _router_config(client: str, stable: str, shadow: str | None = None) -> dict[str, Any]:
     config: dict[str, Any] = {
         "upstreams": {"stable": {"url": stable, "timeout_seconds": 30}},
+        "upstream_client": {"implementation": client},
     }
     if shadow is not None:
         config["upstreams"]["shadow"] = {"url": shadow, "timeout_seconds": 5}
@@ -212,23 +219,31 @@ def mean_result(results: Sequence[LoadResult]) -> LoadResult:
     )
 
 
-def _compare(direct_url: str, router_url: str, bodies: list[str], pace: Pace) -> dict[str, Any]:
-    """Direct and routed runs alternate, ``ROUNDS[load]`` times each; rounds are averaged."""
+def _compare(
+    direct_url: str, router_urls: dict[str, str], bodies: list[str], pace: Pace
+) -> dict[str, Any]:
+    """Direct and each client's router alternate, ``ROUNDS[load]`` times each; rounds are
+    averaged."""
     runs: dict[str, Any] = {}
     loads = {"paced": pace, "one_connection": ONE_CONNECTION, "saturation": SATURATION}
     for load, current_pace in loads.items():
-        rounds: list[tuple[LoadResult, LoadResult]] = []
+        rounds: list[dict[str, LoadResult]] = []
         for _ in range(ROUNDS[load]):
-            direct = measure(direct_url, bodies, pace=current_pace)
-            routed = measure(router_url, bodies, pace=current_pace)
-            rounds.append((direct, routed))
-            print(f"  {load:14} direct {_line(direct)} | router {_line(routed)}", flush=True)
-        direct, routed = mean_result([d for d, _ in rounds]), mean_result([r for _, r in rounds])
+            points = {"direct": measure(direct_url, bodies, pace=current_pace)}
+            for client, url in router_urls.items():
+                points[client] = measure(url, bodies, pace=current_pace)
+            rounds.append(points)
+            lines = " | ".join(f"{name} {_line(point)}" for name, point in points.items())
+            print(f"  {load:14} {lines}", flush=True)
+        direct = mean_result([points["direct"] for points in rounds])
+        clients = {}
+        for client in router_urls:
+            routed = mean_result([points[client] for points in rounds])
+            clients[client] = {"router": routed.to_dict(), **overhead(direct, routed)}
         runs[load] = {
             "direct": direct.to_dict(),
-            "router": routed.to_dict(),
-            **overhead(direct, routed),
-            "rounds": [{"direct": d.to_dict(), "router": r.to_dict()} for d, r in rounds],
+            "clients": clients,
+            "rounds": [{name: p.to_dict() for name, p in points.items()} for points in rounds],
         }
     return runs
 
@@ -250,8 +265,6 @@ def _shadow_runs(off_url: str, on_url: str, bodies: list[str]) -> dict[str, Any]
     p99_off = sum(r["shadow_off"]["p99_ms"] for r in rounds) / len(rounds)
     p99_on = sum(r["shadow_on"]["p99_ms"] for r in rounds) / len(rounds)
     return {
-        "shadow_delay_s": SHADOW_DELAY_S,
-        "pace": pace.__dict__,
         "rounds": rounds,
         "p99_off_ms": round(p99_off, 3),
         "p99_on_ms": round(p99_on, 3),
@@ -259,67 +272,50 @@ def _shadow_runs(off_url: str, on_url: str, bodies: list[str]) -> dict[str, Any]
     }
 
 
-def _clean(*points: dict[str, Any]) -> bool:
-    """No point had a non-2xx answer or a socket error (the bench/loadgen.py rule)."""
-    return all(point["errors"] == 0 for point in points)
+def _measure_all(
+    urls: dict[str, str], routers: dict[str, str], clients: Sequence[str]
+) -> dict[str, Any]:
+    """One repeat: both upstreams, every client, and the shadow runs (by client)."""
+    trivial_bodies = [json.dumps({"features": {"tenure_months": n}}) for n in range(16)]
+    print("trivial upstream", flush=True)
+    trivial = {client: routers[f"trivial-{client}"] for client in clients}
+    upstreams = {
+        "trivial": _compare(urls["trivial"], trivial, trivial_bodies, PACED["trivial"]),
+    }
+    print("classic service", flush=True)
+    classic = {client: routers[f"classic-{client}"] for client in clients}
+    upstreams["classic"] = _compare(urls["classic"], classic, churn_bodies(64), PACED["classic"])
+    shadow = {}
+    for client in clients:
+        print(f"shadow ({SHADOW_DELAY_S * 1000:.0f} ms), {client}", flush=True)
+        shadow[client] = _shadow_runs(
+            routers[f"trivial-{client}"], routers[f"shadow-{client}"], trivial_bodies
+        )
+    return {"upstreams": upstreams, "shadow": shadow}
 
 
-def goals(report: dict[str, Any]) -> dict[str, bool]:
-    """Each goal of the issue, met or not (pure); a goal whose points had errors is not met."""
-    met: dict[str, bool] = {}
-    for upstream, runs in report["upstreams"].items():
-        paced, saturation = runs["paced"], runs["saturation"]
-        met[f"{upstream}: paced p50 added <= {GOAL_P50_ADDED_MS} ms"] = paced[
-            "p50_added_ms"
-        ] <= GOAL_P50_ADDED_MS and _clean(paced["direct"], paced["router"])
-        met[f"{upstream}: saturation router/direct >= {GOAL_THROUGHPUT_RATIO}"] = saturation[
-            "throughput_ratio"
-        ] >= GOAL_THROUGHPUT_RATIO and _clean(saturation["direct"], saturation["router"])
-    shadow_points = [point for r in report["shadow"]["rounds"] for point in r.values()]
-    met[f"shadow: p99 on/off <= {GOAL_SHADOW_P99_RATIO}"] = report["shadow"][
-        "p99_ratio"
-    ] <= GOAL_SHADOW_P99_RATIO and _clean(*shadow_points)
-    return met
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_router")
+    parser.add_argument("--client", choices=(*CLIENTS, "both"), default="both")
+    parser.add_argument("--repeat", type=int, default=1, help="measure everything N times")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat: must be at least 1, got {args.repeat}")
+    return args
 
 
-def markdown_table(report: dict[str, Any]) -> str:
-    """The README table (pure)."""
-    lines = [
-        "| upstream | load | direct 2xx/s | router 2xx/s | ratio | direct p50 / p99 ms "
-        "| router p50 / p99 ms | added p50 / p99 ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for upstream, runs in report["upstreams"].items():
-        for load, run in runs.items():
-            direct, routed = run["direct"], run["router"]
-            lines.append(
-                f"| {upstream} | {load} | {direct['ok_per_s']:.0f} "
-                f"| {routed['ok_per_s']:.0f} | {run['throughput_ratio']:.2f} "
-                f"| {direct['p50_ms']:.2f} / {direct['p99_ms']:.2f} "
-                f"| {routed['p50_ms']:.2f} / {routed['p99_ms']:.2f} "
-                f"| {run['p50_added_ms']:+.2f} / {run['p99_added_ms']:+.2f} |"
-            )
-    shadow = report["shadow"]
-    lines.append("")
-    lines.append(
-        f"Primary p99 with a {shadow['shadow_delay_s'] * 1000:.0f} ms shadow on every request: "
-        f"{shadow['p99_on_ms']:.2f} ms vs {shadow['p99_off_ms']:.2f} ms off "
-        f"({shadow['p99_ratio']:.2f}x)."
-    )
-    return "\n".join(lines)
-
-
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(sys.argv[1:] if argv is None else argv)
+    clients = list(CLIENTS) if args.client == "both" else [args.client]
     os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
     started = time.monotonic()
     load_before = os.getloadavg()[0]
-    trivial_bodies = [json.dumps({"features": {"tenure_months": n}}) for n in range(16)]
     with tempfile.TemporaryDirectory(prefix="canaria-bench-router-") as tmp, ExitStack() as stack:
         work = Path(tmp)
-        trivial = stack.enter_context(_trivial("trivial", work))
+        urls = {"trivial": stack.enter_context(_trivial("trivial", work))}
         slow = stack.enter_context(_trivial("slow-shadow", work, delay_s=SHADOW_DELAY_S))
         env = _classic_env(work / "bentoml")
-        classic = stack.enter_context(
+        urls["classic"] = stack.enter_context(
             _process(
                 "classic",
                 ["bentoml", "serve", "services.classic.service:ClassicService"],
@@ -328,47 +324,45 @@ def main() -> int:
                 ready="/readyz",
             )
         )
+        configs = {}
+        for client in clients:
+            configs[f"trivial-{client}"] = _router_config(client, urls["trivial"])
+            configs[f"classic-{client}"] = _router_config(client, urls["classic"])
+            configs[f"shadow-{client}"] = _router_config(client, urls["trivial"], slow)
         routers = {
-            name: stack.enter_context(_router(name, work, config))
-            for name, config in {
-                "router-trivial": _router_config(trivial),
-                "router-classic": _router_config(classic),
-                "router-shadow": _router_config(trivial, slow),
-            }.items()
+            name: stack.enter_context(_router(f"router-{name}", work, config))
+            for name, config in configs.items()
         }
-        print("trivial upstream", flush=True)
-        upstreams = {
-            "trivial": _compare(
-                trivial, routers["router-trivial"], trivial_bodies, PACED["trivial"]
-            )
-        }
-        print("classic service", flush=True)
-        upstreams["classic"] = _compare(
-            classic, routers["router-classic"], churn_bodies(64), PACED["classic"]
-        )
-        print(f"shadow ({SHADOW_DELAY_S * 1000:.0f} ms)", flush=True)
-        shadow = _shadow_runs(routers["router-trivial"], routers["router-shadow"], trivial_bodies)
+        repeats = []
+        for number in range(args.repeat):
+            print(f"== repeat {number + 1} of {args.repeat}", flush=True)
+            repeats.append(_measure_all(urls, routers, clients))
     report: dict[str, Any] = {
         "benchmark": "router",
-        "command": "python -m bench router",
+        "command": f"python -m bench.bench_router --client {args.client} --repeat {args.repeat}",
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "load_average_1m_before": round(load_before, 2),
+            "load_average_1m_after": round(os.getloadavg()[0], 2),
             "note": "shared machine; router, upstream and wrk share the same cores",
         },
         "settings": {
             "tool": "wrk (bench/loadgen.py script, plus a Lua delay() for paced runs)",
+            "clients": clients,
+            "repeat": args.repeat,
             "duration_s": DURATION_S,
             "warmup_s": WARMUP_S,
             "paced": {name: pace.__dict__ for name, pace in PACED.items()},
             "saturation_connections": SATURATION_CONNECTIONS,
             "rounds": ROUNDS,
             "shadow_rounds": SHADOW_ROUNDS,
+            "shadow_delay_s": SHADOW_DELAY_S,
+            "shadow_pace": PACED["trivial"].__dict__,
             "classic_bentoml_env": BENTOML_ENV,
         },
-        "upstreams": upstreams,
-        "shadow": shadow,
+        "summary": summarise(repeats),
+        "repeats": repeats,
     }
     report["goals"] = goals(report)
     report["wall_s"] = round(time.monotonic() - started, 1)

@@ -30,16 +30,26 @@ def register(subparsers: Any) -> None:
         default="json",
         help="json lines (default), or console: human lines, coloured on a terminal",
     )
+    parser.add_argument(
+        "--upstream-client",
+        choices=("custom", "aiohttp"),
+        default=None,
+        help="the HTTP client for the upstreams (default: upstream_client.implementation "
+        "in the config file)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from services.router.config import UpstreamClientKind
     from services.router.server import serve
 
+    chosen = args.upstream_client
     return serve(
         config_path=args.config,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         log_format=args.log_format,
+        upstream_client=None if chosen is None else UpstreamClientKind(chosen),
     )

@@ -23,8 +23,9 @@ from canaria.contracts.request_id import REQUEST_ID_HEADER, request_id
 from .accesslog import AccessLog, Exchange
 from .admin import AuthGuard, handle_admin
 from .breaker import Breaker, resets_breaker
+from .client import UpstreamError
 from .compare import Answer, ClassicComparator, TextComparator, build_comparator
-from .config import ConfigError, RouterConfig
+from .config import ConfigError, RouterConfig, UpstreamClientKind
 from .endpoints import OWN_PATHS, own_endpoint
 from .exchange import (
     BodyTooLarge,
@@ -40,12 +41,12 @@ from .exchange import (
 )
 from .listener import ListenerCounters, ListenerLimits, listener_limits
 from .metrics import RouterMetrics
+from .pools import build_pool
 from .proxy import CLIENT_DISCONNECT, Message, Receive, Send, forward, send_json
 from .ratelimit import RateLimiter
 from .reload import ConfigWatcher
 from .routing import RoutingError, choose_variant
 from .shadow import ShadowMirror, ShadowPlan, ShadowRequest
-from .upstream import UpstreamError, UpstreamPool
 
 log = get_logger("router")
 
@@ -71,6 +72,7 @@ class RouterApp:
         config_path: Path | None = None,
         draw: Callable[[], float] = random.random,
         admin_port: int | None = None,
+        upstream_client: UpstreamClientKind | None = None,
     ) -> None:
         self.config = config
         self.config_path = config_path
@@ -81,9 +83,11 @@ class RouterApp:
         self.ready = False
         self._draw = draw
         self.access_log = AccessLog()
-        self._pool = UpstreamPool()
+        # The HTTP client: the config's, unless the command line chose one.
+        self.upstream_client = upstream_client or config.upstream_client.implementation
+        self._pool = build_pool(config.upstream_client, self.upstream_client)
         # Shadow copies have their own connections: they never queue behind primary ones.
-        self._shadow_pool = UpstreamPool()
+        self._shadow_pool = build_pool(config.upstream_client, self.upstream_client)
         self.shadow = ShadowMirror(metrics=self.metrics, pool=self._shadow_pool, draw=draw)
         self._limiter: RateLimiter | None = None
         self._comparator: ClassicComparator | TextComparator | None = None
@@ -151,6 +155,11 @@ class RouterApp:
         ]:
             log.warning(
                 "admin.listen/host/port changed: the listeners change at the next start",
+                extra={"path": str(self.config_path)},
+            )
+        if config.upstream_client != self.config.upstream_client:
+            log.warning(
+                "upstream_client changed: it applies at the next start",
                 extra={"path": str(self.config_path)},
             )
         self.apply(config, source="file")
@@ -238,8 +247,8 @@ class RouterApp:
         await self.shadow.close()
         if isinstance(self._comparator, TextComparator):
             self._comparator.close()
-        self._pool.close()
-        self._shadow_pool.close()
+        await self._pool.close()
+        await self._shadow_pool.close()
 
     # --- the proxy ----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ produce a new ``RouterConfig`` the same way (``with_routes``, ``promoted``).
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -63,6 +64,13 @@ class TextMethod(StrEnum):
     EMBEDDING = "embedding"
 
 
+class UpstreamClientKind(StrEnum):
+    """The HTTP client the router talks to its upstreams with (``services/router/pools.py``)."""
+
+    CUSTOM = "custom"
+    AIOHTTP = "aiohttp"
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -86,6 +94,20 @@ class Upstreams(_Frozen):
     stable: UpstreamSettings
     canary: UpstreamSettings | None = None
     shadow: UpstreamSettings | None = None
+
+
+class UpstreamClientSettings(_Frozen):
+    """How the router connects to its upstreams; read at start (a reload that changes it
+    is logged and applies at the next start). ``implementation``: the HTTP client
+    (``--upstream-client`` overrides it); ``max_connections_per_upstream``: connections open
+    to one upstream at once, requests beyond it wait up to the upstream's timeout for one
+    (then 503, reason ``pool_full``); ``ca_bundle``: a PEM file of the CAs that https
+    upstreams are verified against (default: the system's CAs), checked when the file is
+    loaded."""
+
+    implementation: UpstreamClientKind = UpstreamClientKind.CUSTOM
+    max_connections_per_upstream: StrictInt = Field(default=64, ge=1, le=100_000)
+    ca_bundle: StrictStr | None = None
 
 
 class StickySettings(_Frozen):
@@ -224,6 +246,7 @@ class RouterConfig(_Frozen):
     access_log: AccessLogSettings = AccessLogSettings()
     breaker: BreakerSettings | None = None
     admin: AdminSettings = AdminSettings()
+    upstream_client: UpstreamClientSettings = UpstreamClientSettings()
     reload_interval_seconds: StrictFloat = Field(default=1.0, gt=0, le=3600)
 
     @field_validator("match")
@@ -328,15 +351,33 @@ def parse_config(raw: Any) -> RouterConfig:
         raise ConfigError(describe(error)) from None
 
 
+def check_ca_bundle(config: RouterConfig) -> RouterConfig:
+    """``config`` when its ``upstream_client.ca_bundle`` (if any) is a readable PEM bundle
+    of CA certificates, else ``ConfigError`` naming the file (reads it)."""
+    path = config.upstream_client.ca_bundle
+    if path is None:
+        return config
+    where = "upstream_client.ca_bundle"
+    try:
+        ssl.create_default_context(cafile=path)
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: {path} does not exist") from None
+    except ssl.SSLError as error:
+        raise ConfigError(f"{where}: {path} holds no PEM CA certificate ({error.reason})") from None
+    except OSError as error:
+        raise ConfigError(f"{where}: cannot read {path}: {error.strerror}") from None
+    return config
+
+
 def parse_yaml(text: str) -> RouterConfig:
-    """Parse and validate the text of a config file (pure)."""
+    """Parse and validate the text of a config file; reads the CA bundle it names."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"config: not valid YAML{where}") from None
-    return parse_config(raw)
+    return check_ca_bundle(parse_config(raw))
 
 
 def load_config(path: Path) -> RouterConfig:

@@ -6,7 +6,7 @@ handed out chunk by chunk (``next_chunk``) with flow control: reading from the u
 pauses while more than ``HIGH_WATER`` bytes wait for a slow client. ``timeout`` bounds
 each wait for the upstream (the head, and every gap between two pieces of the body).
 
-Errors are ``UpstreamError`` with a short ``reason``: connect, timeout, disconnect, protocol.
+Errors are ``client.UpstreamError``: timeout, disconnect, protocol.
 """
 
 from __future__ import annotations
@@ -15,31 +15,15 @@ import asyncio
 import contextlib
 import socket
 from collections import deque
-from enum import StrEnum
 from typing import cast
 
 import httptools
 
+from .client import UpstreamError, UpstreamFailure
+
 # Pause reading from the upstream while this much of its answer waits for the client.
 HIGH_WATER = 256 * 1024
 LOW_WATER = 64 * 1024
-
-
-class UpstreamFailure(StrEnum):
-    """Why an upstream exchange failed: the ``reason`` label of the error metrics."""
-
-    CONNECT = "connect"
-    TIMEOUT = "timeout"
-    DISCONNECT = "disconnect"
-    PROTOCOL = "protocol"
-
-
-class UpstreamError(Exception):
-    """An upstream exchange that failed; ``reason`` is what the metrics and answers name."""
-
-    def __init__(self, reason: UpstreamFailure, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:

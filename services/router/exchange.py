@@ -10,6 +10,7 @@ import os
 
 from canaria.contracts.metrics import Variant
 
+from .client import UpstreamError
 from .config import RouterConfig, UpstreamSettings
 from .encoding import decodable_accept_encoding
 from .proxy import (
@@ -22,7 +23,6 @@ from .proxy import (
     error_message,
     send_json,
 )
-from .upstream import UpstreamError
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -98,7 +98,7 @@ async def answer_upstream_error(
 ) -> None:
     """503 unreachable, 504 timeout, 502 otherwise: JSON naming the variant."""
     payload = {
-        "error": error_message(variant, upstream, error.reason),
+        "error": error_message(variant, upstream, error),
         "variant": variant.value,
         "request_id": rid,
     }

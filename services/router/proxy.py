@@ -16,8 +16,8 @@ from typing import Any
 
 from canaria.contracts.metrics import Variant
 
+from .client import UpstreamError, UpstreamFailure, UpstreamPool, UpstreamResponse
 from .config import UpstreamSettings
-from .upstream import UpstreamError, UpstreamPool, UpstreamResponse
 
 Message = MutableMapping[str, Any]
 Send = Callable[[Message], Awaitable[None]]
@@ -75,7 +75,11 @@ def header_value(headers: Iterable[tuple[bytes, bytes]], wanted: bytes) -> str:
 
 # Answers up to this size with a known length are read whole and sent in one write.
 BUFFERED_ANSWER_BYTES = 256 * 1024
-ERROR_STATUS = {"connect": 503, "timeout": 504}
+ERROR_STATUS = {
+    UpstreamFailure.CONNECT: 503,
+    UpstreamFailure.POOL_FULL: 503,
+    UpstreamFailure.TIMEOUT: 504,
+}
 # Outcome.error when the client left mid-stream: not the upstream's fault, so not counted
 # in canaria_router_upstream_errors_total.
 CLIENT_DISCONNECT = "client_disconnect"
@@ -99,12 +103,15 @@ class Outcome:
         return ok and self.error is None and self.body is not None
 
 
-def error_message(variant: Variant, upstream: UpstreamSettings, reason: str) -> str:
+def error_message(variant: Variant, upstream: UpstreamSettings, error: UpstreamError) -> str:
+    """What a 502/503/504 answer says: the variant, its URL and what went wrong (pure)."""
     what = {
-        "connect": "is unreachable",
-        "timeout": f"did not answer within {upstream.timeout_seconds:g}s",
-        "disconnect": "closed the connection",
-    }.get(reason, "sent an invalid answer")
+        UpstreamFailure.CONNECT: "is unreachable",
+        UpstreamFailure.TIMEOUT: f"did not answer within {upstream.timeout_seconds:g}s",
+        UpstreamFailure.DISCONNECT: "closed the connection",
+        UpstreamFailure.TLS: f"failed TLS verification ({error.detail})",
+        UpstreamFailure.POOL_FULL: f"is busy: {error.detail}",
+    }.get(error.reason, "sent an invalid answer")
     return f"upstream {variant.value} ({upstream.url}) {what}"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from canaria.contracts import logs
 
 from .app import RouterApp
-from .config import ConfigError, RouterConfig, load_config
+from .config import ConfigError, RouterConfig, UpstreamClientKind, load_config
 from .listener import bound_protocol
 
 log = logs.get_logger("router.server")
@@ -49,10 +49,17 @@ def sockets_for(
 
 
 def serve(
-    *, config_path: Path, host: str, port: int, log_level: str = "INFO", log_format: str = "json"
+    *,
+    config_path: Path,
+    host: str,
+    port: int,
+    log_level: str = "INFO",
+    log_format: str = "json",
+    upstream_client: UpstreamClientKind | None = None,
 ) -> int:
     """Serve until stopped; exit code 2 when the config is invalid or a port is taken.
-    ``log_format``: ``json`` lines, or ``console`` (coloured on a terminal)."""
+    ``log_format``: ``json`` lines, or ``console`` (coloured on a terminal);
+    ``upstream_client`` overrides the config's ``upstream_client.implementation``."""
     logs.configure(level=log_level, format=log_format)
     try:
         config = load_config(config_path)
@@ -66,11 +73,19 @@ def serve(
     except OSError as error:
         print(f"canaria router: cannot listen: {error.strerror}", file=sys.stderr)
         return 2
-    app = RouterApp(config, config_path=config_path, admin_port=admin_port)
+    app = RouterApp(
+        config, config_path=config_path, admin_port=admin_port, upstream_client=upstream_client
+    )
     admin = "public listener" if admin_port is None else f"{config.admin.host}:{admin_port}"
     log.info(
         "router starting",
-        extra={"host": host, "port": port, "admin": admin, "config": str(config_path)},
+        extra={
+            "host": host,
+            "port": port,
+            "admin": admin,
+            "config": str(config_path),
+            "upstream_client": app.upstream_client.value,
+        },
     )
     server = uvicorn.Server(
         uvicorn.Config(

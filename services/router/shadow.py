@@ -17,12 +17,12 @@ from canaria.contracts.logs import digest, get_logger, redact
 from canaria.contracts.metrics import Variant
 
 from .answers import AnswerError
+from .client import UpstreamError, UpstreamPool
 from .compare import Answer, Comparator, Comparison
 from .config import ShadowSettings, UpstreamSettings
 from .encoding import UnsupportedEncoding, decode
 from .metrics import RouterMetrics
 from .proxy import header_value
-from .upstream import UpstreamError, UpstreamPool
 
 log = get_logger("router.shadow")
 

@@ -18,6 +18,8 @@ from canaria.testing.router import router_command, write_router_config
 from canaria.testing.running import RunningProcess, free_port, start_process, wait_http
 
 ADMIN_TOKEN = "router-test-token"
+# The router's upstream HTTP clients: the tests of the data path run with each.
+CLIENTS = ("custom", "aiohttp")
 
 # The answers of each test upstream: "canary" agrees with "stable" (same class, close
 # probability, a paraphrase), "different" disagrees with both.
@@ -154,16 +156,21 @@ def upstreams(
 @pytest.fixture(scope="session")
 def start_routers(
     processes: list[RunningProcess], tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Router]]:
-    """Start one ``canaria router`` per config, all at once; returns them by name."""
+) -> Callable[..., dict[str, Router]]:
+    """Start one ``canaria router`` per config, all at once; returns them by name. With
+    ``client``, every router talks to its upstreams with that HTTP client."""
 
-    def start(configs: Mapping[str, Mapping[str, Any]]) -> dict[str, Router]:
+    def start(
+        configs: Mapping[str, Mapping[str, Any]], client: str | None = None
+    ) -> dict[str, Router]:
         work = tmp_path_factory.mktemp("routers")
         commands = {}
         paths = {}
         admin_ports: dict[str, int | None] = {}
         for name, given in configs.items():
             config = with_admin_port(given)
+            if client is not None:
+                config["upstream_client"] = {"implementation": client}
             admin = config["admin"]
             admin_ports[name] = None if admin.get("listen") == "public" else admin["port"]
             path = paths[name] = write_router_config(config, work / f"{name}.yaml")

@@ -13,7 +13,7 @@ import pytest
 from canaria.contracts import metrics as catalog
 from canaria.testing.wait import wait_until
 
-from .conftest import Router
+from .conftest import CLIENTS, Router
 
 pytestmark = pytest.mark.slow
 
@@ -22,10 +22,13 @@ COMPARISONS = catalog.SHADOW_COMPARISONS_TOTAL
 FAILURES = catalog.SHADOW_FAILURES_TOTAL
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=CLIENTS)
 def routers(
-    upstreams: dict[str, str], start_routers: Callable[..., dict[str, Router]]
+    request: pytest.FixtureRequest,
+    upstreams: dict[str, str],
+    start_routers: Callable[..., dict[str, Router]],
 ) -> dict[str, Router]:
+    """The routers, once with each upstream client (every test here runs with both)."""
     shadowed = {
         "upstreams": {
             "stable": {"url": upstreams["stable"]},
@@ -42,7 +45,8 @@ def routers(
                 "upstreams": {"stable": {"url": upstreams["dead"]}},
                 "access_log": {"sample_rate": 0.0},
             },
-        }
+        },
+        client=request.param,
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 from canaria.contracts import metrics as catalog
 from canaria.testing.wait import wait_until
 
-from .conftest import Router
+from .conftest import CLIENTS, Router
 
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
@@ -37,10 +37,13 @@ def _config(
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=CLIENTS)
 def routers(
-    upstreams: dict[str, str], start_routers: Callable[..., dict[str, Router]]
+    request: pytest.FixtureRequest,
+    upstreams: dict[str, str],
+    start_routers: Callable[..., dict[str, Router]],
 ) -> dict[str, Router]:
+    """The routers, once with each upstream client (every test here runs with both)."""
     mirror = {
         "upstreams": {
             "stable": {"url": upstreams["stable"]},
@@ -60,7 +63,8 @@ def routers(
             "text": _config(upstreams, "canary", comparator="text"),
             "mirror": mirror,
             "no_shadow": {"upstreams": {"stable": {"url": upstreams["stable"]}}},
-        }
+        },
+        client=request.param,
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from canaria.contracts import metrics as catalog
 
-from .conftest import Router, admin_headers
+from .conftest import CLIENTS, Router, admin_headers
 
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
@@ -26,10 +26,13 @@ def _upstream(url: str, timeout: float = 5.0) -> dict[str, Any]:
     return {"url": url, "timeout_seconds": timeout}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=CLIENTS)
 def routers(
-    upstreams: dict[str, str], start_routers: Callable[..., dict[str, Router]]
+    request: pytest.FixtureRequest,
+    upstreams: dict[str, str],
+    start_routers: Callable[..., dict[str, Router]],
 ) -> dict[str, Router]:
+    """The routers, once with each upstream client (every test here runs with both)."""
     stable = _upstream(upstreams["stable"])
     return start_routers(
         {
@@ -58,7 +61,8 @@ def routers(
                 "upstreams": {"stable": stable, "canary": _upstream(upstreams["slow"], 0.5)},
                 "canary_weight": 100,
             },
-        }
+        },
+        client=request.param,
     )
 
 
