@@ -44,7 +44,7 @@ class RolloutPlan:
     title: str
     stable: ModelSummary
     canary: ModelSummary
-    expected_phase: str
+    expected_phase: Phase
     expected_failed_check: str | None = None
     failure_limit: int | None = None
 
@@ -201,9 +201,9 @@ def run_rollout(
     say(f"router {router.base_url} (log {router.log_path}), rollout {path}")
     say(f"checks every {settings.limits.interval}: {_limits_text(settings.limits)}")
 
-    def until_final(watcher: RolloutWatcher) -> dict[str, Any]:
+    def until_final(watcher: RolloutWatcher) -> RolloutStatus:
         return watcher.wait_until(
-            lambda status: RolloutStatus.from_dict(status).phase in FINAL_PHASES,
+            lambda status: status.phase in FINAL_PHASES,
             timeout=settings.rollout_timeout,
             waiting_for="the rollout to finish",
         )
@@ -226,12 +226,9 @@ def run_manual_rollback(
     ``canaria rollout rollback --local``, as a person would; then show ``status``."""
     path = write_rollout(settings, plan, router=router)
 
-    def roll_back(watcher: RolloutWatcher) -> dict[str, Any]:
+    def roll_back(watcher: RolloutWatcher) -> RolloutStatus:
         watcher.wait_until(
-            lambda status: (
-                (typed := RolloutStatus.from_dict(status)).phase is Phase.PROGRESSING
-                and typed.canary_weight > 0
-            ),
+            lambda status: status.phase is Phase.PROGRESSING and status.canary_weight > 0,
             timeout=settings.startup_timeout,
             waiting_for="the canary to get traffic",
         )
@@ -239,12 +236,12 @@ def run_manual_rollback(
         wait = ("--wait-timeout", f"{settings.request_timeout:g}")  # waits until applied
         _run_cli(settings, "rollout", "rollback", "--local", str(path), *_state(path), *wait)
         status = watcher.wait_until(
-            lambda status: RolloutStatus.from_dict(status).phase in FINAL_PHASES,
+            lambda status: status.phase in FINAL_PHASES,
             timeout=settings.limits.interval_seconds * 2 + 30.0,
             waiting_for="the manual rollback",
         )
         say(
-            f"canary at {RolloutStatus.from_dict(status).canary_weight}% "
+            f"canary at {status.canary_weight}% "
             f"{time.monotonic() - asked:.1f}s "
             f"after the command (one interval is {settings.limits.interval})"
         )
@@ -266,7 +263,7 @@ def _operate(
     router: Process,
     token: str,
     records: list[dict[str, Any]],
-    drive: Callable[[RolloutWatcher], dict[str, Any]],
+    drive: Callable[[RolloutWatcher], RolloutStatus],
 ) -> RolloutResult:
     """Traffic through ``router`` and an operator on ``path`` while ``drive`` runs the
     rollout to the status it returns; both are stopped however that ends."""
@@ -335,22 +332,21 @@ def _result(
     plan: RolloutPlan,
     settings: DemoSettings,
     watcher: RolloutWatcher,
-    status: dict[str, Any],
+    final: RolloutStatus,
     stats: TrafficStats,
 ) -> RolloutResult:
-    final = RolloutStatus.from_dict(status)
     return RolloutResult(
         name=plan.name,
         title=plan.title,
         stable_tag=plan.stable.tag,
         canary_tag=plan.canary.tag,
         expected_phase=plan.expected_phase,
-        final_phase=str(final.phase) if status else "",
+        final_phase=final.phase.value,
         final_weight=final.canary_weight,
         message=final.message,
         seconds=round(time.monotonic() - watcher.started, 2),
         timeline=tuple(watcher.timeline),
-        decisions=decisions(status),
+        decisions=decisions(final),
         traffic=stats,
         check_limits=check_limits(settings.limits),
         expected_failed_check=plan.expected_failed_check,

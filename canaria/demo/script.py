@@ -33,6 +33,7 @@ from canaria.demo.settings import DemoSettings
 from canaria.demo.showcase import show_chat, show_prediction, show_stream
 from canaria.demo.stack import ComponentError, Process, Stack, stop_on_signals
 from canaria.demo.traffic import churn_records
+from monitoring.api.status import Phase
 
 TRAFFIC_SEED = 4242
 TRAFFIC_ROWS = 2000
@@ -209,7 +210,7 @@ def step_healthy_rollout(
         title="Rollout 1: healthy candidate",
         stable=models.stable,
         canary=models.candidate,
-        expected_phase="Succeeded",
+        expected_phase=Phase.SUCCEEDED,
     )
     servers = context.servers
     router = context.router_for(plan, servers.stable, servers.candidate)
@@ -229,7 +230,7 @@ def step_drifted_rollout(
         title="Rollout 2: concept-drifted candidate",
         stable=models.candidate,
         canary=models.drifted,
-        expected_phase="Failed",
+        expected_phase=Phase.FAILED,
         expected_failed_check="shadow-agreement",
     )
     servers = context.servers
@@ -242,7 +243,7 @@ def step_drifted_rollout(
         title="Rollout 3: manual rollback through the CLI",
         stable=models.candidate,
         canary=models.drifted,
-        expected_phase="RolledBack",
+        expected_phase=Phase.ROLLED_BACK,
         # Let the person decide, not the failure limit.
         failure_limit=50,
     )
