@@ -18,7 +18,7 @@ from typing import Any
 
 from canaria.demo.console import heading, say
 from canaria.demo.models import TrainedModels, train_models
-from canaria.demo.prometheus import PrometheusServer, ScrapeTarget, prometheus_binary
+from canaria.demo.prometheus import PrometheusServer
 from canaria.demo.report import write_report
 from canaria.demo.results import (
     DemoReport,
@@ -33,6 +33,7 @@ from canaria.demo.settings import DemoSettings
 from canaria.demo.showcase import show_chat, show_prediction, show_stream
 from canaria.demo.stack import ComponentError, Process, Stack, stop_on_signals
 from canaria.demo.traffic import churn_records
+from canaria.testing.prometheus import ScrapeTarget, find_prometheus
 from monitoring.api.status import Phase
 
 TRAFFIC_SEED = 4242
@@ -122,7 +123,7 @@ def start_prometheus(
     stack: Stack, settings: DemoSettings, servers: Servers, progress: Progress
 ) -> PrometheusServer | None:
     """Prometheus where installed, scraping the model servers (routers are added later)."""
-    binary = prometheus_binary()
+    binary = find_prometheus()
     if binary is None:
         reason = "skipped: no `prometheus` binary on PATH (Debian: apt-get install prometheus)"
         progress.prometheus = PrometheusOutcome(ran=False, detail=reason)
@@ -148,8 +149,8 @@ def start_prometheus(
 def model_targets(servers: Servers) -> list[ScrapeTarget]:
     """The model servers' ``/metrics``, labelled with the role of what they serve (pure)."""
     return [
-        ScrapeTarget(
-            job=f"model-{role}", url=f"{process.base_url}/metrics", labels={"model_role": role}
+        ScrapeTarget.from_url(
+            f"{process.base_url}/metrics", labels={"model_role": role}, job=f"model-{role}"
         )
         for role, process in (
             ("stable", servers.stable),
@@ -161,8 +162,8 @@ def model_targets(servers: Servers) -> list[ScrapeTarget]:
 
 
 def router_target(plan: RolloutPlan, router: Process) -> ScrapeTarget:
-    return ScrapeTarget(
-        job=f"router-{plan.name}", url=f"{router.base_url}/metrics", labels={"rollout": plan.name}
+    return ScrapeTarget.from_url(
+        f"{router.base_url}/metrics", labels={"rollout": plan.name}, job=f"router-{plan.name}"
     )
 
 
