@@ -3,11 +3,7 @@ targets from URLs, job names, a config reload by SIGHUP, PromQL answers and refu
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -36,42 +32,17 @@ def test_targets_from_urls_keep_their_path_labels_and_job() -> None:
     ]
 
 
-@pytest.fixture
-def exporter() -> Iterator[str]:
-    """A loopback ``/metrics`` with one gauge; yields its URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"# TYPE kit_gauge gauge\nkit_gauge 7\n"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/metrics"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 @pytest.mark.slow
-def test_new_targets_by_sighup_and_promql_answers(exporter: str, tmp_path: Path) -> None:
+def test_new_targets_by_sighup_and_promql_answers(tmp_path: Path) -> None:
     with running_prometheus([], workdir=tmp_path) as process:
         api = PrometheusApi(process.base_url, tmp_path, process.pid)
         assert api.targets_up() == 0
-        api.set_targets([ScrapeTarget.from_url(exporter, labels={"role": "kit"}, job="kit")])
+        # Prometheus scrapes its own /metrics: a target that needs no other process.
+        url = f"{process.base_url}/metrics"
+        api.set_targets([ScrapeTarget.from_url(url, labels={"role": "kit"}, job="kit")])
         assert api.wait_for_targets(1, timeout=30) == 1
-        result = api.vector('kit_gauge{job="kit"}')
-        assert [(s["metric"]["role"], s["value"][1]) for s in result] == [("kit", "7")]
+        result = api.vector('up{job="kit"}')
+        assert [(s["metric"]["role"], s["value"][1]) for s in result] == [("kit", "1")]
         with pytest.raises(PrometheusError, match="refused"):
             api.vector("sum(")
     with pytest.raises(PrometheusError, match="query failed"):
