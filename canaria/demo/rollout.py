@@ -194,13 +194,25 @@ def run_rollout(
     router: Process,
     token: str,
     records: list[dict[str, Any]],
+    manual_rollback: bool = False,
 ) -> RolloutResult:
-    """Run ``plan`` to its final phase under steady traffic; the operator is stopped after,
-    the router is left to the caller."""
+    """Run ``plan`` under steady traffic to its final phase; with ``manual_rollback``, ask
+    for a rollback once the canary has traffic (``canaria rollout rollback --local``, as a
+    person would) and show ``status``. The operator is stopped after, the router is left to
+    the caller."""
     path = write_rollout(settings, plan, router=router)
-    say(f"router {router.base_url} (log {router.log_path}), rollout {path}")
-    say(f"checks every {settings.limits.interval}: {_limits_text(settings.limits)}")
+    if manual_rollback:
+        drive = _rolled_back_by_hand(settings, path)
+    else:
+        say(f"router {router.base_url} (log {router.log_path}), rollout {path}")
+        say(f"checks every {settings.limits.interval}: {_limits_text(settings.limits)}")
+        drive = _until_final(settings)
+    return _operate(
+        stack, settings, plan, path, router=router, token=token, records=records, drive=drive
+    )
 
+
+def _until_final(settings: DemoSettings) -> Callable[[RolloutWatcher], RolloutStatus]:
     def until_final(watcher: RolloutWatcher) -> RolloutStatus:
         return watcher.wait_until(
             lambda status: status.phase in FINAL_PHASES,
@@ -208,24 +220,12 @@ def run_rollout(
             waiting_for="the rollout to finish",
         )
 
-    return _operate(
-        stack, settings, plan, path, router=router, token=token, records=records, drive=until_final
-    )
+    return until_final
 
 
-def run_manual_rollback(
-    stack: Stack,
-    settings: DemoSettings,
-    plan: RolloutPlan,
-    *,
-    router: Process,
-    token: str,
-    records: list[dict[str, Any]],
-) -> RolloutResult:
-    """Start ``plan``, and once the canary has traffic ask for a rollback with
-    ``canaria rollout rollback --local``, as a person would; then show ``status``."""
-    path = write_rollout(settings, plan, router=router)
-
+def _rolled_back_by_hand(
+    settings: DemoSettings, path: Path
+) -> Callable[[RolloutWatcher], RolloutStatus]:
     def roll_back(watcher: RolloutWatcher) -> RolloutStatus:
         watcher.wait_until(
             lambda status: status.phase is Phase.PROGRESSING and status.canary_weight > 0,
@@ -249,9 +249,7 @@ def run_manual_rollback(
         _run_cli(settings, "rollout", "status", "--local", str(path), *_state(path), expect=1)
         return status
 
-    return _operate(
-        stack, settings, plan, path, router=router, token=token, records=records, drive=roll_back
-    )
+    return roll_back
 
 
 def _operate(

@@ -27,7 +27,7 @@ from canaria.demo.results import (
     PrometheusOutcome,
     RolloutResult,
 )
-from canaria.demo.rollout import RolloutPlan, run_manual_rollback, run_rollout, start_router
+from canaria.demo.rollout import RolloutPlan, run_rollout, start_router
 from canaria.demo.serving import Servers, start_servers
 from canaria.demo.settings import DemoSettings
 from canaria.demo.showcase import show_chat, show_prediction, show_stream
@@ -196,9 +196,14 @@ class RolloutContext:
         self, plan: RolloutPlan, *, router: Process, manual_rollback: bool = False
     ) -> RolloutResult:
         """``plan`` through ``router``: run to its end, or rolled back by hand."""
-        run = run_manual_rollback if manual_rollback else run_rollout
-        return run(
-            self.stack, self.settings, plan, router=router, token=self.token, records=self.records
+        return run_rollout(
+            self.stack,
+            self.settings,
+            plan,
+            router=router,
+            token=self.token,
+            records=self.records,
+            manual_rollback=manual_rollback,
         )
 
 
