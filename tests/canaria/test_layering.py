@@ -1,6 +1,6 @@
 """Clients read a ModelRollout status through ``RolloutStatus``, never as raw keys.
 
-The kubectl plugin, the demo and the bench parse a status once
+The kubectl plugin, the CLI, the demo, the test kit and the bench parse a status once
 (``monitoring.api.observe.read_status``) and compare phases with ``Phase`` members; this
 guard fails naming the file and line of any ``status["phase"]``/``.get("canaryWeight")``
 style access that comes back in them.
@@ -12,7 +12,14 @@ import ast
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CLIENTS = ("canaria/demo", "monitoring/plugin", "monitoring/kubectl_plugin.py", "bench")
+CLIENTS = (
+    "canaria/cli",
+    "canaria/demo",
+    "canaria/testing",
+    "monitoring/plugin",
+    "monitoring/kubectl_plugin.py",
+    "bench",
+)
 # The camelCase keys of RolloutStatus.to_dict that have a typed field. (``history`` and
 # ``workload`` also name other documents' keys, e.g. status.retrain.history, so they are
 # left out; reading them raw is caught through the other keys in practice.)
