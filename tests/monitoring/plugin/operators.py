@@ -95,8 +95,8 @@ def stub_cluster(
         yield cluster, str(config)
 
 
-def cluster_operator(cluster: Cluster, *, step: float = 0.0) -> Operator:
-    return Operator(cluster.reconciler, cluster.clock, REF, step=step)
+def cluster_operator(cluster: Cluster, *, step: float = 0.0, period: float = 0.02) -> Operator:
+    return Operator(cluster.reconciler, cluster.clock, REF, step=step, period=period)
 
 
 def write_local_rollout(path: Path, **analysis: Any) -> Path:

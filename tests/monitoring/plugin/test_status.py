@@ -41,7 +41,9 @@ def test_status_watch_exits_by_the_final_phase_against_the_api_server(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with stub_cluster(tmp_path, values=values) as (cluster, config):  # noqa: SIM117
-        with cluster_operator(cluster, step=30).running():
+        # Each state lasts half a second: the watch (polling every 20 ms) sees every one
+        # even on a loaded machine (with 20 ms ticks it could miss the 10 % step).
+        with cluster_operator(cluster, step=30, period=0.5).running():
             argv = ["status", "churn", *WATCH, "-n", "ml", "--kubeconfig", config]
             assert kubectl_plugin.main(argv) == code
     lines = capsys.readouterr().out.splitlines()
