@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from canaria.testing import fake_model
 from canaria.testing.local_loop import local_operator, router_checks, steady_traffic
 from canaria.testing.router import TOKEN_ENV, running_router
 from canaria.testing.wait import wait_until
+from monitoring.api.observe import read_status
 from monitoring.api.status import Phase, RolloutStatus
 from monitoring.operator.local_rollout import local_rollout
 from monitoring.operator.state import state_path_for
@@ -82,6 +84,42 @@ def router_config(stable_url: str, canary_url: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one run ended: the rollout's final phase and message; for a bad run also the
+    seconds from the canary's first bad answer to 0 % at the router, and the canary's
+    weight when it turned bad."""
+
+    phase: Phase
+    message: str
+    seconds_to_zero: float | None = None
+    weight_when_bad: int | None = None
+
+    @property
+    def seconds(self) -> float:
+        """``seconds_to_zero`` rounded as the JSON lists it."""
+        if self.seconds_to_zero is None:
+            raise ValueError("a healthy run has no time to zero")
+        return round(self.seconds_to_zero, 4)
+
+    @property
+    def ratio(self) -> float:
+        """``seconds_to_zero`` ÷ interval × (failureLimit + 1), rounded like the JSON."""
+        return round(self.seconds_to_zero / BOUND_S, 4) if self.seconds_to_zero else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as ``rollback.json`` lists it (healthy runs: phase and message only)."""
+        if self.seconds_to_zero is None:
+            return {"phase": self.phase.value, "message": self.message}
+        return {
+            "seconds_to_zero": self.seconds,
+            "ratio": self.ratio,
+            "phase": self.phase.value,
+            "weight_when_bad": self.weight_when_bad,
+            "message": self.message,
+        }
+
+
 class Bench:
     def __init__(self, work: Path, router_url: str, stable_url: str, canary_url: str) -> None:
         self.work = work
@@ -99,14 +137,13 @@ class Bench:
         response.raise_for_status()
         return dict(response.json())
 
-    def status(self) -> dict[str, Any]:
-        with contextlib.suppress(OSError, ValueError):
-            return dict(json.loads(self.state_path.read_text()).get("status") or {})
-        return {}
-
     def typed_status(self) -> RolloutStatus:
-        """The status as the operator wrote it, read through the API type."""
-        return RolloutStatus.from_dict(self.status())
+        """The status as the operator wrote it, read through the API type (a fresh one
+        while the state file is missing or half-written)."""
+        with contextlib.suppress(OSError, ValueError):
+            document = json.loads(self.state_path.read_text())
+            return read_status(document.get("status")) or RolloutStatus()
+        return RolloutStatus()
 
     def canary(self, **settings: float) -> dict[str, Any]:
         return fake_model.set_behaviour(self.canary_url, **settings)
@@ -141,7 +178,7 @@ class Bench:
             ),
         )
 
-    def bad_run(self, rng: random.Random) -> dict[str, Any]:
+    def bad_run(self, rng: random.Random) -> RunOutcome:
         self.reset_router()
         self.new_canary(BAD_STEPS)
         wait("canary traffic", lambda: self.admin("/admin/routes")["canary_weight"] > 0)
@@ -154,16 +191,10 @@ class Bench:
         first_bad = self.first_bad_at()
         self.canary(error_rate=0.0)
         wait("status", lambda: self.typed_status().phase in (Phase.FAILED, Phase.ROLLED_BACK))
-        seconds = zero_at - first_bad
-        return {
-            "seconds_to_zero": round(seconds, 4),
-            "ratio": round(seconds / BOUND_S, 4),
-            "phase": str(self.typed_status().phase),
-            "weight_when_bad": weight,
-            "message": self.typed_status().message,
-        }
+        status = self.typed_status()
+        return RunOutcome(status.phase, status.message, zero_at - first_bad, weight)
 
-    def healthy_run(self) -> dict[str, Any]:
+    def healthy_run(self) -> RunOutcome:
         self.reset_router()
         self.new_canary(HEALTHY_STEPS)
         wait(
@@ -172,7 +203,7 @@ class Bench:
             timeout=60,
         )
         status = self.typed_status()
-        return {"phase": str(status.phase), "message": status.message}
+        return RunOutcome(status.phase, status.message)
 
 
 def wait(
@@ -184,9 +215,9 @@ def wait(
     )
 
 
-def summarise(bad: list[dict[str, Any]], healthy: list[dict[str, Any]]) -> dict[str, Any]:
-    ratios = [run["ratio"] for run in bad]
-    mistaken = sum(1 for run in healthy if run["phase"] != Phase.SUCCEEDED)
+def summarise(bad: list[RunOutcome], healthy: list[RunOutcome]) -> dict[str, Any]:
+    ratios = [run.ratio for run in bad]
+    mistaken = sum(1 for run in healthy if run.phase is not Phase.SUCCEEDED)
     return {
         "rollback_ratio": {
             "mean": round(statistics.mean(ratios), 4),
@@ -195,10 +226,10 @@ def summarise(bad: list[dict[str, Any]], healthy: list[dict[str, Any]]) -> dict[
             "min": round(min(ratios), 4),
         },
         "seconds_to_zero": {
-            "mean": round(statistics.mean(r["seconds_to_zero"] for r in bad), 4),
-            "max": round(max(r["seconds_to_zero"] for r in bad), 4),
+            "mean": round(statistics.mean(r.seconds for r in bad), 4),
+            "max": round(max(r.seconds for r in bad), 4),
         },
-        "bad_runs_rolled_back": sum(1 for run in bad if run["phase"] == Phase.FAILED),
+        "bad_runs_rolled_back": sum(1 for run in bad if run.phase is Phase.FAILED),
         "healthy_rolled_back_share": mistaken / len(healthy),
         "goals": {
             "rollback_ratio_max_le_1": max(ratios) <= GOAL_RATIO,
@@ -219,7 +250,7 @@ def summarise(bad: list[dict[str, Any]], healthy: list[dict[str, Any]]) -> dict[
     }
 
 
-def run_loop(work: Path, rng: random.Random) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def run_loop(work: Path, rng: random.Random) -> tuple[list[RunOutcome], list[RunOutcome]]:
     """The local loop in ``work``: every bad run, then every healthy run."""
     with (
         fake_model.serving("stable", workdir=work) as stable,
@@ -266,8 +297,8 @@ def main() -> int:
             "traffic_workers": TRAFFIC_WORKERS,
         },
         **summarise(bad, healthy),
-        "bad_runs": bad,
-        "healthy_runs": healthy,
+        "bad_runs": [run.to_dict() for run in bad],
+        "healthy_runs": [run.to_dict() for run in healthy],
         "wall_seconds": round(time.monotonic() - started, 1),
     }
     RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ class RolloutPlan:
     title: str
     stable: ModelSummary
     canary: ModelSummary
-    expected_phase: str
+    expected_phase: Phase
     expected_failed_check: str | None = None
     failure_limit: int | None = None
 
@@ -194,44 +194,41 @@ def run_rollout(
     router: Process,
     token: str,
     records: list[dict[str, Any]],
+    manual_rollback: bool = False,
 ) -> RolloutResult:
-    """Run ``plan`` to its final phase under steady traffic; the operator is stopped after,
-    the router is left to the caller."""
+    """Run ``plan`` under steady traffic to its final phase; with ``manual_rollback``, ask
+    for a rollback once the canary has traffic (``canaria rollout rollback --local``, as a
+    person would) and show ``status``. The operator is stopped after, the router is left to
+    the caller."""
     path = write_rollout(settings, plan, router=router)
-    say(f"router {router.base_url} (log {router.log_path}), rollout {path}")
-    say(f"checks every {settings.limits.interval}: {_limits_text(settings.limits)}")
+    if manual_rollback:
+        drive = _rolled_back_by_hand(settings, path)
+    else:
+        say(f"router {router.base_url} (log {router.log_path}), rollout {path}")
+        say(f"checks every {settings.limits.interval}: {_limits_text(settings.limits)}")
+        drive = _until_final(settings)
+    return _operate(
+        stack, settings, plan, path, router=router, token=token, records=records, drive=drive
+    )
 
-    def until_final(watcher: RolloutWatcher) -> dict[str, Any]:
+
+def _until_final(settings: DemoSettings) -> Callable[[RolloutWatcher], RolloutStatus]:
+    def until_final(watcher: RolloutWatcher) -> RolloutStatus:
         return watcher.wait_until(
-            lambda status: RolloutStatus.from_dict(status).phase in FINAL_PHASES,
+            lambda status: status.phase in FINAL_PHASES,
             timeout=settings.rollout_timeout,
             waiting_for="the rollout to finish",
         )
 
-    return _operate(
-        stack, settings, plan, path, router=router, token=token, records=records, drive=until_final
-    )
+    return until_final
 
 
-def run_manual_rollback(
-    stack: Stack,
-    settings: DemoSettings,
-    plan: RolloutPlan,
-    *,
-    router: Process,
-    token: str,
-    records: list[dict[str, Any]],
-) -> RolloutResult:
-    """Start ``plan``, and once the canary has traffic ask for a rollback with
-    ``canaria rollout rollback --local``, as a person would; then show ``status``."""
-    path = write_rollout(settings, plan, router=router)
-
-    def roll_back(watcher: RolloutWatcher) -> dict[str, Any]:
+def _rolled_back_by_hand(
+    settings: DemoSettings, path: Path
+) -> Callable[[RolloutWatcher], RolloutStatus]:
+    def roll_back(watcher: RolloutWatcher) -> RolloutStatus:
         watcher.wait_until(
-            lambda status: (
-                (typed := RolloutStatus.from_dict(status)).phase is Phase.PROGRESSING
-                and typed.canary_weight > 0
-            ),
+            lambda status: status.phase is Phase.PROGRESSING and status.canary_weight > 0,
             timeout=settings.startup_timeout,
             waiting_for="the canary to get traffic",
         )
@@ -239,12 +236,12 @@ def run_manual_rollback(
         wait = ("--wait-timeout", f"{settings.request_timeout:g}")  # waits until applied
         _run_cli(settings, "rollout", "rollback", "--local", str(path), *_state(path), *wait)
         status = watcher.wait_until(
-            lambda status: RolloutStatus.from_dict(status).phase in FINAL_PHASES,
+            lambda status: status.phase in FINAL_PHASES,
             timeout=settings.limits.interval_seconds * 2 + 30.0,
             waiting_for="the manual rollback",
         )
         say(
-            f"canary at {RolloutStatus.from_dict(status).canary_weight}% "
+            f"canary at {status.canary_weight}% "
             f"{time.monotonic() - asked:.1f}s "
             f"after the command (one interval is {settings.limits.interval})"
         )
@@ -252,9 +249,7 @@ def run_manual_rollback(
         _run_cli(settings, "rollout", "status", "--local", str(path), *_state(path), expect=1)
         return status
 
-    return _operate(
-        stack, settings, plan, path, router=router, token=token, records=records, drive=roll_back
-    )
+    return roll_back
 
 
 def _operate(
@@ -266,7 +261,7 @@ def _operate(
     router: Process,
     token: str,
     records: list[dict[str, Any]],
-    drive: Callable[[RolloutWatcher], dict[str, Any]],
+    drive: Callable[[RolloutWatcher], RolloutStatus],
 ) -> RolloutResult:
     """Traffic through ``router`` and an operator on ``path`` while ``drive`` runs the
     rollout to the status it returns; both are stopped however that ends."""
@@ -335,22 +330,21 @@ def _result(
     plan: RolloutPlan,
     settings: DemoSettings,
     watcher: RolloutWatcher,
-    status: dict[str, Any],
+    final: RolloutStatus,
     stats: TrafficStats,
 ) -> RolloutResult:
-    final = RolloutStatus.from_dict(status)
     return RolloutResult(
         name=plan.name,
         title=plan.title,
         stable_tag=plan.stable.tag,
         canary_tag=plan.canary.tag,
         expected_phase=plan.expected_phase,
-        final_phase=str(final.phase) if status else "",
+        final_phase=final.phase.value,
         final_weight=final.canary_weight,
         message=final.message,
         seconds=round(time.monotonic() - watcher.started, 2),
         timeline=tuple(watcher.timeline),
-        decisions=decisions(status),
+        decisions=decisions(final),
         traffic=stats,
         check_limits=check_limits(settings.limits),
         expected_failed_check=plan.expected_failed_check,

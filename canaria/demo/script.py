@@ -18,7 +18,7 @@ from typing import Any
 
 from canaria.demo.console import heading, say
 from canaria.demo.models import TrainedModels, train_models
-from canaria.demo.prometheus import PrometheusServer, ScrapeTarget, prometheus_binary
+from canaria.demo.prometheus import PrometheusServer
 from canaria.demo.report import write_report
 from canaria.demo.results import (
     DemoReport,
@@ -27,12 +27,14 @@ from canaria.demo.results import (
     PrometheusOutcome,
     RolloutResult,
 )
-from canaria.demo.rollout import RolloutPlan, run_manual_rollback, run_rollout, start_router
+from canaria.demo.rollout import RolloutPlan, run_rollout, start_router
 from canaria.demo.serving import Servers, start_servers
 from canaria.demo.settings import DemoSettings
 from canaria.demo.showcase import show_chat, show_prediction, show_stream
 from canaria.demo.stack import ComponentError, Process, Stack, stop_on_signals
 from canaria.demo.traffic import churn_records
+from canaria.testing.prometheus import ScrapeTarget, find_prometheus
+from monitoring.api.status import Phase
 
 TRAFFIC_SEED = 4242
 TRAFFIC_ROWS = 2000
@@ -121,7 +123,7 @@ def start_prometheus(
     stack: Stack, settings: DemoSettings, servers: Servers, progress: Progress
 ) -> PrometheusServer | None:
     """Prometheus where installed, scraping the model servers (routers are added later)."""
-    binary = prometheus_binary()
+    binary = find_prometheus()
     if binary is None:
         reason = "skipped: no `prometheus` binary on PATH (Debian: apt-get install prometheus)"
         progress.prometheus = PrometheusOutcome(ran=False, detail=reason)
@@ -147,8 +149,8 @@ def start_prometheus(
 def model_targets(servers: Servers) -> list[ScrapeTarget]:
     """The model servers' ``/metrics``, labelled with the role of what they serve (pure)."""
     return [
-        ScrapeTarget(
-            job=f"model-{role}", url=f"{process.base_url}/metrics", labels={"model_role": role}
+        ScrapeTarget.from_url(
+            f"{process.base_url}/metrics", labels={"model_role": role}, job=f"model-{role}"
         )
         for role, process in (
             ("stable", servers.stable),
@@ -160,8 +162,8 @@ def model_targets(servers: Servers) -> list[ScrapeTarget]:
 
 
 def router_target(plan: RolloutPlan, router: Process) -> ScrapeTarget:
-    return ScrapeTarget(
-        job=f"router-{plan.name}", url=f"{router.base_url}/metrics", labels={"rollout": plan.name}
+    return ScrapeTarget.from_url(
+        f"{router.base_url}/metrics", labels={"rollout": plan.name}, job=f"router-{plan.name}"
     )
 
 
@@ -194,9 +196,14 @@ class RolloutContext:
         self, plan: RolloutPlan, *, router: Process, manual_rollback: bool = False
     ) -> RolloutResult:
         """``plan`` through ``router``: run to its end, or rolled back by hand."""
-        run = run_manual_rollback if manual_rollback else run_rollout
-        return run(
-            self.stack, self.settings, plan, router=router, token=self.token, records=self.records
+        return run_rollout(
+            self.stack,
+            self.settings,
+            plan,
+            router=router,
+            token=self.token,
+            records=self.records,
+            manual_rollback=manual_rollback,
         )
 
 
@@ -209,7 +216,7 @@ def step_healthy_rollout(
         title="Rollout 1: healthy candidate",
         stable=models.stable,
         canary=models.candidate,
-        expected_phase="Succeeded",
+        expected_phase=Phase.SUCCEEDED,
     )
     servers = context.servers
     router = context.router_for(plan, servers.stable, servers.candidate)
@@ -229,7 +236,7 @@ def step_drifted_rollout(
         title="Rollout 2: concept-drifted candidate",
         stable=models.candidate,
         canary=models.drifted,
-        expected_phase="Failed",
+        expected_phase=Phase.FAILED,
         expected_failed_check="shadow-agreement",
     )
     servers = context.servers
@@ -242,7 +249,7 @@ def step_drifted_rollout(
         title="Rollout 3: manual rollback through the CLI",
         stable=models.candidate,
         canary=models.drifted,
-        expected_phase="RolledBack",
+        expected_phase=Phase.ROLLED_BACK,
         # Let the person decide, not the failure limit.
         failure_limit=50,
     )

@@ -8,14 +8,16 @@ The state file is what ``canaria operator --local`` writes and ``canaria rollout
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from canaria.demo.console import say
 from canaria.demo.results import CheckSample, DecisionRecord, TimelinePoint
 from canaria.demo.stack import ComponentError, Process
-from monitoring.api.status import Verdict
+from monitoring.api.observe import read_status
+from monitoring.api.status import RolloutStatus, Verdict, format_time
 
 POLL_SECONDS = 0.3
 VERDICT_MARK: dict[str, str] = {
@@ -25,34 +27,29 @@ VERDICT_MARK: dict[str, str] = {
 }
 UNITS = {"latency-p99": " s"}
 
-Status = Mapping[str, Any]
 
-
-def check_samples(status: Status) -> tuple[CheckSample, ...]:
+def check_samples(status: RolloutStatus) -> tuple[CheckSample, ...]:
     """The last analysis's checks as ``CheckSample``s (pure)."""
-    checks = (status.get("lastAnalysis") or {}).get("checks") or []
+    checks = status.last_analysis.checks if status.last_analysis else ()
     return tuple(
         CheckSample(
-            name=str(check.get("name", "?")),
-            value=float(check["value"]) if check.get("value") is not None else None,
-            verdict=str(check.get("verdict", "?")),
-            message=str(check.get("message", "")),
+            name=check.name, value=check.value, verdict=check.verdict.value, message=check.message
         )
         for check in checks
     )
 
 
-def decisions(status: Status) -> tuple[DecisionRecord, ...]:
+def decisions(status: RolloutStatus) -> tuple[DecisionRecord, ...]:
     """The status history as ``DecisionRecord``s, oldest first (pure)."""
     return tuple(
         DecisionRecord(
-            time=str(entry.get("time", "")),
-            decision=str(entry.get("decision", "")),
-            phase=str(entry.get("phase", "")),
-            weight=int(entry.get("canaryWeight", 0)),
-            message=str(entry.get("message", "")),
+            time=format_time(entry.time),
+            decision=entry.decision.value,
+            phase=entry.phase.value,
+            weight=entry.canary_weight,
+            message=entry.message,
         )
-        for entry in status.get("history") or []
+        for entry in status.history
     )
 
 
@@ -62,17 +59,14 @@ def format_check(sample: CheckSample) -> str:
     return f"{sample.name} {value} {VERDICT_MARK.get(sample.verdict, sample.verdict)}"
 
 
-def format_live_line(*, seconds: float, status: Status, new_analysis: bool) -> str:
+def format_live_line(*, seconds: float, status: RolloutStatus, new_analysis: bool) -> str:
     """One line per change: time, phase, weight, each check when a new analysis came,
     and the latest decision (pure)."""
-    phase = str(status.get("phase", "-"))
-    weight = int(status.get("canaryWeight", 0))
-    parts = [f"+{seconds:5.1f}s  {phase:<11} canary {weight:>3}%"]
+    parts = [f"+{seconds:5.1f}s  {status.phase.value:<11} canary {status.canary_weight:>3}%"]
     if new_analysis:
         parts.append(" | ".join(format_check(sample) for sample in check_samples(status)))
-    history = status.get("history") or []
-    if history:
-        parts.append(f"-> {history[-1].get('decision', '?')}")
+    if status.history:
+        parts.append(f"-> {status.history[-1].decision.value}")
     return "  ".join(parts)
 
 
@@ -84,34 +78,31 @@ class RolloutWatcher:
         self.operator = operator
         self.started = time.monotonic()
         self.timeline: list[TimelinePoint] = []
-        self.status: dict[str, Any] = {}
+        self.status: RolloutStatus | None = None
         self._seen: tuple[Any, ...] = ()
-        self._analysis_time: str | None = None
+        self._analysis_time: datetime | None = None
 
-    def read_status(self) -> dict[str, Any]:
+    def read_status(self) -> RolloutStatus | None:
+        """The status the operator wrote, parsed (``None``: none yet); ``ComponentError``
+        for an unreadable state file or status."""
         from monitoring.operator.local import read_local
         from monitoring.operator.state import RolloutFileError
 
         try:
-            status: dict[str, Any] = (
-                read_local(self.rollout_path, self.rollout_path.parent).get("status") or {}
+            return read_status(
+                read_local(self.rollout_path, self.rollout_path.parent).get("status")
             )
         except (RolloutFileError, ValueError) as error:
             raise ComponentError(self.operator.name, f"unreadable rollout state: {error}") from None
-        return status
 
-    def poll(self) -> dict[str, Any]:
+    def poll(self) -> RolloutStatus | None:
         """Read the status once; print and record a line if anything changed."""
-        status = self.read_status()
-        self.status = status
-        analysis_time = (status.get("lastAnalysis") or {}).get("time")
-        key = (
-            status.get("phase"),
-            status.get("canaryWeight"),
-            analysis_time,
-            len(status.get("history") or []),
-        )
-        if status and key != self._seen:
+        status = self.status = self.read_status()
+        if status is None:
+            return None
+        analysis_time = status.last_analysis.time if status.last_analysis else None
+        key = (status.phase, status.canary_weight, analysis_time, len(status.history))
+        if key != self._seen:
             self._seen = key
             new_analysis = analysis_time is not None and analysis_time != self._analysis_time
             self._analysis_time = analysis_time
@@ -120,22 +111,23 @@ class RolloutWatcher:
             self.timeline.append(
                 TimelinePoint(
                     seconds=round(seconds, 2),
-                    phase=str(status.get("phase", "")),
-                    weight=int(status.get("canaryWeight", 0)),
+                    phase=status.phase.value,
+                    weight=status.canary_weight,
                     checks=check_samples(status) if new_analysis else (),
                 )
             )
         return status
 
     def wait_until(
-        self, done: Callable[[Status], bool], *, timeout: float, waiting_for: str
-    ) -> dict[str, Any]:
-        """Poll until ``done(status)``; ``ComponentError`` if the operator exits or the
-        time runs out (with the last status message and the operator's log)."""
+        self, done: Callable[[RolloutStatus], bool], *, timeout: float, waiting_for: str
+    ) -> RolloutStatus:
+        """Poll until ``done(status)`` (never before the operator wrote a status);
+        ``ComponentError`` if the operator exits or the time runs out (with the last
+        status message and the operator's log)."""
         deadline = time.monotonic() + timeout
         while True:
             status = self.poll()
-            if done(status):
+            if status is not None and done(status):
                 return status
             if not self.operator.running():
                 raise ComponentError(
@@ -145,7 +137,7 @@ class RolloutWatcher:
                     self.operator.log_tail(),
                 )
             if time.monotonic() >= deadline:
-                last = status.get("message") or "no status written yet"
+                last = (status.message if status else "") or "no status written yet"
                 raise ComponentError(
                     self.operator.name,
                     f"waited {timeout:.0f}s for {waiting_for} (last status: {last})",

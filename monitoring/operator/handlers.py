@@ -21,7 +21,7 @@ import kopf
 from monitoring.api.constants import GROUP, PLURAL, VERSION
 from monitoring.operator.events import EventReason, RolloutRef
 from monitoring.operator.reconcile import Reconciler
-from monitoring.providers.interfaces import ProviderError
+from monitoring.providers.interfaces import ProviderError, WorkloadError
 
 TICK_SECONDS = float(os.environ.get("CANARIA_OPERATOR_TICK_SECONDS", "1"))
 METRICS_PORT_ENV = "CANARIA_OPERATOR_METRICS_PORT"
@@ -122,9 +122,14 @@ def deleted(
     try:
         reconciler.delete(ref, dict(body))
     except ProviderError as error:
+        undone = (
+            "the canary Deployment could not be scaled to 0"
+            if isinstance(error, WorkloadError)
+            else "traffic could not be sent back to the stable"
+        )
         if retry < DELETE_RETRIES:
-            raise kopf.TemporaryError(f"traffic not reverted yet: {error}", delay=2.0) from None
-        message = f"deleted; traffic could not be sent back to the stable: {error}; letting go"
+            raise kopf.TemporaryError(f"{undone} yet: {error}", delay=2.0) from None
+        message = f"deleted; {undone}: {error}; letting go"
         reconciler.events.record(
             rollout=ref, reason=EventReason.TRAFFIC_ERROR, message=message, now=reconciler.clock()
         )

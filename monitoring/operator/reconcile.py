@@ -25,7 +25,7 @@ from monitoring.api.spec import Action, RolloutSpec, SpecError, parse_spec
 from monitoring.api.status import DecisionKind, Phase, RolloutStatus
 from monitoring.api.workload import WorkloadObservation
 from monitoring.operator.applying import ApplyingMixin, route_target
-from monitoring.operator.deletion import STABLE_ONLY, revert_plan
+from monitoring.operator.deletion import STABLE_ONLY, deletion_plan
 from monitoring.operator.events import EventReason, EventRecorder, RolloutRef
 from monitoring.operator.failures import Backoffs, describe, fingerprint
 from monitoring.operator.measure import ProviderCache
@@ -181,17 +181,22 @@ class Reconciler(ApplyingMixin):
     def delete(self, ref: RolloutRef, obj: Mapping[str, Any] | None = None) -> str:
         """The deletion policy (``deletion``): send the traffic back to the stable when the
         rollout had a candidate, say so in an Event, and forget it. ``obj``: the deleted
-        rollout's last copy (kopf passes the body; local mode the last one read). Raises
-        ``ProviderError`` when the router cannot be reached, so kopf retries."""
+        rollout's last copy (kopf passes the body; local mode the last one read); with
+        ``spec.workload`` the canary Deployment is scaled to 0 after. Raises
+        ``ProviderError`` when the router or the Deployment cannot be reached, so kopf
+        retries."""
         with self._lock_for(ref.key):
             last = obj if obj is not None else self._last_objects.get(ref.key)
-            revert, message = revert_plan(last or {})
+            plan = deletion_plan(last or {})
             now = self.clock()
-            if revert and last is not None:
+            if plan.revert and last is not None:
                 spec = parse_spec(last.get("spec") or {})
                 router = self.providers.traffic(spec.traffic_provider.name.value)
                 for target in self.replicas(route_target(ref, spec)):
                     router.set_routes(target, STABLE_ONLY)
+            if plan.canary_deployment is not None:
+                self.workloads.release(ref, plan.canary_deployment)
+            message = plan.message
             self.events.record(
                 rollout=ref, reason=EventReason.TRAFFIC_REVERTED, message=message, now=now
             )

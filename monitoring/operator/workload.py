@@ -20,7 +20,7 @@ from monitoring.api.spec import RolloutSpec
 from monitoring.api.status import RolloutStatus
 from monitoring.api.workload import WorkloadObservation
 from monitoring.operator.events import RolloutRef
-from monitoring.providers.interfaces import WorkloadProvider
+from monitoring.providers.interfaces import WorkloadMissingError, WorkloadProvider
 from monitoring.providers.registry import workload_providers
 
 _log = get_logger("operator.workload")
@@ -101,6 +101,16 @@ class WorkloadApplier:
         if changed:
             _log.info("workload moved", extra={"rollout": ref.key, "changed": changed})
         return changed
+
+    def release(self, ref: RolloutRef, canary: str) -> None:
+        """A deleted rollout: scale its ``canary`` Deployment to 0 (one already gone is
+        fine). ``WorkloadError`` when the API refuses (kopf retries the deletion)."""
+        try:
+            self.provider.scale(ref.namespace, canary, 0)
+        except WorkloadMissingError:
+            _log.info("canary Deployment already gone", extra={"rollout": ref.key})
+            return
+        _log.info("canary Deployment scaled to 0", extra={"rollout": ref.key, "canary": canary})
 
     def first_failure(self, ref: RolloutRef, message: str) -> bool:
         """Whether ``message`` is a new apply failure for this rollout (report it once, not

@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from monitoring.analysis import action_refusal, decide
+from monitoring.api.observe import StatusError, status_of
 from monitoring.api.spec import Action, RolloutSpec, SpecError, parse_spec
 from monitoring.api.status import RolloutStatus
 from monitoring.plugin.exitcodes import CliError, ExitCode
 from monitoring.plugin.lint import lint_object
+from monitoring.plugin.render import rollout_status
 from monitoring.plugin.sources import Source, pending_action
 
 
@@ -40,8 +42,8 @@ class ActionRequest:
 
 def _parsed(obj: Mapping[str, Any]) -> tuple[RolloutSpec, RolloutStatus] | None:
     try:
-        return parse_spec(obj.get("spec") or {}), RolloutStatus.from_dict(obj.get("status"))
-    except (SpecError, ValueError, KeyError, TypeError):
+        return parse_spec(obj.get("spec") or {}), status_of(obj) or RolloutStatus()
+    except (SpecError, StatusError, ValueError, KeyError, TypeError):
         return None  # the operator refuses such a rollout itself, with an Event
 
 
@@ -54,23 +56,28 @@ def refusal_for(obj: Mapping[str, Any], action: Action) -> str | None:
     return action_refusal(spec=spec, status=status, action=action)
 
 
-def describe_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+def _shown(status: RolloutStatus | None) -> tuple[str, str, str]:
+    """Phase, weight and step as ``describe_change`` shows them (``-`` before a status)."""
+    if status is None:
+        return "-", "0%", "-"
+    return status.phase.value, f"{status.canary_weight}%", str(status.current_step)
+
+
+def describe_change(before: RolloutStatus | None, after: RolloutStatus | None) -> str:
     """``phase Progressing -> RolledBack, canary 20% -> 0%: <message>`` (pure)."""
-    parts = []
-    for key, label, unit in (
-        ("phase", "phase", ""),
-        ("canaryWeight", "canary", "%"),
-        ("currentStep", "step", ""),
-    ):
-        old, new = before.get(key, 0 if unit else "-"), after.get(key, 0 if unit else "-")
-        if old != new:
-            parts.append(f"{label} {old}{unit} -> {new}{unit}")
+    parts = [
+        f"{label} {old} -> {new}"
+        for label, old, new in zip(
+            ("phase", "canary", "step"), _shown(before), _shown(after), strict=True
+        )
+        if old != new
+    ]
     changes = ", ".join(parts) or "no field changed"
-    return f"{changes}: {after.get('message', '')}"
+    return f"{changes}: {after.message if after else ''}"
 
 
 def _history_mark(obj: Mapping[str, Any]) -> Any:
-    history = (obj.get("status") or {}).get("history") or []
+    history = (rollout_status(obj) or RolloutStatus()).history
     return (len(history), history[-1] if history else None)
 
 
@@ -81,7 +88,7 @@ def preview(obj: Mapping[str, Any], action: Action, now: datetime) -> str:
         return "unknown: the operator cannot read this rollout's spec or status"
     spec, status = parsed
     decision = decide(spec=spec, status=status, measurements={}, now=now, action=action)
-    return describe_change(status.to_dict(), decision.status.to_dict())
+    return describe_change(status, decision.status)
 
 
 def run_action(
@@ -122,7 +129,7 @@ def run_action(
         if _history_mark(now_obj) == before:
             reason = _ignored_reason(source, name)
             raise CliError(f"the operator did not apply {action.value}: {reason}", ExitCode.REFUSED)
-        change = describe_change(obj.get("status") or {}, now_obj.get("status") or {})
+        change = describe_change(rollout_status(obj), rollout_status(now_obj))
         print(f"applied: {change}", file=out)
         return ExitCode.OK
     raise CliError(

@@ -16,102 +16,83 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from monitoring.api.status import Verdict
+from monitoring.api.status import Phase, RolloutStatus, Verdict, format_time
 from monitoring.plugin.render import (
-    format_number,
-    format_threshold,
-    model_name,
-    short,
-    total_steps,
+    check_row,
+    history_row,
+    phase_text,
+    rollout_status,
+    step_text,
+    variant_models,
 )
 
 HISTORY_SHOWN = 8
-_VERDICT_STYLE: dict[str, str] = {
-    Verdict.PASS: "green",
-    Verdict.FAIL: "bold red",
-    Verdict.INCONCLUSIVE: "yellow",
-}
+_VERDICT_STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.INCONCLUSIVE: "yellow"}
 _PHASE_STYLE = {
-    "Succeeded": "bold green",
-    "Failed": "bold red",
-    "RolledBack": "bold red",
-    "Aborted": "bold red",
-    "Paused": "yellow",
-    "Promoting": "cyan",
-    "Progressing": "cyan",
+    Phase.SUCCEEDED: "bold green",
+    Phase.FAILED: "bold red",
+    Phase.ROLLED_BACK: "bold red",
+    Phase.ABORTED: "bold red",
+    Phase.PAUSED: "yellow",
+    Phase.PROMOTING: "cyan",
+    Phase.PROGRESSING: "cyan",
 }
 
 
-def _weights(status: Mapping[str, Any], target: Mapping[str, Any]) -> Table:
-    weight = int(status.get("canaryWeight", 0) or 0)
+def _weights(models: tuple[str, str], status: RolloutStatus) -> Table:
+    weight = status.canary_weight
     table = Table.grid(padding=(0, 2))
-    for variant, model, share in (
-        ("stable", model_name(status.get("stableModel") or target.get("stable")), 100 - weight),
-        ("canary", model_name(status.get("canaryModel") or target.get("canary")), weight),
-    ):
+    stable, canary = models
+    for variant, model, share in (("stable", stable, 100 - weight), ("canary", canary, weight)):
         table.add_row(variant, model, f"{share:>3}%", Bar(size=100, begin=0, end=share, width=40))
     return table
 
 
-def _checks(status: Mapping[str, Any]) -> RenderableType:
-    analysis = status.get("lastAnalysis") or {}
+def _checks(status: RolloutStatus) -> RenderableType:
+    analysis = status.last_analysis
     if not analysis:
         return Text("no analysis yet", style="dim")
     table = Table(
-        title=f"last analysis {analysis.get('time')}: {analysis.get('verdict')}",
+        title=f"last analysis {format_time(analysis.time)}: {analysis.verdict.value}",
         title_justify="left",
         expand=False,
     )
     for header in ("CHECK", "VERDICT", "CANARY", "STABLE", "LIMIT"):
         table.add_column(header)
-    for check in analysis.get("checks") or []:
-        unit = str(check.get("unit") or "")
-        verdict = str(check.get("verdict"))
-        table.add_row(
-            str(check.get("name")),
-            Text(verdict, style=_VERDICT_STYLE.get(verdict, "")),
-            format_number(check.get("value"), unit),
-            format_number(check.get("stableValue"), unit),
-            format_threshold(check),
-        )
+    for check in analysis.checks:
+        name, verdict, canary, stable, limit, _ = check_row(check)
+        style = _VERDICT_STYLE.get(check.verdict, "")
+        table.add_row(name, Text(verdict, style=style), canary, stable, limit)
     return table
 
 
-def _history(status: Mapping[str, Any]) -> RenderableType:
-    history = status.get("history") or []
+def _history(status: RolloutStatus) -> RenderableType:
     table = Table(title="decisions", title_justify="left", expand=False)
     for header in ("TIME", "DECISION", "PHASE", "WEIGHT", "MESSAGE"):
         table.add_column(header, overflow="fold" if header == "MESSAGE" else "ellipsis")
-    for entry in history[-HISTORY_SHOWN:]:
-        table.add_row(
-            str(entry.get("time")),
-            str(entry.get("decision")),
-            str(entry.get("phase")),
-            f"{entry.get('canaryWeight', 0)}%",
-            short(str(entry.get("message", "")), 90),
-        )
+    for entry in status.history[-HISTORY_SHOWN:]:
+        table.add_row(*history_row(entry, width=90))
     return table
 
 
 def rollout_view(obj: Mapping[str, Any], *, footer: str = "") -> RenderableType:
     """One rollout as a rich renderable (pure)."""
     meta = obj.get("metadata") or {}
-    status = obj.get("status") or {}
-    target = (obj.get("spec") or {}).get("target") or {}
-    phase = str(status.get("phase", "-"))
-    total = total_steps(obj)
+    status = rollout_status(obj)
+    typed = status or RolloutStatus()
+    style = _PHASE_STYLE.get(typed.phase, "") if status else ""
     title = Text.assemble(
         (f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}  ", "bold"),
-        (phase, _PHASE_STYLE.get(phase, "")),
-        f"  step {status.get('currentStep', 0)}/{total if total is not None else '?'}",
-        f"  failed {status.get('failedChecks', 0)}",
+        (phase_text(status), style),
+        f"  step {step_text(obj, typed)}",
+        f"  failed {typed.failed_checks}",
     )
     parts: list[RenderableType] = [
         title,
-        _weights(status, target),
-        Text(str(status.get("message", "")), style="italic"),
-        _checks(status),
-        _history(status),
+        _weights(variant_models(obj, status), typed),
+        Text(typed.message, style="italic"),
+        _checks(typed),
+        _history(typed),
     ]
     if footer:
         parts.append(Text(footer, style="dim"))
@@ -121,22 +102,19 @@ def rollout_view(obj: Mapping[str, Any], *, footer: str = "") -> RenderableType:
 def change_line(obj: Mapping[str, Any]) -> str:
     """One line for a log: phase, weight, step and the status message (pure)."""
     meta = obj.get("metadata") or {}
-    status = obj.get("status") or {}
-    total = total_steps(obj)
+    status = rollout_status(obj)
+    typed = status or RolloutStatus()
     return (
-        f"{meta.get('name', '?')}: {status.get('phase', '-')} "
-        f"canary {status.get('canaryWeight', 0)}% "
-        f"step {status.get('currentStep', 0)}/{total if total is not None else '?'}: "
-        f"{status.get('message', '')}"
+        f"{meta.get('name', '?')}: {phase_text(status)} "
+        f"canary {typed.canary_weight}% "
+        f"step {step_text(obj, typed)}: "
+        f"{typed.message}"
     )
 
 
 def changed_fields(obj: Mapping[str, Any]) -> Sequence[Any]:
     """What a line-per-change watch compares between two reads (pure)."""
-    status = obj.get("status") or {}
-    return (
-        status.get("phase"),
-        status.get("canaryWeight"),
-        status.get("currentStep"),
-        status.get("message"),
-    )
+    status = rollout_status(obj)
+    if status is None:
+        return (None, None, None, None)
+    return (status.phase, status.canary_weight, status.current_step, status.message)

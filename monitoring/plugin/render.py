@@ -10,12 +10,38 @@ from typing import Any
 import yaml
 
 from monitoring.api.constants import ACTION_ANNOTATION
-from monitoring.api.spec import SpecError, parse_spec
+from monitoring.api.observe import StatusError, status_of
+from monitoring.api.spec import ModelRef, SpecError, ThresholdMode, parse_spec
+from monitoring.api.status import (
+    CheckResult,
+    HistoryEntry,
+    Phase,
+    RolloutStatus,
+    Verdict,
+    WorkloadStatus,
+    format_time,
+)
+from monitoring.plugin.exitcodes import CliError, ExitCode
 
 _MESSAGE_WIDTH = 70
 OUTPUTS = ("json", "yaml", "name")
-FINAL_OK = frozenset({"Succeeded", "Idle"})
-FINAL_BAD = frozenset({"Failed", "RolledBack", "Aborted"})
+FINAL_OK = frozenset({Phase.SUCCEEDED, Phase.IDLE})
+FINAL_BAD = frozenset({Phase.FAILED, Phase.ROLLED_BACK, Phase.ABORTED})
+
+
+def rollout_status(obj: Mapping[str, Any]) -> RolloutStatus | None:
+    """The object's status, parsed once (``None``: the operator has written none yet);
+    ``CliError`` naming the rollout and the field when it cannot be read."""
+    try:
+        return status_of(obj)
+    except StatusError as error:
+        name = (obj.get("metadata") or {}).get("name", "?")
+        raise CliError(f"ModelRollout {name}: unreadable {error}", ExitCode.ERROR) from None
+
+
+def phase_text(status: RolloutStatus | None) -> str:
+    """The phase, or ``-`` before the operator wrote a status (pure)."""
+    return "-" if status is None else status.phase.value
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -30,10 +56,21 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     )
 
 
-def model_name(ref: Mapping[str, Any] | None) -> str:
+def model_name(ref: ModelRef | Mapping[str, Any] | None) -> str:
+    """The bento tag, else the image, else ``-`` (a status ``ModelRef`` or a spec target)."""
     if not ref:
         return "-"
+    if isinstance(ref, ModelRef):
+        return ref.bento_tag or ref.image or "-"
     return str(ref.get("bentoTag") or ref.get("image") or "-")
+
+
+def variant_models(obj: Mapping[str, Any], status: RolloutStatus | None) -> tuple[str, str]:
+    """The stable's and the canary's model names: the status's, else the spec's target."""
+    target = (obj.get("spec") or {}).get("target") or {}
+    stable = status.stable_model if status else None
+    canary = status.canary_model if status else None
+    return model_name(stable or target.get("stable")), model_name(canary or target.get("canary"))
 
 
 def short(text: str, width: int = _MESSAGE_WIDTH) -> str:
@@ -41,29 +78,29 @@ def short(text: str, width: int = _MESSAGE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def failed_checks(status: Mapping[str, Any]) -> list[str]:
+def failed_checks(status: RolloutStatus | None) -> list[str]:
     """Names of the checks that failed in the last analysis (pure)."""
-    checks = (status.get("lastAnalysis") or {}).get("checks") or []
-    return [str(c.get("name")) for c in checks if c.get("verdict") == "fail"]
+    if status is None or status.last_analysis is None:
+        return []
+    return [c.name for c in status.last_analysis.checks if c.verdict is Verdict.FAIL]
 
 
 def summary_row(obj: Mapping[str, Any], *, with_namespace: bool) -> list[str]:
     """One line of ``status``: name, phase, weight, stable, canary, failed checks, message."""
     meta = obj.get("metadata") or {}
-    status = obj.get("status") or {}
-    target = (obj.get("spec") or {}).get("target") or {}
-    failed = str(status.get("failedChecks", 0))
+    status = rollout_status(obj)
+    typed = status or RolloutStatus()
+    failed = str(typed.failed_checks)
     names = failed_checks(status)
     if names:
         failed += f" ({', '.join(names)})"
     row = [
         str(meta.get("name", "?")),
-        str(status.get("phase", "-")),
-        f"{status.get('canaryWeight', 0)}%",
-        model_name(status.get("stableModel") or target.get("stable")),
-        model_name(status.get("canaryModel") or target.get("canary")),
+        phase_text(status),
+        f"{typed.canary_weight}%",
+        *variant_models(obj, status),
         failed,
-        short(str(status.get("message", ""))),
+        short(typed.message),
     ]
     return [str(meta.get("namespace", "default")), *row] if with_namespace else row
 
@@ -91,15 +128,40 @@ def format_number(value: Any, unit: str) -> str:
         return f"{value}"
 
 
-def format_threshold(check: Mapping[str, Any]) -> str:
-    unit = "" if check.get("comparison") == "relative" else str(check.get("unit") or "")
-    suffix = "× stable" if check.get("comparison") == "relative" else ""
+def format_threshold(check: CheckResult) -> str:
+    """``>= 0.99``, ``<= 0.50 s``, ``<= 1.20× stable`` for a relative check (pure)."""
+    relative = check.comparison is ThresholdMode.RELATIVE
+    unit = "" if relative else check.unit
+    suffix = "× stable" if relative else ""
     parts = []
-    if check.get("min") is not None:
-        parts.append(f">= {format_number(check['min'], unit)}{suffix}")
-    if check.get("max") is not None:
-        parts.append(f"<= {format_number(check['max'], unit)}{suffix}")
+    if check.min is not None:
+        parts.append(f">= {format_number(check.min, unit)}{suffix}")
+    if check.max is not None:
+        parts.append(f"<= {format_number(check.max, unit)}{suffix}")
     return ", ".join(parts) or "-"
+
+
+def check_row(check: CheckResult, *, width: int = 60) -> list[str]:
+    """Name, verdict, canary and stable values, the limit and the message (pure)."""
+    return [
+        check.name,
+        check.verdict.value,
+        format_number(check.value, check.unit),
+        format_number(check.stable_value, check.unit),
+        format_threshold(check),
+        short(check.message, width),
+    ]
+
+
+def history_row(entry: HistoryEntry, *, width: int = _MESSAGE_WIDTH) -> list[str]:
+    """Time, decision, phase, weight and message of one recorded decision (pure)."""
+    return [
+        format_time(entry.time),
+        entry.decision.value,
+        entry.phase.value,
+        f"{entry.canary_weight}%",
+        short(entry.message, width),
+    ]
 
 
 def workload_line(obj: Mapping[str, Any]) -> str | None:
@@ -108,77 +170,65 @@ def workload_line(obj: Mapping[str, Any]) -> str | None:
     spec = (obj.get("spec") or {}).get("workload") or {}
     if not spec:
         return None
-    state = (obj.get("status") or {}).get("workload") or {}
-    ready = "ready" if state.get("canaryReady") else "not ready"
+    status = rollout_status(obj)
+    state = (status.workload if status else None) or WorkloadStatus()
+    ready = "ready" if state.canary_ready else "not ready"
     text = f"Workload:       canary {spec.get('canary')} {ready}, stable {spec.get('stable')}"
-    if state.get("stableImage"):
-        text += f" -> {state['stableImage']}"
-    if state.get("waitingSince"):
-        text += f" (waiting since {state['waitingSince']})"
+    if state.stable_image:
+        text += f" -> {state.stable_image}"
+    if state.waiting_since:
+        text += f" (waiting since {format_time(state.waiting_since)})"
     return text
 
 
 def format_details(obj: Mapping[str, Any], *, events: Sequence[Mapping[str, Any]] = ()) -> str:
     """One rollout: the summary, every check's evidence, recent decisions and Events."""
     meta = obj.get("metadata") or {}
-    status = obj.get("status") or {}
+    status = rollout_status(obj)
+    typed = status or RolloutStatus()
     pending = (meta.get("annotations") or {}).get(ACTION_ANNOTATION)
+    next_time = typed.next_analysis_time
     lines = [
         format_summary([obj]),
         "",
-        f"Message:        {status.get('message', '-')}",
-        f"Step:           {status.get('currentStep', 0)}"
-        f"   next analysis: {status.get('nextAnalysisTime', '-')}",
+        f"Message:        {typed.message if status else '-'}",
+        f"Step:           {typed.current_step}"
+        f"   next analysis: {format_time(next_time) if next_time else '-'}",
     ]
     if pending:
         lines.append(f"Pending action: {pending} (applied at the operator's next tick)")
     workload = workload_line(obj)
     if workload:
         lines.append(workload)
-    analysis = status.get("lastAnalysis")
+    analysis = typed.last_analysis
     if analysis:
-        lines += ["", f"Last analysis at {analysis.get('time')}: {analysis.get('verdict')}"]
-        rows = [
-            [
-                str(c.get("name")),
-                str(c.get("verdict")),
-                format_number(c.get("value"), str(c.get("unit") or "")),
-                format_number(c.get("stableValue"), str(c.get("unit") or "")),
-                format_threshold(c),
-                short(str(c.get("message", "")), 60),
-            ]
-            for c in analysis.get("checks") or []
-        ]
+        when = format_time(analysis.time)
+        lines += ["", f"Last analysis at {when}: {analysis.verdict.value}"]
         headers = ["CHECK", "VERDICT", "CANARY", "STABLE", "THRESHOLD", "MESSAGE"]
-        lines.append(format_table(headers, rows))
-    history = status.get("history") or []
-    if history:
+        lines.append(format_table(headers, [check_row(c) for c in analysis.checks]))
+    if typed.history:
         lines += ["", "History:"]
-        rows = [
-            [
-                str(h.get("time")),
-                str(h.get("decision")),
-                str(h.get("phase")),
-                f"{h.get('canaryWeight', 0)}%",
-                short(str(h.get("message", ""))),
-            ]
-            for h in history[-10:]
-        ]
+        rows = [history_row(h) for h in typed.history[-10:]]
         lines.append(format_table(["TIME", "DECISION", "PHASE", "WEIGHT", "MESSAGE"], rows))
-    lines += retrain_lines(status.get("retrain") or {})
-    if events:
-        lines += ["", "Events:"]
-        rows = [
-            [
-                str(e.get("time") or e.get("lastTimestamp") or "-"),
-                str(e.get("type")),
-                str(e.get("reason")),
-                short(str(e.get("message", ""))),
-            ]
-            for e in events[-10:]
-        ]
-        lines.append(format_table(["TIME", "TYPE", "REASON", "MESSAGE"], rows))
+    lines += retrain_lines((obj.get("status") or {}).get("retrain") or {})
+    lines += event_lines(events)
     return "\n".join(lines)
+
+
+def event_lines(events: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The last ten Kubernetes Events as a table (none: no lines)."""
+    if not events:
+        return []
+    rows = [
+        [
+            str(e.get("time") or e.get("lastTimestamp") or "-"),
+            str(e.get("type")),
+            str(e.get("reason")),
+            short(str(e.get("message", ""))),
+        ]
+        for e in events[-10:]
+    ]
+    return ["", "Events:", format_table(["TIME", "TYPE", "REASON", "MESSAGE"], rows)]
 
 
 LIST_HEADERS = ["NAME", "PHASE", "WEIGHT", "STEP", "STABLE", "CANARY", "FAILED", "AGE"]
@@ -192,18 +242,28 @@ def total_steps(obj: Mapping[str, Any]) -> int | None:
         return None
 
 
+def step_text(obj: Mapping[str, Any], status: RolloutStatus) -> str:
+    """``1/3``: the current step of the spec's total (``?`` when the spec does not parse)."""
+    total = total_steps(obj)
+    return f"{status.current_step}/{total if total is not None else '?'}"
+
+
 def age(obj: Mapping[str, Any], now: datetime) -> str:
     """``kubectl``-style age (``45s``, ``12m``, ``5h``, ``3d``) from the creation time, or
     the first recorded decision in local mode; ``-`` when neither is known (pure)."""
-    meta = obj.get("metadata") or {}
-    history = (obj.get("status") or {}).get("history") or []
-    since = meta.get("creationTimestamp") or (history[0].get("time") if history else None)
-    if not since:
-        return "-"
+    created = (obj.get("metadata") or {}).get("creationTimestamp")
+    status = rollout_status(obj) if not created else None
     try:
-        seconds = (now - datetime.fromisoformat(str(since))).total_seconds()
+        since = (
+            datetime.fromisoformat(str(created))
+            if created
+            else (status.history[0].time if status and status.history else None)
+        )
     except ValueError:
         return "-"
+    if since is None:
+        return "-"
+    seconds = (now - since).total_seconds()
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{int(seconds // size)}{unit}"
@@ -213,18 +273,15 @@ def age(obj: Mapping[str, Any], now: datetime) -> str:
 def list_row(obj: Mapping[str, Any], *, with_namespace: bool, now: datetime) -> list[str]:
     """One ``list`` line: name, phase, weight, step, stable, canary, failed checks, age."""
     meta = obj.get("metadata") or {}
-    status = obj.get("status") or {}
-    target = (obj.get("spec") or {}).get("target") or {}
-    total = total_steps(obj)
-    step = f"{status.get('currentStep', 0)}/{total if total is not None else '?'}"
+    status = rollout_status(obj)
+    typed = status or RolloutStatus()
     row = [
         str(meta.get("name", "?")),
-        str(status.get("phase", "-")),
-        f"{status.get('canaryWeight', 0)}%",
-        step,
-        model_name(status.get("stableModel") or target.get("stable")),
-        model_name(status.get("canaryModel") or target.get("canary")),
-        str(status.get("failedChecks", 0)),
+        phase_text(status),
+        f"{typed.canary_weight}%",
+        step_text(obj, typed),
+        *variant_models(obj, status),
+        str(typed.failed_checks),
         age(obj, now),
     ]
     return [str(meta.get("namespace", "default")), *row] if with_namespace else row

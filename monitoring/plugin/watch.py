@@ -19,13 +19,20 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.live import Live
 
+from monitoring.api.status import Phase
 from monitoring.plugin.exitcodes import ExitCode
 from monitoring.plugin.live import change_line, changed_fields, rollout_view
-from monitoring.plugin.render import FINAL_BAD, FINAL_OK, format_details, format_output
+from monitoring.plugin.render import (
+    FINAL_BAD,
+    FINAL_OK,
+    format_details,
+    format_output,
+    rollout_status,
+)
 from monitoring.plugin.sources import Source
 
 
-def phase_exit(phase: str | None) -> ExitCode | None:
+def phase_exit(phase: Phase | None) -> ExitCode | None:
     """The exit code a final phase stands for; ``None`` while the rollout goes on (pure)."""
     if phase in FINAL_OK:
         return ExitCode.OK
@@ -34,9 +41,10 @@ def phase_exit(phase: str | None) -> ExitCode | None:
     return None
 
 
-def phase_of(obj: Mapping[str, Any]) -> str | None:
-    phase = (obj.get("status") or {}).get("phase")
-    return None if phase is None else str(phase)
+def phase_of(obj: Mapping[str, Any]) -> Phase | None:
+    """The rollout's phase; ``None`` before the operator wrote a status."""
+    status = rollout_status(obj)
+    return None if status is None else status.phase
 
 
 @dataclass(frozen=True)
@@ -78,13 +86,14 @@ def follow(
         while True:
             obj = source.get(name)
             draw(obj)
-            code = phase_exit(phase_of(obj))
+            phase = phase_of(obj)
+            code = phase_exit(phase)
             if code is not None:
                 return code
             if deadline is not None and clock() >= deadline:
                 print(
                     f"error: timed out after {watch.timeout:g}s waiting for {name} "
-                    f"(phase {phase_of(obj) or '-'})",
+                    f"(phase {phase or '-'})",
                     file=sys.stderr,
                 )
                 return ExitCode.TIMEOUT

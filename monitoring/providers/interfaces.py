@@ -141,3 +141,7 @@ class TrafficRouterError(ProviderError):
 class WorkloadError(ProviderError):
     """The workload provider could not read or move a Deployment (API error, missing
     Deployment or container)."""
+
+
+class WorkloadMissingError(WorkloadError):
+    """The Deployment does not exist (the API server answered 404)."""

@@ -39,6 +39,7 @@ from canaria.demo.rollout import RolloutPlan, model_rollout, router_config
 from canaria.demo.settings import demo_settings
 from canaria.demo.traffic import TrafficGenerator
 from canaria.demo.watch import format_live_line
+from monitoring.api.observe import read_status
 from monitoring.operator.state import state_path_for
 
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
@@ -294,15 +295,21 @@ def test_report_renders_charts_and_escapes_text() -> None:
 
 
 def test_live_line_shows_checks_only_for_a_new_analysis() -> None:
-    status = {
-        "phase": "Progressing",
-        "canaryWeight": 50,
-        "lastAnalysis": {
-            "time": "t",
-            "checks": [{"name": "latency-p99", "value": 0.05, "verdict": "pass"}],
-        },
-        "history": [{"decision": "advance"}],
-    }
+    status = read_status(
+        {
+            "phase": "Progressing",
+            "canaryWeight": 50,
+            "lastAnalysis": {
+                "time": "2025-01-01T12:00:30Z",
+                "verdict": "pass",
+                "checks": [{"name": "latency-p99", "value": 0.05, "verdict": "pass"}],
+            },
+            "history": [
+                {"time": "2025-01-01T12:00:30Z", "decision": "advance", "phase": "Progressing"}
+            ],
+        }
+    )
+    assert status is not None
     line = format_live_line(seconds=4.2, status=status, new_analysis=True)
     assert line == "+  4.2s  Progressing canary  50%  latency-p99 0.050 s ok  -> advance"
     assert "latency" not in format_live_line(seconds=4.2, status=status, new_analysis=False)

@@ -10,7 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from monitoring.api.workload import DeploymentState
-from monitoring.providers.interfaces import WorkloadError
+from monitoring.providers.interfaces import WorkloadError, WorkloadMissingError
 from monitoring.providers.kubeclient import KubeApiError, LazyApi, call
 from monitoring.providers.registry import workload_providers
 from monitoring.providers.workload.deployments import (
@@ -73,4 +73,6 @@ class KubernetesWorkloads:
         try:
             return call(action, request)
         except KubeApiError as error:
+            if error.status == 404:
+                raise WorkloadMissingError(str(error)) from error
             raise WorkloadError(str(error)) from error

@@ -40,10 +40,10 @@ def test_status_watch_exits_by_the_final_phase_against_the_api_server(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # Each state lasts one operator pass: 0.3 s, fifteen of the watch's polls, so a loaded
-    # machine cannot make the watch miss the 10 % step it asserts (0.02 s passes did).
     with stub_cluster(tmp_path, values=values) as (cluster, config):  # noqa: SIM117
-        with cluster_operator(cluster, step=30, period=0.3).running():
+        # Each state lasts half a second: the watch (polling every 20 ms) sees every one
+        # even on a loaded machine (with 20 ms ticks it could miss the 10 % step).
+        with cluster_operator(cluster, step=30, period=0.5).running():
             argv = ["status", "churn", *WATCH, "-n", "ml", "--kubeconfig", config]
             assert kubectl_plugin.main(argv) == code
     lines = capsys.readouterr().out.splitlines()

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from canaria.testing.prometheus import prometheus_binary
+from canaria.testing.prometheus import running_prometheus
 from canaria.testing.running import RunningProcess, free_port, running
 
 
@@ -88,15 +88,6 @@ def prometheus_config(
 def running_prometheus_with_rules(
     config: dict[str, Any], workdir: Path
 ) -> Iterator[RunningProcess]:
-    path = workdir / "prometheus.yml"
-    path.write_text(yaml.safe_dump(config))
-    port = free_port()
-    args = [
-        prometheus_binary(),
-        f"--config.file={path}",
-        f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--log.level=warn",
-    ]
-    with running(args, log_path=workdir / "prometheus.log", port=port, ready_path="/-/ready") as p:
-        yield p
+    """The kit's Prometheus serving ``config`` (``prometheus_config``) from ``workdir``."""
+    with running_prometheus((), workdir=workdir, config=config) as process:
+        yield process
