@@ -115,6 +115,12 @@ def window_seconds(settings: DemoSettings) -> float:
     return settings.limits.interval_seconds * 6
 
 
+def loop_seconds(settings: DemoSettings) -> float:
+    """The longest the loop's waits can add up to (its traffic stops by itself after it):
+    a first measurement, the trigger, the Job, serving the new version, its canary."""
+    return settings.rollout_timeout * 7 + settings.startup_timeout + 15.0
+
+
 class ClosedLoop:
     """Runs rollout 4; ``outcome()`` says what it reached, also after an error."""
 
@@ -155,8 +161,10 @@ class ClosedLoop:
                      ScrapeTarget(f"router-{NAME}", f"{router.base_url}/metrics",
                                   {"rollout": NAME})])  # fmt: skip
         path = self.write_rollout(router, monitor)
+        self.started = time.monotonic()  # the timeline starts with the loop, as a rollout's
         self.recorder = DriftRecorder(f"{monitor.base_url}/metrics", started=self.started).start()
-        traffic = traffic_for(self.settings, router, records).start()
+        traffic = traffic_for(self.settings, router, records, loop_seconds(self.settings))
+        traffic.start()
         operator: Process | None = None
         try:
             operator = start_operator(

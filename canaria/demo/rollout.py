@@ -306,14 +306,19 @@ def _operate(
 
 
 def traffic_for(
-    settings: DemoSettings, router: Process, records: list[dict[str, Any]]
+    settings: DemoSettings,
+    router: Process,
+    records: list[dict[str, Any]],
+    max_seconds: float | None = None,
 ) -> TrafficGenerator:
+    """Traffic through ``router``, stopping by itself after ``max_seconds`` (default:
+    ``settings.traffic_max_seconds``, one rollout's worth)."""
     return TrafficGenerator(
         url=router.base_url,
         records=records,
         rate=settings.traffic_rate,
         workers=settings.traffic_workers,
-        max_seconds=settings.traffic_max_seconds,
+        max_seconds=settings.traffic_max_seconds if max_seconds is None else max_seconds,
         timeout=settings.request_timeout,
     )
 
