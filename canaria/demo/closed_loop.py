@@ -142,7 +142,6 @@ class ClosedLoop:
         self.started = time.monotonic()
         self.recorder: DriftRecorder | None = None
         self.drift_started: float | None = None
-        self.drift_wall: float | None = None
         self.rollout: RolloutResult | None = None
         self.evidently = ("", "")
         self.report_process: Process | None = None
@@ -233,7 +232,6 @@ class ClosedLoop:
                           strength=1.0)
         )  # fmt: skip
         self.drift_started = round(time.monotonic() - self.started, 2)
-        self.drift_wall = time.time()
         self.wait(watcher, _retraining, timeout * 2, "the operator to start a retraining Job")
         self.start_evidently_report()
         handshake = CanaryHandshake(
@@ -288,10 +286,11 @@ class ClosedLoop:
         self._steps_shown = max(self._steps_shown, len(history))
 
     def start_evidently_report(self) -> None:
-        """``canaria drift`` on the window since the traffic drifted, in the background
-        (Evidently's HTML report takes a while): ``finish_evidently_report`` reads it."""
+        """``canaria drift`` on the window the monitor flagged (its last ``window_seconds``,
+        100+ rows), in the background (Evidently's HTML report takes a while):
+        ``finish_evidently_report`` reads it."""
         current = window_since(
-            self.settings.stable_sample_log, self.drift_wall or 0.0,
+            self.settings.stable_sample_log, time.time() - window_seconds(self.settings),
             self.settings.output_dir / "drift" / "current.jsonl",
         )  # fmt: skip
         html = self.settings.output_dir / EVIDENTLY_REPORT
