@@ -248,9 +248,9 @@ class ClosedLoop:
         say(f"the operator asks for {tag} as the canary: starting bentoml serve for it")
         server = handshake.serve(tag)
         say(f"{tag} serves at {server.base_url}; the router's canary points there")
+        # Idle until the operator sets the canary; then its analysis runs to a final phase.
         return self.wait(
-            watcher, lambda s: RolloutStatus.from_dict(s).phase in FINAL_PHASES
-            and (s.get("stableModel") or {}).get("bentoTag") != self.stable.tag,
+            watcher, lambda s: RolloutStatus.from_dict(s).phase in FINAL_PHASES,
             timeout, "the retrained canary's end",
         )  # fmt: skip
 
