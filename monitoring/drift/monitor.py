@@ -62,10 +62,12 @@ class DriftMonitor:
         follows the model that scored its window (``ReferenceFollower``)."""
         self.reference = reference
         self.schema = schema
-        self.followers = {
-            variant: ReferenceFollower((reference_tag, reference, schema), follow)
-            for variant in (logs if follow is not None else {})
-        }
+        self.followers: dict[str, ReferenceFollower] = {}
+        if follow is not None:
+            self.followers = {
+                variant: ReferenceFollower((reference_tag, reference, schema), follow)
+                for variant in logs
+            }
         self.config = config
         self.collector = DriftCollector(model)
         self.windows = {
