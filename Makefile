@@ -62,7 +62,7 @@ test: install system-deps tools ## Lint, type-check and run the whole test suite
 test-fast: install system-deps ## The tests that start no process and train no model (-m "not slow")
 	$(BIN)/pytest -m "not slow"
 
-demo: install ## Train the models, serve them, run two rollouts live, write an HTML report
+demo: install ## Train the models, serve them, run four rollouts live (the last closes the drift -> retraining loop), write an HTML report
 	@$(MAKE) --no-print-directory system-deps || echo "continuing without Prometheus (the demo says so)"
 	$(BIN)/python -m canaria.demo
 

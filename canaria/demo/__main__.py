@@ -16,7 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Train a stable and two candidate churn models and a tiny LLM, serve them, run a "
             "healthy and a concept-drifted canary through the router and the local operator, "
-            "and write an HTML report. Everything runs on 127.0.0.1 and is stopped at the end."
+            "close the loop (drift -> retraining Job -> canary -> promotion), and write an "
+            "HTML report. Everything runs on 127.0.0.1 and is stopped at the end."
         ),
     )
     parser.add_argument(

@@ -124,3 +124,62 @@ def _series(chart: Chart, px: Axis, py: Axis) -> list[str]:
                 f"<title>{point.x:.1f}s: {point.y:.4g}</title></circle>"
             )
     return parts
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One column in one evaluation: ``drifted`` (``None``: not measured), a tooltip."""
+
+    x: float
+    drifted: bool | None
+    tip: str = ""
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    label: str
+    cells: Sequence[HeatCell]
+
+
+def svg_heatmap(title: str, rows: Sequence[HeatRow], *, x_max: float, mark: float | None) -> str:
+    """Rows of cells over time (pure): red drifted, green not, grey not measured; each cell
+    lasts until the next one; ``mark`` draws a dashed line at that time (seconds)."""
+    row_height, left, width = 13, 150, 840
+    right = width - MARGIN_RIGHT
+    height = MARGIN_TOP + row_height * max(len(rows), 1) + MARGIN_BOTTOM
+    bottom = height - MARGIN_BOTTOM
+    x_max = max(x_max, 1e-9)
+
+    def px(x: float) -> float:
+        return _scale(x, 0.0, x_max, left, right)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f'<text x="{left}" y="15" font-size="12" font-weight="bold">{escape(title)}</text>',
+    ]
+    for index, row in enumerate(rows):
+        y = MARGIN_TOP + index * row_height
+        parts.append(
+            f'<text x="{left - 4}" y="{y + row_height - 3}" font-size="10" '
+            f'text-anchor="end">{escape(row.label)}</text>'
+        )
+        for position, cell in enumerate(row.cells):
+            end = row.cells[position + 1].x if position + 1 < len(row.cells) else x_max
+            color = "#bbb" if cell.drifted is None else FAIL_COLOR if cell.drifted else PASS_COLOR
+            parts.append(
+                f'<rect x="{px(cell.x):.1f}" y="{y}" width="{max(px(end) - px(cell.x), 1.0):.1f}" '
+                f'height="{row_height - 2}" fill="{color}"><title>{escape(cell.tip)}</title></rect>'
+            )
+    for value in (0.0, x_max / 2, x_max):
+        parts.append(
+            f'<text x="{px(value):.1f}" y="{bottom + 14}" font-size="10" text-anchor="middle">'
+            f"{value:.0f}s</text>"
+        )
+    if mark is not None:
+        parts.append(
+            f'<line x1="{px(mark):.1f}" y1="{MARGIN_TOP - 4}" x2="{px(mark):.1f}" y2="{bottom}" '
+            f'stroke="{LIMIT_COLOR}" stroke-dasharray="5,3"/>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 
 from canaria.demo.plots import Chart, ChartPoint, svg_chart
+from canaria.demo.report_loop import closed_loop_section
 from canaria.demo.results import DemoReport, ModelSummary, PrometheusOutcome, RolloutResult
 
 MODEL_METRICS = ("accuracy", "roc_auc", "f1", "ece", "perplexity")
@@ -168,6 +169,7 @@ def render_report(report: DemoReport) -> str:
         "</p><h2>Rollouts</h2>"
         + _table(["rollout", "final phase", "expected", "duration"], summary_rows)
         + "".join(_rollout_section(rollout) for rollout in report.rollouts)
+        + closed_loop_section(report.closed_loop)
         + "<section><h2>Models</h2>"
         + _models_table(report.models)
         + (f"<h3>Serving</h3><ul>{showcase}</ul>" if showcase else "")

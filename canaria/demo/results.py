@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class ModelRole(StrEnum):
@@ -13,6 +14,7 @@ class ModelRole(StrEnum):
     CANDIDATE = "healthy candidate"
     DRIFTED = "drifted candidate"
     LLM = "support LLM"
+    RETRAINED = "retrained by the loop"
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,55 @@ class PrometheusOutcome:
 
 
 @dataclass(frozen=True)
+class ColumnDrift:
+    """One column in one drift evaluation: its test score (``method``'s units) and verdict."""
+
+    column: str
+    score: float | None
+    method: str
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DriftPoint:
+    """One drift-monitor evaluation of the stable's window, ``seconds`` into rollout 4
+    (``share`` ``None``: no data, too few rows)."""
+
+    seconds: float
+    share: float | None
+    rows: int
+    columns: tuple[ColumnDrift, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoopEvent:
+    """One Event or ``status.retrain`` step of rollout 4, as the operator recorded it."""
+
+    time: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ClosedLoopOutcome:
+    """Rollout 4: drift over time, the retraining Job's result, the Evidently report.
+
+    ``retrain_result``: ``canaria retrain``'s JSON as ``status.retrain.lastResult`` keeps it
+    (champion, challenger, metric, margin, new tag, trigger, data); ``evidently_report``:
+    the HTML report's path relative to the demo report (empty: not written)."""
+
+    drift: tuple[DriftPoint, ...]
+    drift_threshold: float
+    drift_started: float | None
+    retrain_steps: tuple[LoopEvent, ...]
+    events: tuple[LoopEvent, ...]
+    retrain_result: dict[str, Any]
+    evidently_report: str = ""
+    evidently_line: str = ""
+    prometheus: tuple[PrometheusAnswer, ...] = ()
+
+
+@dataclass(frozen=True)
 class DemoReport:
     """Everything the HTML report shows."""
 
@@ -143,3 +194,4 @@ class DemoReport:
     showcase: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    closed_loop: ClosedLoopOutcome | None = None

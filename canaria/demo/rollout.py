@@ -50,22 +50,32 @@ class RolloutPlan:
 
 
 def router_config(
-    *, stable_url: str, canary_url: str, limits: RolloutLimits, timeout: float
+    *,
+    stable_url: str,
+    canary_url: str,
+    limits: RolloutLimits,
+    timeout: float,
+    shadow: bool = True,
 ) -> dict[str, Any]:
-    """The router's config: weight 0 to start (the operator moves it), and every answer
-    the candidate did not give itself compared with the candidate's (pure)."""
-    return {
-        "upstreams": {
-            "stable": {"url": stable_url, "timeout_seconds": timeout},
-            "canary": {"url": canary_url, "timeout_seconds": timeout},
-            "shadow": {"url": canary_url, "timeout_seconds": timeout},
-        },
-        "canary_weight": 0,
-        "shadow": {
+    """The router's config: weight 0 to start (the operator moves it), and, with
+    ``shadow``, every answer the candidate did not give itself compared with the
+    candidate's (pure)."""
+    upstreams = {
+        "stable": {"url": stable_url, "timeout_seconds": timeout},
+        "canary": {"url": canary_url, "timeout_seconds": timeout},
+    }
+    shadowing: dict[str, Any] = {}
+    if shadow:
+        upstreams["shadow"] = {"url": canary_url, "timeout_seconds": timeout}
+        shadowing["shadow"] = {
             "sample_rate": 1.0,
             "comparator": "classic",
             "classic": {"probability_tolerance": limits.probability_tolerance},
-        },
+        }
+    return {
+        "upstreams": upstreams,
+        "canary_weight": 0,
+        **shadowing,
         "never_log": ["customer_id"],
         # One loopback URL for traffic, metrics and the operator's admin calls: the admin
         # API stays on the serving port (explicitly; the router's default is its own
@@ -144,8 +154,10 @@ def start_router(
     stable: Process,
     canary: Process,
     token: str,
+    shadow: bool = True,
 ) -> Process:
-    """A fresh router in front of ``stable`` and ``canary``; returns once it is ready."""
+    """A fresh router in front of ``stable`` and ``canary`` (config in
+    ``rollouts/<name>-router.yaml``); returns once it is ready."""
     workdir = settings.output_dir / "rollouts"
     workdir.mkdir(parents=True, exist_ok=True)
     config = router_config(
@@ -153,6 +165,7 @@ def start_router(
         canary_url=canary.base_url,
         limits=settings.limits,
         timeout=settings.request_timeout,
+        shadow=shadow,
     )
     config_path = write_router_config(config, workdir / f"{name}-router.yaml")
     port = free_port()
@@ -175,12 +188,19 @@ def write_rollout(settings: DemoSettings, plan: RolloutPlan, *, router: Process)
     return path
 
 
-def start_operator(stack: Stack, *, name: str, rollout_path: Path, token: str) -> Process:
+def start_operator(
+    stack: Stack,
+    *,
+    name: str,
+    rollout_path: Path,
+    token: str,
+    env: dict[str, str] | None = None,
+) -> Process:
     """``canaria operator --local FILE``; the watcher decides when it has started."""
     args = canaria_args(
         "operator", "--local", str(rollout_path), "--state-dir", str(rollout_path.parent)
     )
-    process = stack.start(f"operator-{name}", args, env={ROUTER_TOKEN_ENV: token})
+    process = stack.start(f"operator-{name}", args, env={ROUTER_TOKEN_ENV: token, **(env or {})})
     if not process.running():
         raise ComponentError(process.name, "exited at once", process.log_tail())
     return process
@@ -234,7 +254,7 @@ def _rolled_back_by_hand(
         )
         asked = time.monotonic()
         wait = ("--wait-timeout", f"{settings.request_timeout:g}")  # waits until applied
-        _run_cli(settings, "rollout", "rollback", "--local", str(path), *_state(path), *wait)
+        run_cli(settings, "rollout", "rollback", "--local", str(path), *_state(path), *wait)
         status = watcher.wait_until(
             lambda status: status.phase in FINAL_PHASES,
             timeout=settings.limits.interval_seconds * 2 + 30.0,
@@ -246,7 +266,7 @@ def _rolled_back_by_hand(
             f"after the command (one interval is {settings.limits.interval})"
         )
         # Exit code 1: the documented code for a rolled-back rollout (CI pipelines use it).
-        _run_cli(settings, "rollout", "status", "--local", str(path), *_state(path), expect=1)
+        run_cli(settings, "rollout", "status", "--local", str(path), *_state(path), expect=1)
         return status
 
     return roll_back
@@ -265,7 +285,7 @@ def _operate(
 ) -> RolloutResult:
     """Traffic through ``router`` and an operator on ``path`` while ``drive`` runs the
     rollout to the status it returns; both are stopped however that ends."""
-    traffic = _traffic(settings, router, records).start()
+    traffic = traffic_for(settings, router, records).start()
     operator: Process | None = None
     try:
         operator = start_operator(stack, name=plan.name, rollout_path=path, token=token)
@@ -275,20 +295,25 @@ def _operate(
         stats = traffic.stop()
         if operator is not None:
             stack.stop(operator)
-    result = _result(plan, settings, watcher, status, stats)
-    _say_outcome(result)
+    result = rollout_result(plan, watcher, status, stats, limits=check_limits(settings.limits))
+    say_outcome(result)
     return result
 
 
-def _traffic(
-    settings: DemoSettings, router: Process, records: list[dict[str, Any]]
+def traffic_for(
+    settings: DemoSettings,
+    router: Process,
+    records: list[dict[str, Any]],
+    max_seconds: float | None = None,
 ) -> TrafficGenerator:
+    """Traffic through ``router``, stopping by itself after ``max_seconds`` (default:
+    ``settings.traffic_max_seconds``, one rollout's worth)."""
     return TrafficGenerator(
         url=router.base_url,
         records=records,
         rate=settings.traffic_rate,
         workers=settings.traffic_workers,
-        max_seconds=settings.traffic_max_seconds,
+        max_seconds=settings.traffic_max_seconds if max_seconds is None else max_seconds,
         timeout=settings.request_timeout,
     )
 
@@ -298,9 +323,10 @@ def _state(path: Path) -> tuple[str, str]:
     return ("--state-dir", str(path.parent))
 
 
-def _run_cli(settings: DemoSettings, *args: str, expect: int = 0) -> None:
+def run_cli(settings: DemoSettings, *args: str, expect: int | tuple[int, ...] = 0) -> int:
     """Run ``canaria ARGS`` and print what it printed; an exit code other than ``expect``
-    (``canaria rollout status`` exits 1 for a rolled-back rollout) names the command."""
+    (``canaria rollout status`` exits 1 for a rolled-back rollout) names the command.
+    Returns the exit code."""
     command = canaria_args(*args)
     shown = "canaria " + " ".join(args)
     say(f"$ {shown}")
@@ -316,8 +342,10 @@ def _run_cli(settings: DemoSettings, *args: str, expect: int = 0) -> None:
     except subprocess.TimeoutExpired:
         raise ComponentError(shown, "did not finish in time") from None
     say((done.stdout + done.stderr).rstrip(), indent=2)
-    if done.returncode != expect:
+    expected = (expect,) if isinstance(expect, int) else expect
+    if done.returncode not in expected:
         raise ComponentError(shown, f"exited with code {done.returncode}, not {expect}")
+    return done.returncode
 
 
 def _limits_text(limits: RolloutLimits) -> str:
@@ -326,13 +354,15 @@ def _limits_text(limits: RolloutLimits) -> str:
     return f"weights {steps}%, {checks}, failureLimit {limits.failure_limit}"
 
 
-def _result(
+def rollout_result(
     plan: RolloutPlan,
-    settings: DemoSettings,
     watcher: RolloutWatcher,
     final: RolloutStatus,
     stats: TrafficStats,
+    *,
+    limits: dict[str, str],
 ) -> RolloutResult:
+    """What the report shows of one rollout, from its ``final`` status."""
     return RolloutResult(
         name=plan.name,
         title=plan.title,
@@ -346,12 +376,12 @@ def _result(
         timeline=tuple(watcher.timeline),
         decisions=decisions(final),
         traffic=stats,
-        check_limits=check_limits(settings.limits),
+        check_limits=limits,
         expected_failed_check=plan.expected_failed_check,
     )
 
 
-def _say_outcome(result: RolloutResult) -> None:
+def say_outcome(result: RolloutResult) -> None:
     traffic = result.traffic
     answers = [f"HTTP {code}: {count}" for code, count in traffic.by_status.items()]
     answers += [f"{name} {count}" for name, count in traffic.by_variant.items()]

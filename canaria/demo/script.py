@@ -21,6 +21,7 @@ from canaria.demo.models import TrainedModels, train_models
 from canaria.demo.prometheus import PrometheusServer
 from canaria.demo.report import write_report
 from canaria.demo.results import (
+    ClosedLoopOutcome,
     DemoReport,
     ModelSummary,
     PrometheusAnswer,
@@ -41,7 +42,7 @@ TRAFFIC_ROWS = 2000
 REPORT_NAME = "report.html"
 # Every process the run started, with its PID (all stopped by the time it is written).
 PROCESSES_NAME = "processes.json"
-RUN_FOLDERS = ("logs", "rollouts", "prometheus")
+RUN_FOLDERS = ("logs", "rollouts", "prometheus", "samples", "drift")
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Progress:
     showcase: list[tuple[str, str]] = field(default_factory=list)
     rollouts: list[RolloutResult] = field(default_factory=list)
     prometheus: PrometheusOutcome | None = None
+    closed_loop: ClosedLoopOutcome | None = None
     notes: list[str] = field(default_factory=list)
 
     def report(self, settings: DemoSettings) -> DemoReport:
@@ -67,6 +69,7 @@ class Progress:
             showcase=tuple(self.showcase),
             notes=tuple(self.notes),
             seconds=time.monotonic() - self.clock,
+            closed_loop=self.closed_loop,
         )
 
 
@@ -257,6 +260,26 @@ def step_drifted_rollout(
     return router
 
 
+def step_closed_loop(context: RolloutContext, models: TrainedModels, progress: Progress) -> None:
+    """Rollout 4 (``closed_loop.py``): drift -> retraining Job -> canary -> promotion."""
+    from canaria.demo.closed_loop import ClosedLoop
+
+    heading(6, "Rollout 4: the closed loop: drift, retraining, canary, promotion")
+    loop = ClosedLoop(
+        context.stack,
+        context.settings,
+        stable=models.stable,
+        stable_server=context.servers.stable,
+        token=context.token,
+        prometheus=context.prometheus,
+        targets=model_targets(context.servers),
+    )
+    try:
+        progress.rollouts.append(loop.run(context.records))
+    finally:
+        progress.closed_loop = loop.outcome()
+
+
 def step_prometheus(prometheus: PrometheusServer | None, progress: Progress) -> None:
     heading(5, "Prometheus")
     if prometheus is None:
@@ -323,8 +346,10 @@ def run_demo(settings: DemoSettings) -> int:
                 prometheus=prometheus,
             )
             step_healthy_rollout(context, models, progress)
-            step_drifted_rollout(context, models, progress)
+            drifted_router = step_drifted_rollout(context, models, progress)
             step_prometheus(prometheus, progress)
+            stack.stop(drifted_router)
+            step_closed_loop(context, models, progress)
             say(f"\nstopping {len(stack.processes)} processes by PID")
     except ComponentError as error:
         code = 1
@@ -354,7 +379,7 @@ def run_demo(settings: DemoSettings) -> int:
 
 
 def step_report(settings: DemoSettings, progress: Progress) -> None:
-    heading(6, "Report")
+    heading(7, "Report")
     path = write_report(settings.output_dir / REPORT_NAME, progress.report(settings))
     for rollout in progress.rollouts:
         mark = "ok" if rollout.as_expected else "UNEXPECTED"

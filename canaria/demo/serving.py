@@ -6,6 +6,7 @@ Servers are all started first and then waited for, so their start-ups overlap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from canaria.demo.results import ModelSummary
 from canaria.demo.settings import DemoSettings
@@ -16,6 +17,7 @@ CLASSIC_SERVICE = "services.classic.service:ClassicService"
 LLM_SERVICE = "services.llm.service:LLMService"
 CLASSIC_MODEL_ENV = "CANARIA_CLASSIC_MODEL_TAG"
 LLM_MODEL_ENV = "CANARIA_LLM_MODEL"
+SAMPLE_LOG_ENV = "CANARIA_SAMPLE_LOG"
 READY_PATH = "/readyz"
 
 
@@ -51,6 +53,19 @@ def server_env(settings: DemoSettings, model_env: str, tag: str) -> dict[str, st
     }
 
 
+def start_classic(
+    stack: Stack, settings: DemoSettings, *, name: str, tag: str, sample_log: Path | None = None
+) -> Process:
+    """``bentoml serve`` of the classifier ``tag`` (not waited for); with ``sample_log``,
+    every scored record is appended there (``CANARIA_SAMPLE_LOG``, for the drift monitor)."""
+    port = free_port()
+    env = server_env(settings, CLASSIC_MODEL_ENV, tag)
+    if sample_log is not None:
+        sample_log.parent.mkdir(parents=True, exist_ok=True)
+        env[SAMPLE_LOG_ENV] = str(sample_log)
+    return stack.start(name, serve_args(CLASSIC_SERVICE, port), port=port, env=env)
+
+
 def start_servers(
     stack: Stack,
     settings: DemoSettings,
@@ -60,7 +75,8 @@ def start_servers(
     drifted: ModelSummary,
     llm: ModelSummary,
 ) -> Servers:
-    """Start the three classic servers and the LLM server; return once all are ready."""
+    """Start the three classic servers and the LLM server; return once all are ready.
+    The stable logs its inputs to ``settings.stable_sample_log`` (rollout 4 reads them)."""
 
     def start(name: str, service: str, model_env: str, tag: str) -> Process:
         port = free_port()
@@ -72,7 +88,13 @@ def start_servers(
         )
 
     servers = Servers(
-        stable=start("classic-stable", CLASSIC_SERVICE, CLASSIC_MODEL_ENV, stable.tag),
+        stable=start_classic(
+            stack,
+            settings,
+            name="classic-stable",
+            tag=stable.tag,
+            sample_log=settings.stable_sample_log,
+        ),
         candidate=start("classic-candidate", CLASSIC_SERVICE, CLASSIC_MODEL_ENV, candidate.tag),
         drifted=start("classic-drifted", CLASSIC_SERVICE, CLASSIC_MODEL_ENV, drifted.tag),
         llm=start("llm", LLM_SERVICE, LLM_MODEL_ENV, llm.tag),

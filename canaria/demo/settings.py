@@ -64,6 +64,11 @@ class DemoSettings:
         return limits.interval_seconds * intervals * 2 + 30.0
 
     @property
+    def stable_sample_log(self) -> Path:
+        """Where the stable server logs what it scores (``CANARIA_SAMPLE_LOG``)."""
+        return self.output_dir / "samples" / "stable.jsonl"
+
+    @property
     def traffic_max_seconds(self) -> float:
         """The traffic generator stops by itself after this, whatever happens."""
         return self.rollout_timeout + 15.0

@@ -23,8 +23,12 @@ VARIANT_HEADER = "x-canaria-variant"
 JOIN_TIMEOUT = 15.0
 
 
-def churn_records(*, n_rows: int, seed: int) -> list[dict[str, Any]]:
-    """Fresh customers from the generator, as the JSON records ``/predict`` takes.
+def churn_records(
+    *, n_rows: int, seed: int, scenario: str | None = None, strength: float = 0.0
+) -> list[dict[str, Any]]:
+    """Fresh customers from the generator, as the JSON records ``/predict`` takes;
+    ``scenario`` (a ``training.drift_scenarios.DriftScenario`` value) at ``strength`` in
+    [0, 1] shifts them (``covariate-shift``: another population).
 
     The label (``churned``) is dropped: callers do not know it. JSON round trip, so every
     value is a plain JSON type.
@@ -33,7 +37,8 @@ def churn_records(*, n_rows: int, seed: int) -> list[dict[str, Any]]:
 
     from training import churn_data
 
-    frame = churn_data.generate(n_rows=n_rows, seed=seed).drop(columns=[churn_data.TARGET_COLUMN])
+    generated = churn_data.generate(n_rows=n_rows, seed=seed, scenario=scenario, strength=strength)
+    frame = generated.drop(columns=[churn_data.TARGET_COLUMN])
     records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
     return records
 
@@ -88,6 +93,13 @@ class TrafficGenerator:
             self._stopped = time.monotonic()
         return self.stats()
 
+    def switch_records(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Send ``records`` from now on (the traffic drifts); the schedule goes on."""
+        if not records:
+            raise ValueError("records: need at least one record to send")
+        with self._lock:
+            self._records = list(records)
+
     def finished(self) -> bool:
         """Whether every worker has stopped (its budget spent, or ``stop()``)."""
         return all(not thread.is_alive() for thread in self._threads)
@@ -125,7 +137,9 @@ class TrafficGenerator:
                 index, due = claimed
                 if self._stop.wait(max(0.0, due - time.monotonic())):
                     break
-                self._send(client, self._records[index % len(self._records)])
+                with self._lock:
+                    record = self._records[index % len(self._records)]
+                self._send(client, record)
 
     def _send(self, client: httpx.Client, record: Mapping[str, Any]) -> None:
         try:

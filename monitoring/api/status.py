@@ -12,11 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from monitoring.api.retrain_status import RetrainStatus
 from monitoring.api.spec import ModelRef, ThresholdMode
+
+# Re-exported: readers import the time format from here, beside the status it belongs to.
+from monitoring.api.times import format_time as format_time
+from monitoring.api.times import parse_time as parse_time
 
 HISTORY_LIMIT = 20
 """How many decisions ``status.history`` keeps (oldest dropped first)."""
@@ -279,6 +284,8 @@ class RolloutStatus:
     history: tuple[HistoryEntry, ...] = ()
     observed_generation: int | None = None
     workload: WorkloadStatus | None = None  # only with spec.workload
+    # Written by the retraining loop's own patch; to_dict leaves it out (read-only here).
+    retrain: RetrainStatus | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``.status`` body (camelCase; absent fields omitted)."""
@@ -334,24 +341,8 @@ class RolloutStatus:
             history=tuple(HistoryEntry.from_dict(h) for h in data.get("history") or ()),
             observed_generation=data.get("observedGeneration"),
             workload=WorkloadStatus.from_dict(data.get("workload")),
+            retrain=RetrainStatus.from_dict(data.get("retrain")),
         )
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z``; microseconds only when there are some."""
-    if moment.tzinfo is None:
-        raise ValueError(f"time {moment!r} has no timezone; pass an aware UTC datetime")
-    utc = moment.astimezone(UTC)
-    spec = "microseconds" if utc.microsecond else "seconds"
-    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
-def parse_time(text: str) -> datetime:
-    """Inverse of ``format_time``; accepts any RFC 3339 offset and returns UTC."""
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"time {text!r} has no timezone")
-    return moment.astimezone(UTC)
 
 
 def _finite(value: float | None) -> float | None:

@@ -8,7 +8,9 @@ compared with the baseline variant's window (``monitoring.drift.canary``). A win
 fewer than ``min_rows`` rows is "no data" (see ``monitoring.drift.exporter``). An analysis
 that fails (say, the log's columns do not match the model, or anything else goes wrong in
 one window) is logged and exported as no data; the monitor keeps running. SIGTERM/SIGINT
-stop it after the current evaluation.
+stop it after the current evaluation. Each variant's reference follows the model that
+scored its window (``monitoring.drift.reference.ReferenceFollower``): after a promotion the
+new model's records are tested against the new model's reference sample.
 
 In a cluster this runs as a Deployment next to the model servers (sharing the sample-log
 volume, or reading logs shipped to it), scraped by Prometheus like any exporter; a
@@ -23,7 +25,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from monitoring.drift.canary import compare_variants
 from monitoring.drift.config import DriftConfig, DriftConfigError, load_config
 from monitoring.drift.engine import analyse
 from monitoring.drift.exporter import DriftCollector, VariantResult
+from monitoring.drift.reference import Loaded, ReferenceFollower
 from monitoring.drift.tables import DriftInputError, sample_records_to_frame
 from monitoring.drift.window import LogWindow
 
@@ -52,9 +55,19 @@ class DriftMonitor:
         logs: Mapping[str, Path],
         window_seconds: float,
         compare: Mapping[str, str] | None = None,
+        follow: Callable[[str], Loaded] | None = None,
+        reference_tag: str = "",
     ) -> None:
+        """``follow`` (with the reference's ``reference_tag``): each variant's reference
+        follows the model that scored its window (``ReferenceFollower``)."""
         self.reference = reference
         self.schema = schema
+        self.followers: dict[str, ReferenceFollower] = {}
+        if follow is not None:
+            self.followers = {
+                variant: ReferenceFollower((reference_tag, reference, schema), follow)
+                for variant in logs
+            }
         self.config = config
         self.collector = DriftCollector(model)
         self.windows = {
@@ -98,14 +111,19 @@ class DriftMonitor:
     def _evaluate_one(
         self, variant: str, records: list[Any], window: LogWindow, now: float
     ) -> VariantResult:
+        reference, schema = self.reference, self.schema
+        follower = self.followers.get(variant)
+        if follower is not None:
+            records = follower.select(records)
+            reference, schema = follower.frame, follower.schema
         if len(records) < self.config.min_rows:
             return VariantResult(variant, now, len(records), None)
         try:
             summary = analyse(
-                self.reference,
+                reference,
                 sample_records_to_frame(records),
                 config=self.config,
-                schema=self.schema,
+                schema=schema,
                 context={"variant": variant, "window_seconds": window.window_seconds},
                 report=False,
             ).summary
@@ -141,7 +159,7 @@ def _pairs(items: list[str], option: str, value_name: str) -> dict[str, str]:
 
 def run_monitor_command(args: argparse.Namespace) -> int:
     """The ``canaria drift monitor`` handler: exit 2 on bad arguments, else 0 when stopped."""
-    from monitoring.drift.reference import load_model_reference
+    from monitoring.drift.reference import load_for_follow, load_model_reference
 
     configure()
     try:
@@ -160,6 +178,8 @@ def run_monitor_command(args: argparse.Namespace) -> int:
             logs=logs,
             window_seconds=args.window,
             compare=_pairs(args.compare, "--compare", "BASELINE"),
+            follow=load_for_follow,
+            reference_tag=loaded.tag,
         )
     except (ValueError, DriftInputError, DriftConfigError) as error:
         print(f"canaria drift monitor: error: {error}", file=sys.stderr)

@@ -11,6 +11,7 @@ import yaml
 
 from monitoring.api.constants import ACTION_ANNOTATION
 from monitoring.api.observe import StatusError, status_of
+from monitoring.api.retrain_status import RetrainStatus
 from monitoring.api.spec import ModelRef, SpecError, ThresholdMode, parse_spec
 from monitoring.api.status import (
     CheckResult,
@@ -210,7 +211,7 @@ def format_details(obj: Mapping[str, Any], *, events: Sequence[Mapping[str, Any]
         lines += ["", "History:"]
         rows = [history_row(h) for h in typed.history[-10:]]
         lines.append(format_table(["TIME", "DECISION", "PHASE", "WEIGHT", "MESSAGE"], rows))
-    lines += retrain_lines((obj.get("status") or {}).get("retrain") or {})
+    lines += retrain_lines(typed.retrain)
     lines += event_lines(events)
     return "\n".join(lines)
 
@@ -314,20 +315,20 @@ def format_output(objs: Sequence[Mapping[str, Any]], output: str, *, single: boo
     raise ValueError(f"unknown output format {output!r}; one of {', '.join(OUTPUTS)}")
 
 
-def retrain_lines(retrain: Mapping[str, Any]) -> list[str]:
+def retrain_lines(retrain: RetrainStatus | None) -> list[str]:
     """``status.retrain`` (the retraining loop): what runs, the last outcome, its steps."""
-    if not retrain:
+    if retrain is None:
         return []
-    running = retrain.get("runningKey")
+    running = retrain.running_key
     lines = ["", f"Retraining:     {f'Job {running} running' if running else 'no Job running'}"]
-    if retrain.get("lastOutcome"):
-        reason = short(str(retrain.get("lastReason", "")), 90)
-        lines.append(f"Last outcome:   {retrain['lastOutcome']}: {reason}")
-    if retrain.get("waitReason"):
-        lines.append(f"Waiting:        {short(str(retrain['waitReason']), 90)}")
+    if retrain.last_outcome:
+        reason = short(retrain.last_reason, 90)
+        lines.append(f"Last outcome:   {retrain.last_outcome.value}: {reason}")
+    if retrain.wait_reason:
+        lines.append(f"Waiting:        {short(retrain.wait_reason, 90)}")
     rows = [
-        [str(h.get("time")), str(h.get("step")), short(str(h.get("message", "")))]
-        for h in (retrain.get("history") or [])[-10:]
+        [format_time(h.time) if h.time else "-", h.step, short(h.message)]
+        for h in retrain.history[-10:]
     ]
     if rows:
         lines.append(format_table(["TIME", "STEP", "MESSAGE"], rows))

@@ -3,7 +3,9 @@
 The end-to-end run trains into the session's BentoML store (conftest's BENTOML_HOME), serves
 with real ``bentoml serve`` processes, and runs the real router and local operator. It must
 promote the healthy candidate, roll back the concept-drifted one on shadow agreement, roll
-back a third rollout by CLI, write a self-contained report, and leave no process behind.
+back a third rollout by CLI, close the loop in a fourth (drift seen by the drift monitor,
+a retraining Job registering a new version, its canary analysed and promoted), write a
+self-contained report, and leave no process behind.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from monitoring.operator.state import state_path_for
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEMO_TIMEOUT = 420
+DEMO_TIMEOUT = 600
 
 
 def _group_alive(pid: int, *, grace: float = 10.0) -> bool:
@@ -98,6 +100,7 @@ def test_quick_demo_promotes_healthy_and_rolls_back_drifted(
     assert "training the support LLM" in done.stderr and "waiting for " in done.stderr
 
     _assert_operator_state(output)
+    _assert_closed_loop(output, out, bentoml_home)
 
     # The four models went into the given store.
     trained = re.findall(
@@ -116,11 +119,15 @@ def test_quick_demo_promotes_healthy_and_rolls_back_drifted(
         assert text in report
     assert "Succeeded" in report and "Failed" in report and "<svg" in report
     assert "shadow-agreement" in report and "failureLimit" in report
-    _assert_self_contained(report)
+    _assert_self_contained(report.replace(f'<a href="{EVIDENTLY}">', "<a>"))
+    assert f'<a href="{EVIDENTLY}">' in report and (output / EVIDENTLY).is_file()
+    assert "drift per column over time" in report and "Retraining result (JSON)" in report
+    assert "RetrainRegistered" in report and "retrain above 0.3" in report
 
     processes = json.loads((output / "processes.json").read_text())
     names = {process["name"] for process in processes}
     assert {"classic-stable", "llm", "router-churn-healthy", "operator-churn-drifted"} <= names
+    assert {"drift-monitor", "classic-retrained", "operator-churn-retrain"} <= names
     alive = [process["name"] for process in processes if _group_alive(process["pid"])]
     assert alive == []
 
@@ -139,6 +146,39 @@ def _assert_operator_state(output: Path) -> None:
     assert (verdicts["success-rate"], verdicts["shadow-agreement"]) == ("pass", "fail")
     manual = _state(output, "churn-manual")["status"]
     assert manual["phase"] == "RolledBack"
+
+
+EVIDENTLY = "drift/evidently-report.html"
+
+
+def _assert_closed_loop(output: Path, out: str, bentoml_home: Path) -> None:
+    """Rollout 4: each step in the printed timeline, the status history and the Events."""
+    assert "Rollout 4: closed loop (drift, retraining, canary): Succeeded (ok)" in out
+    assert re.search(r"drift +share [01]\.\d\d over \d+ rows; drifted: ", out)
+    for step in ("RetrainStarted: retraining Job", "RetrainRegistered: Job"):
+        assert step in out
+    doc = _state(output, "churn-retrain")
+    status = doc["status"]
+    retrain = status["retrain"]
+    result = retrain["lastResult"]
+    assert result["status"] == "registered" and result["trigger"].startswith("drift:share above")
+    gain = result["challenger_metrics"]["roc_auc"] - result["champion_metrics"]["roc_auc"]
+    assert gain >= result["margin"]
+    new_tag = result["new_tag"]
+    name, version = new_tag.split(":")
+    assert (bentoml_home / "models" / name / version).is_dir()
+    assert new_tag != result["champion"]
+    assert status["phase"] == "Succeeded" and status["stableModel"] == {"bentoTag": new_tag}
+    steps = [entry["step"] for entry in retrain["history"]]
+    assert steps[:2] == ["RetrainStarted", "RetrainRegistered"]
+    decisions = [entry["decision"] for entry in status["history"]]
+    assert decisions[0] == "idle" and decisions[-2:] == ["promote", "complete"]
+    assert "advance" in decisions  # the canary went through its steps, analysed
+    verdicts = {c["name"]: c["verdict"] for c in status["lastAnalysis"]["checks"]}
+    assert verdicts == {"success-rate": "pass", "latency-p99": "pass"}
+    reasons = [event["reason"] for event in doc["events"]]
+    order = ["RetrainStarted", "RetrainRegistered", "AnalysisStarted", "Promoting", "Promoted"]
+    assert [r for r in reasons if r in order][: len(order)] == order
 
 
 def _assert_self_contained(html: str) -> None:
