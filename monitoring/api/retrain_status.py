@@ -47,10 +47,12 @@ class RetrainStep:
 @dataclass(frozen=True)
 class RetrainStatus:
     """``running_key``: the dedupe key of the Job running now (``None``: none runs);
-    ``last_outcome``/``last_reason``: how the last Job ended and why; ``wait_reason``: why a
-    fired trigger waits (cooldown, a Job running); ``last_result``: ``canaria retrain``'s
-    JSON result, trimmed (``new_tag``, ``trigger``, ``champion_metrics``,
-    ``challenger_metrics``...); ``history``: the last steps, oldest first."""
+    ``last_outcome``/``last_reason``: how the last Job ended and why; ``wait_reason``: why
+    a fired trigger waits (cooldown, a Job running); ``drift_intervals_above``: analyses in
+    a row with drift share above the trigger, counted for the champion
+    ``drift_counted_for``; ``last_result``: ``canaria retrain``'s JSON result, trimmed
+    (``new_tag``, ``trigger``, ``champion_metrics``, ``challenger_metrics``...);
+    ``history``: the last steps, oldest first."""
 
     running_key: str | None = None
     running_trigger: str | None = None
@@ -59,6 +61,7 @@ class RetrainStatus:
     last_reason: str = ""
     wait_reason: str = ""
     drift_intervals_above: int = 0
+    drift_counted_for: str | None = None
     last_drift_share: float | None = None
     last_result: Mapping[str, Any] = field(default_factory=dict)
     history: tuple[RetrainStep, ...] = ()
@@ -98,6 +101,7 @@ class RetrainStatus:
             last_reason=str(data.get("lastReason", "")),
             wait_reason=str(data.get("waitReason", "")),
             drift_intervals_above=int(data.get("driftIntervalsAbove", 0)),
+            drift_counted_for=data.get("driftCountedFor") or None,
             last_drift_share=None if share is None else float(share),
             last_result=dict(data.get("lastResult") or {}),
             history=tuple(RetrainStep.from_dict(e) for e in data.get("history") or ()),

@@ -9,6 +9,7 @@ retrain:
   lastStartedAt: 2026-01-01T12:00:00Z
   lastCheckedAt: 2026-01-01T12:01:00Z   # the triggers are evaluated once per interval
   driftIntervalsAbove: 1
+  driftCountedFor: churn:v3     # the champion those intervals measured (another one: reset)
   lastDriftShare: 0.45
   lastOutcome: registered       # registered | refused | failed
   lastReason: "challenger roc_auc 0.91 beats champion 0.84 by 0.07 >= margin 0.01"
@@ -115,7 +116,8 @@ def plan(
     if champion is None:
         reason = "no champion: the stable model has no bentoTag to retrain from"
         return _note(current, Step.SKIPPED, reason, now=now, event=False)
-    state = _state(retrain)
+    state = _state(retrain, champion)
+    current["driftCountedFor"] = champion
     decision = decide(
         spec, state, rollout=rollout, champion=champion, drift_share=inputs.drift_share,
         failed_checks=inputs.failed_checks, now=now.timestamp(),
@@ -185,10 +187,14 @@ def _gist(reason: str) -> str:
     return re.sub(r"[0-9][0-9.]*", "#", reason)
 
 
-def _state(retrain: Mapping[str, Any]) -> RetrainState:
+def _state(retrain: Mapping[str, Any], champion: str) -> RetrainState:
+    """The policy's memory. Drift intervals counted while another champion served (before
+    a promotion, say) are stale evidence about a model no longer serving: they restart
+    from 0, so a Job never starts on them once the cooldown ends."""
     started = retrain.get("lastStartedAt")
+    same_champion = retrain.get("driftCountedFor") == champion
     return RetrainState(
         last_started_at=parse_time(started).timestamp() if started else None,
         running_key=retrain.get("runningKey") or None,
-        drift_intervals_above=int(retrain.get("driftIntervalsAbove") or 0),
+        drift_intervals_above=int(retrain.get("driftIntervalsAbove") or 0) if same_champion else 0,
     )

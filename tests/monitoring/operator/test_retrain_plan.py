@@ -132,3 +132,22 @@ def test_no_champion_tag_is_said_not_launched() -> None:
     step = run({}, Inputs(failed_checks=("accuracy",)), champion=None)
     assert step.launch is None and step.status is not None
     assert "no champion" in step.status["waitReason"]
+
+
+def test_drift_counted_for_another_champion_never_starts_a_job() -> None:
+    # Two intervals above while v1 served (the canary of a retrained v2 ran meanwhile)...
+    first = run({}, Inputs(drift_share=0.9))
+    assert first.status is not None and first.status["driftCountedFor"] == "m:v1"
+    # ...then v2 is promoted: its first window above the threshold is interval 1, not 2.
+    after = run(first.status, Inputs(drift_share=0.9), at=30.0, champion="m:v2")
+    assert after.launch is None and after.status is not None
+    assert (after.status["driftIntervalsAbove"], after.status["driftCountedFor"]) == (1, "m:v2")
+    # A "no data" window right after the promotion neither counts nor carries v1's count.
+    quiet = run(
+        {**first.status, "driftIntervalsAbove": 5}, Inputs(drift_share=None), at=30.0,
+        champion="m:v2",
+    )  # fmt: skip
+    assert quiet.launch is None and quiet.status is not None
+    assert quiet.status["driftIntervalsAbove"] == 0
+    again = run(after.status, Inputs(drift_share=0.9), at=60.0, champion="m:v2")
+    assert again.launch is not None and again.launch.champion == "m:v2"  # its own 2 intervals
