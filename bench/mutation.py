@@ -8,6 +8,11 @@ out counts as killed, as mutmut counts it; one that no selected test reaches cou
 killed), the counts per status, and every surviving and untested mutant by name
 (``mutmut show NAME`` prints its diff).
 
+The document has the totals and, under ``modules``, the same figures per source module.
+A scoped run merges into the existing file: each module it judged replaces that module's
+entry, the others are kept as the earlier run left them (``runs`` says which run judged
+which modules), and the totals are recomputed over all modules.
+
 ``--max-children N``: mutmut's parallel workers (default 2). Arguments after ``--`` are
 mutant name globs passed to ``mutmut run`` (e.g. ``'services.router.ratelimit*'``) to run
 one module only. Not part of ``make test``: it takes long.
@@ -43,21 +48,82 @@ def parse_results(text: str) -> dict[str, str]:
     return found
 
 
-def summarise(statuses: dict[str, str], *, only: list[str], seconds: float) -> dict[str, Any]:
-    """The JSON document: score, counts, survivors (pure)."""
+def module_of(name: str) -> str:
+    """The source module of a mutant name (pure).
+
+    ``pkg.mod.x_func__mutmut_3`` and ``pkg.mod.xǁClassǁmethod__mutmut_3`` are in ``pkg.mod``.
+    """
+    return name.rpartition("__mutmut_")[0].rpartition(".")[0]
+
+
+def _figures(statuses: dict[str, str]) -> dict[str, Any]:
+    """Score, counts, survivors and untested mutants of some mutants' statuses (pure)."""
     counts = Counter(statuses.values())
     judged = sum(counts[s] for s in JUDGED)
     killed = sum(counts[s] for s in KILLED)
     return {
-        "tool": "mutmut",
-        "scope": only or ["all of [tool.mutmut] only_mutate"],
         "score": round(killed / judged, 4) if judged else None,
         "killed": killed,
         "judged": judged,
         "counts": dict(sorted(counts.items())),
         "survivors": sorted(n for n, s in statuses.items() if s == "survived"),
         "untested": sorted(n for n, s in statuses.items() if s == "no tests"),
+    }
+
+
+def summarise(statuses: dict[str, str], *, only: list[str], seconds: float) -> dict[str, Any]:
+    """The JSON document of one run: score, counts, survivors, per module (pure).
+
+    Modules none of whose mutants this run judged (outside its scope) are left out.
+    """
+    by_module: dict[str, dict[str, str]] = {}
+    for name, status in statuses.items():
+        by_module.setdefault(module_of(name), {})[name] = status
+    modules = {
+        module: _figures(found)
+        for module, found in sorted(by_module.items())
+        if any(status in JUDGED for status in found.values())
+    }
+    scope = only or ["all of [tool.mutmut] only_mutate"]
+    return {
+        "tool": "mutmut",
+        "scope": scope,
+        **_figures(statuses),
         "seconds": round(seconds, 1),
+        "modules": modules,
+        "runs": [{"scope": scope, "seconds": round(seconds, 1), "modules": sorted(modules)}],
+    }
+
+
+def merge(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """``current`` (one run's document) merged into ``previous`` per module (pure).
+
+    Each module ``current`` judged replaces ``previous``'s entry; the others are kept. The
+    totals (score, killed, judged, counts, survivors, untested) are recomputed over all
+    modules; ``runs`` keeps the earlier runs that still supply a module, then ``current``'s.
+    A ``previous`` without ``modules`` (an older format) contributes nothing.
+    """
+    modules = {**previous.get("modules", {}), **current["modules"]}
+    counts: Counter[str] = Counter()
+    for entry in modules.values():
+        counts.update(entry["counts"])
+    judged = sum(counts[s] for s in JUDGED)
+    killed = sum(counts[s] for s in KILLED)
+    runs = []
+    for run in previous.get("runs", []):
+        kept = [module for module in run["modules"] if module not in current["modules"]]
+        if kept:
+            runs.append({**run, "modules": kept})
+    return {
+        **current,
+        "score": round(killed / judged, 4) if judged else None,
+        "killed": killed,
+        "judged": judged,
+        "counts": dict(sorted(counts.items())),
+        "survivors": sorted(n for entry in modules.values() for n in entry["survivors"]),
+        "untested": sorted(n for entry in modules.values() for n in entry["untested"]),
+        "modules": dict(sorted(modules.items())),
+        "runs": [*runs, *current["runs"]],
     }
 
 
@@ -80,9 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     statuses = parse_results(listed.stdout)
     document = summarise(statuses, only=args.only, seconds=seconds)
+    if args.only and OUTPUT.exists():
+        document = merge(json.loads(OUTPUT.read_text()), document)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(document, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in document.items() if k not in ("survivors", "untested")}))
+    shown = ("score", "killed", "judged", "counts", "scope", "seconds")
+    print(json.dumps({key: document[key] for key in shown}))
     print(f"{len(document['survivors'])} survived, {len(document['untested'])} untested: {OUTPUT}")
     return code
 

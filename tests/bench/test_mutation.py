@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.mutation import parse_results, summarise
+from bench.mutation import merge, module_of, parse_results, summarise
 
 RESULTS = """\
     services.router.ratelimit.x_take__mutmut_1: killed
@@ -29,3 +29,99 @@ def test_the_score_counts_timeouts_as_killed_and_untested_mutants_as_not_killed(
     assert document["counts"] == {"killed": 2, "no tests": 1, "survived": 1, "timeout": 1}
     assert document["scope"] == ["x*"]
     assert summarise({}, only=[], seconds=0)["score"] is None
+
+
+def test_a_mutant_belongs_to_the_module_before_its_function() -> None:
+    assert module_of("services.router.ratelimit.x_take__mutmut_12") == "services.router.ratelimit"
+    assert module_of("monitoring.api.spec.retrain.x__parse_job__mutmut_3") == (
+        "monitoring.api.spec.retrain"
+    )
+    assert module_of("services.router.compare.xǁTextComparatorǁclose__mutmut_1") == (
+        "services.router.compare"
+    )
+
+
+COMPARE = "services.router.compare.x_token_overlap__mutmut_"
+TAKE = "services.router.ratelimit.x_take__mutmut_"
+
+
+def test_a_run_is_summarised_per_module_leaving_out_modules_it_did_not_judge() -> None:
+    statuses = {
+        **parse_results(RESULTS),
+        f"{COMPARE}1": "not checked",
+        "canaria.contracts.logs.x_digest__mutmut_1": "not checked",
+    }
+    document = summarise(statuses, only=["services.router.ratelimit*"], seconds=2.0)
+    assert list(document["modules"]) == ["services.router.ratelimit"]
+    assert document["modules"]["services.router.ratelimit"] == {
+        "score": 0.6,
+        "killed": 3,
+        "judged": 5,
+        "counts": {"killed": 2, "no tests": 1, "survived": 1, "timeout": 1},
+        "survivors": [f"{TAKE}2"],
+        "untested": [f"{TAKE}4"],
+    }
+    assert document["runs"] == [
+        {
+            "scope": ["services.router.ratelimit*"],
+            "seconds": 2.0,
+            "modules": ["services.router.ratelimit"],
+        }
+    ]
+
+
+def test_a_scoped_run_replaces_only_the_modules_it_judged() -> None:
+    full = summarise(
+        {
+            f"{TAKE}1": "survived",
+            f"{TAKE}2": "survived",
+            f"{COMPARE}1": "killed",
+            f"{COMPARE}2": "no tests",
+        },
+        only=[],
+        seconds=100.0,
+    )
+    assert (full["killed"], full["judged"]) == (1, 4)
+    rerun = summarise(
+        {f"{TAKE}1": "killed", f"{TAKE}2": "timeout", f"{COMPARE}1": "not checked"},
+        only=["services.router.ratelimit*"],
+        seconds=5.0,
+    )
+
+    merged = merge(full, rerun)
+
+    # ratelimit: 2 of 2 now (rerun); compare: 1 of 2 as the full run left it.
+    assert (merged["killed"], merged["judged"], merged["score"]) == (3, 4, 0.75)
+    assert merged["counts"] == {"killed": 2, "no tests": 1, "timeout": 1}
+    assert merged["modules"]["services.router.ratelimit"]["score"] == 1.0
+    assert (
+        merged["modules"]["services.router.compare"] == full["modules"]["services.router.compare"]
+    )
+    assert merged["survivors"] == [] and merged["untested"] == [f"{COMPARE}2"]
+    assert merged["scope"] == ["services.router.ratelimit*"] and merged["seconds"] == 5.0
+    assert merged["runs"] == [
+        {
+            "scope": ["all of [tool.mutmut] only_mutate"],
+            "seconds": 100.0,
+            "modules": ["services.router.compare"],
+        },
+        {
+            "scope": ["services.router.ratelimit*"],
+            "seconds": 5.0,
+            "modules": ["services.router.ratelimit"],
+        },
+    ]
+    # A second rerun of the same module drops the first rerun from the runs.
+    again = merge(merged, rerun)
+    assert [run["seconds"] for run in again["runs"]] == [100.0, 5.0]
+    assert again["modules"] == merged["modules"]
+
+
+def test_an_old_document_without_modules_contributes_nothing() -> None:
+    rerun = summarise({f"{TAKE}1": "killed"}, only=["x*"], seconds=1.0)
+    merged = merge({"score": 0.5, "killed": 1, "judged": 2}, rerun)
+    assert (merged["killed"], merged["judged"], list(merged["modules"])) == (
+        1,
+        1,
+        ["services.router.ratelimit"],
+    )
