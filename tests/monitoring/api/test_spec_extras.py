@@ -133,3 +133,16 @@ def test_fast_abort_needs_the_router() -> None:
         parse_spec(obj["spec"])
     assert caught.value.path == "spec.analysis.fastAbort"
     assert "needs trafficProvider router, not noop" in str(caught.value)
+
+
+def test_fast_abort_router_body_is_the_breaker_settings() -> None:
+    assert FastAbort().router_body() == {
+        "failures": 5,
+        "window_requests": 20,
+        "window_seconds": 10.0,
+    }
+    assert FastAbort(3, 7, 2.5).router_body() == {
+        "failures": 3,
+        "window_requests": 7,
+        "window_seconds": 2.5,
+    }

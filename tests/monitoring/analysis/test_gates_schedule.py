@@ -1,0 +1,65 @@
+"""``workload_pending`` (monitoring/analysis/gates.py) and ``first_window``
+(monitoring/analysis/schedule.py) with hand-written expected values."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from monitoring.analysis import first_window
+from monitoring.analysis.gates import workload_pending
+from monitoring.api.status import Phase, RolloutStatus, WorkloadStatus
+from tests.monitoring.analysis.test_workload import NOW, spec
+
+SPEC = spec()  # analysis interval 30s
+WAITING = WorkloadStatus(canary_ready=False)
+READY = WorkloadStatus(canary_ready=True)
+
+
+@pytest.mark.parametrize(
+    ("phase", "workload", "pending"),
+    [
+        (Phase.PROGRESSING, WAITING, True),  # the canary Deployment is awaited
+        (Phase.PAUSED, WAITING, True),
+        (Phase.PROMOTING, READY, True),  # the stable Deployment is awaited
+        (Phase.PROMOTING, None, True),
+        (Phase.PROGRESSING, READY, False),
+        (Phase.PROGRESSING, None, False),
+        (Phase.IDLE, WAITING, False),
+        (Phase.SUCCEEDED, READY, False),
+        (Phase.FAILED, WAITING, False),
+    ],
+)
+def test_a_deployment_is_awaited_only_before_traffic_or_during_a_promotion(
+    phase: Phase, workload: WorkloadStatus | None, pending: bool
+) -> None:
+    status = RolloutStatus(phase=phase, workload=workload)
+    assert workload_pending(spec=SPEC, status=status) is pending
+    assert workload_pending(spec=replace(SPEC, workload=None), status=status) is False
+
+
+def test_the_first_window_is_one_interval_after_now() -> None:
+    fresh = RolloutStatus(phase=Phase.PROGRESSING)
+    assert first_window(spec=SPEC, status=fresh, now=NOW).next_analysis_time == (
+        NOW + timedelta(seconds=30)
+    )
+    sooner = replace(fresh, next_analysis_time=NOW + timedelta(seconds=29))
+    assert first_window(spec=SPEC, status=sooner, now=NOW) == replace(
+        sooner, next_analysis_time=NOW + timedelta(seconds=30)
+    )
+
+
+def test_a_later_or_equal_analysis_time_stays() -> None:
+    for seconds in (30, 31):
+        later = RolloutStatus(
+            phase=Phase.PROGRESSING, next_analysis_time=NOW + timedelta(seconds=seconds)
+        )
+        assert first_window(spec=SPEC, status=later, now=NOW) is later
+
+
+@pytest.mark.parametrize("phase", [Phase.IDLE, Phase.PAUSED, Phase.PROMOTING, Phase.SUCCEEDED])
+def test_other_phases_are_returned_unchanged(phase: Phase) -> None:
+    status = RolloutStatus(phase=phase)
+    assert first_window(spec=SPEC, status=status, now=NOW) is status
