@@ -13,6 +13,10 @@ A scoped run merges into the existing file: each module it judged replaces that 
 entry, the others are kept as the earlier run left them (``runs`` says which run judged
 which modules), and the totals are recomputed over all modules.
 
+``--fill-from DIR``: run nothing; add to the existing file every module that the mutmut run
+in DIR (another checkout, possibly still running) has judged completely, read from its
+``mutants/**/*.meta`` files, leaving the modules the file already has as they are.
+
 ``--max-children N``: mutmut's parallel workers (default 2). Arguments after ``--`` are
 mutant name globs passed to ``mutmut run`` (e.g. ``'services.router.ratelimit*'``) to run
 one module only. Not part of ``make test``: it takes long.
@@ -30,6 +34,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from mutmut.stats import status_by_exit_code
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = REPO_ROOT / "bench" / "results" / "mutation.json"
 MUTMUT = Path(sys.executable).parent / "mutmut"
@@ -46,6 +52,28 @@ def parse_results(text: str) -> dict[str, str]:
         if sep and name:
             found[name] = status.strip()
     return found
+
+
+def statuses_from_meta(texts: list[str]) -> dict[str, str]:
+    """{mutant: status} from the text of mutmut's per-file ``.meta`` JSON files (pure)."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for name, code in json.loads(text).get("exit_code_by_key", {}).items():
+            found[name] = status_by_exit_code[code]
+    return found
+
+
+def complete(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with only the modules whose every mutant was judged (pure)."""
+    modules = {
+        module: entry
+        for module, entry in document["modules"].items()
+        if not set(entry["counts"]) - set(JUDGED)
+    }
+    runs = [
+        {**run, "modules": [m for m in run["modules"] if m in modules]} for run in document["runs"]
+    ]
+    return {**document, "modules": modules, "runs": runs}
 
 
 def module_of(name: str) -> str:
@@ -127,11 +155,25 @@ def merge(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def fill_from(checkout: Path) -> int:
+    """``--fill-from``: the modules ``checkout``'s run judged completely, added to OUTPUT."""
+    texts = [path.read_text() for path in sorted((checkout / "mutants").glob("**/*.meta"))]
+    base = complete(summarise(statuses_from_meta(texts), only=[f"run in {checkout}"], seconds=0))
+    existing = json.loads(OUTPUT.read_text()) if OUTPUT.exists() else None
+    document = merge(base, existing) if existing and "modules" in existing else base
+    OUTPUT.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"{sorted(base['modules'])} from {checkout}; score {document['score']}: {OUTPUT}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("only", nargs="*", help="mutant name globs (one module: 'pkg.mod*')")
+    parser.add_argument("--fill-from", type=Path, help="a checkout whose mutmut run fills gaps")
     args = parser.parse_args(argv)
+    if args.fill_from:
+        return fill_from(args.fill_from)
     shutil.rmtree(REPO_ROOT / "mutants", ignore_errors=True)  # no stale mutants or results
     started = time.monotonic()
     run = [str(MUTMUT), "run", "--max-children", str(args.max_children), *args.only]

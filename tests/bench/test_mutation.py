@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.mutation import merge, module_of, parse_results, summarise
+import json
+
+from bench.mutation import complete, merge, module_of, parse_results, statuses_from_meta, summarise
 
 RESULTS = """\
     services.router.ratelimit.x_take__mutmut_1: killed
@@ -125,3 +127,35 @@ def test_an_old_document_without_modules_contributes_nothing() -> None:
         1,
         ["services.router.ratelimit"],
     )
+
+
+def test_statuses_are_read_from_meta_files_by_exit_code() -> None:
+    # mutmut's exit codes: 1 killed, 0 survived, 33 no tests, 36 timeout, null not run yet.
+    meta = {"exit_code_by_key": {f"{TAKE}1": 1, f"{TAKE}2": 0, f"{TAKE}3": 36, f"{TAKE}4": None}}
+    other = {"exit_code_by_key": {f"{COMPARE}1": 33}}
+    assert statuses_from_meta([json.dumps(meta), json.dumps(other), "{}"]) == {
+        f"{TAKE}1": "killed",
+        f"{TAKE}2": "survived",
+        f"{TAKE}3": "timeout",
+        f"{TAKE}4": "not checked",
+        f"{COMPARE}1": "no tests",
+    }
+
+
+def test_only_completely_judged_modules_fill_gaps_and_never_replace_a_module() -> None:
+    running = summarise(
+        {f"{TAKE}1": "killed", f"{TAKE}2": "not checked", f"{COMPARE}1": "survived"},
+        only=["run in /elsewhere"],
+        seconds=0,
+    )
+    base = complete(running)
+    assert list(base["modules"]) == ["services.router.compare"]
+    assert base["runs"][0]["modules"] == ["services.router.compare"]
+    mine = summarise({f"{COMPARE}1": "killed", f"{COMPARE}2": "killed"}, only=["c*"], seconds=3.0)
+    logs = "canaria.contracts.logs.x_digest__mutmut_"
+    other = complete(summarise({f"{logs}1": "survived"}, only=["all"], seconds=9.0))
+    filled = merge(other, mine)
+    assert list(filled["modules"]) == ["canaria.contracts.logs", "services.router.compare"]
+    assert filled["modules"]["services.router.compare"]["score"] == 1.0  # mine stays
+    assert (filled["killed"], filled["judged"]) == (2, 3)
+    assert merge(base, mine)["modules"] == mine["modules"]
