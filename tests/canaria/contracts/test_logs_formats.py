@@ -227,3 +227,12 @@ def test_canaria_loggers_default_to_stderr_at_the_level_given(saved_loggers: Non
 def test_loggers_are_named_under_canaria() -> None:
     assert get_logger("router.compare").name == "canaria.router.compare"
     assert logs.LOG_FORMATS == ("json", "console")
+
+
+def test_both_set_ups_default_to_info(saved_loggers: None) -> None:
+    root, canaria = logging.getLogger(), logging.getLogger("canaria")
+    root.setLevel(logging.ERROR)
+    canaria.setLevel(logging.ERROR)
+    configure(stream=io.StringIO())
+    configure_canaria_loggers(stream=io.StringIO())
+    assert (root.level, canaria.level) == (logging.INFO, logging.INFO)
