@@ -18,7 +18,11 @@ from services.classic.validation import (
 )
 from training.churn_data import FEATURE_SCHEMA
 
-VALIDATOR = RecordValidator(FEATURE_SCHEMA)
+
+def validator() -> RecordValidator:
+    """A validator built inside each test: mutation testing (mutmut) then knows that every
+    test here depends on how it is built (a module-level one was built at import)."""
+    return RecordValidator(FEATURE_SCHEMA)
 
 
 @pytest.mark.parametrize(
@@ -36,7 +40,7 @@ VALIDATOR = RecordValidator(FEATURE_SCHEMA)
 def test_a_batch_body_that_is_not_an_object_names_its_json_type(
     document: object, named: str
 ) -> None:
-    (problem,) = parse_batch(json.dumps(document).encode(), VALIDATOR, max_batch=4).problems
+    (problem,) = parse_batch(json.dumps(document).encode(), validator(), max_batch=4).problems
     assert problem == Problem(
         "body", f'must be a JSON object {{"records": [...]}}, got {named}', InvalidReason.BODY
     )
@@ -54,7 +58,7 @@ def test_a_batch_body_that_is_not_an_object_names_its_json_type(
 )
 def test_records_that_are_not_a_list_name_their_json_type(records: object, named: str) -> None:
     body = json.dumps({"records": records}).encode()
-    (problem,) = parse_batch(body, VALIDATOR, max_batch=4).problems
+    (problem,) = parse_batch(body, validator(), max_batch=4).problems
     assert problem == Problem(
         "records", f"must be a list of records, got {named}", InvalidReason.TYPE
     )

@@ -285,3 +285,34 @@ def test_without_the_embedding_package_it_says_so_and_uses_token_overlap(
         comparator.compare(text_body("the cat sat here"), text_body("the cat sat there"))
     )
     assert comparison.difference == pytest.approx(0.4)
+
+
+class SlowLoadingModel(StandInModel):
+    """Its load blocks until ``release`` is set, as a first load of real weights takes time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def load(self) -> None:
+        self.loaded.set()
+        self.release.wait(10)
+
+
+def test_close_neither_waits_for_the_model_nor_runs_queued_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = SlowLoadingModel()
+    monkeypatch.setattr(compare, "embedding_available", lambda: True)
+    monkeypatch.setattr(compare, "shared_model", lambda: model)
+    comparator = TextComparator(TextComparatorSettings(method=TextMethod.EMBEDDING))
+    assert comparator._executor is not None and model.loaded.wait(5)
+    queued = comparator._executor.submit(model.similarity, "a", "b")  # behind the load
+    closer = threading.Thread(target=comparator.close)
+    closer.start()
+    closer.join(5)
+    try:
+        assert not closer.is_alive(), "close() waited for the model to load"
+        assert queued.cancelled() and model.calls == []
+    finally:
+        model.release.set()
