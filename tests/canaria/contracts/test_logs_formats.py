@@ -236,3 +236,11 @@ def test_both_set_ups_default_to_info(saved_loggers: None) -> None:
     configure(stream=io.StringIO())
     configure_canaria_loggers(stream=io.StringIO())
     assert (root.level, canaria.level) == (logging.INFO, logging.INFO)
+
+
+def test_redact_applies_the_callers_list_as_well() -> None:
+    assert logs.redact({"plan": "gold", "Plan ": "x", "tier": 1}, ["plan"]) == {"tier": 1}
+
+
+def test_keys_that_are_not_text_are_kept_as_they_are() -> None:
+    assert logs.scrub({1: "a@b.example", "n": {2.5: "y"}}) == {1: "[email]", "n": {2.5: "y"}}

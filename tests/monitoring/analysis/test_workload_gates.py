@@ -6,7 +6,7 @@ with its readiness timeout tested at the boundary (hand-written expected values;
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from monitoring.analysis import decide
 from monitoring.api.spec import Action, RolloutSpec
@@ -207,3 +207,59 @@ def test_a_promotion_decided_without_a_reading_records_the_images_first() -> Non
     assert bare.status.workload == WorkloadStatus(
         canary_ready=True, waiting_since=NOW, stable_image=V2, previous_stable_image=V1
     )
+
+
+def test_each_gate_decision_is_stamped_with_its_time() -> None:
+    """The history entry and the conditions that changed carry the decision's ``now``."""
+
+    def stamped(status: RolloutStatus, when: datetime) -> None:
+        assert status.history[-1].time == when
+        changed = {c.type: c.last_transition_time for c in status.conditions}
+        assert changed["Progressing"] == when or status.phase is Phase.PROGRESSING
+
+    start = decide(spec=SPEC, status=RolloutStatus(), measurements={}, now=NOW, workload=world(0))
+    assert start.status.canary_weight == 0 and start.status.next_analysis_time is None
+    assert {c.last_transition_time for c in start.status.conditions} == {NOW}
+    assert start.status.history[-1].time == NOW and start.status.history[-1].canary_weight == 0
+    ready = decide(
+        spec=SPEC, status=start.status, measurements={}, now=NOW + at(5), workload=world()
+    )
+    stamped(ready.status, NOW + at(5))
+    assert workload_condition(ready.status).last_transition_time == NOW + at(5)
+    failed = decide(
+        spec=SPEC,
+        status=started(),
+        measurements={},
+        now=NOW + at(60),
+        workload=world(1, ready=False),
+    )
+    stamped(failed.status, NOW + at(60))
+    done = decide(
+        spec=SPEC,
+        status=promoted(world()),
+        measurements={},
+        now=NOW + at(9),
+        workload=world(stable_image=V2),
+    )
+    stamped(done.status, NOW + at(9))
+    assert workload_condition(done.status).last_transition_time == NOW + at(9)
+    late = decide(
+        spec=SPEC, status=promoted(world()), measurements={}, now=NOW + at(61), workload=stuck()
+    )
+    stamped(late.status, NOW + at(61))
+
+
+def test_a_newer_candidate_restarts_with_no_traffic_and_no_analysis_scheduled() -> None:
+    ready = decide(spec=SPEC, status=started(), measurements={}, now=NOW, workload=world()).status
+    assert ready.canary_weight == 10 and ready.next_analysis_time == NOW + at(30)
+    target = replace(SPEC.target, canary=replace(SPEC.target.canary, bento_tag="churn:v3"))
+    restart = decide(
+        spec=replace(SPEC, target=target),
+        status=ready,
+        measurements={},
+        now=NOW + at(1),
+        workload=world(),
+    )
+    assert restart.kind is DecisionKind.START
+    assert (restart.status.canary_weight, restart.status.next_analysis_time) == (0, None)
+    assert restart.status.workload == WorkloadStatus(waiting_since=NOW + at(1))

@@ -87,3 +87,16 @@ def test_a_refusal_without_problems_counts_as_a_bad_body() -> None:
     assert primary_reason([]) is InvalidReason.BODY
     only = Problem("records", "must hold at least 1 record", InvalidReason.BATCH_SIZE)
     assert primary_reason([only]) is InvalidReason.BATCH_SIZE
+
+
+@pytest.mark.parametrize("body", [b"{}", b'{"records": null}'])
+def test_a_batch_without_records_says_they_are_required(body: bytes) -> None:
+    assert parse_batch(body, validator(), max_batch=4).problems == (
+        Problem("records", "is required: a list of records", InvalidReason.MISSING),
+    )
+
+
+def test_a_batch_body_that_is_not_json_is_one_body_problem() -> None:
+    (problem,) = parse_batch(b"{records", validator(), max_batch=4).problems
+    assert (problem.field, problem.reason) == ("body", InvalidReason.BODY)
+    assert problem.problem.startswith("is not valid JSON: ")
