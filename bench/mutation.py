@@ -112,6 +112,10 @@ def summarise(statuses: dict[str, str], *, only: list[str], seconds: float) -> d
         for module, found in sorted(by_module.items())
         if any(status in JUDGED for status in found.values())
     }
+    for module, entry in modules.items():
+        if "not checked" in entry["counts"]:  # a partial run: keep what it judged, by name
+            found = by_module[module]
+            entry["rejudged"] = {n: s for n, s in sorted(found.items()) if s in JUDGED}
     scope = only or ["all of [tool.mutmut] only_mutate"]
     return {
         "tool": "mutmut",
@@ -123,15 +127,52 @@ def summarise(statuses: dict[str, str], *, only: list[str], seconds: float) -> d
     }
 
 
+def _rejudge(before: dict[str, Any], rejudged: dict[str, str]) -> dict[str, Any]:
+    """A module's entry with some of its mutants judged again (``rejudged``) (pure).
+
+    A mutant listed as surviving or untested before leaves that count; any other is taken
+    to have been killed before; each then counts under its new status.
+    """
+    counts: Counter[str] = Counter(before["counts"])
+    survivors, untested = set(before["survivors"]), set(before["untested"])
+    for name, status in rejudged.items():
+        old = "survived" if name in survivors else "no tests" if name in untested else "killed"
+        counts[old] -= 1
+        counts[status] += 1
+        survivors.discard(name)
+        untested.discard(name)
+        if status == "survived":
+            survivors.add(name)
+        elif status == "no tests":
+            untested.add(name)
+    judged = sum(counts[s] for s in JUDGED)
+    killed = sum(counts[s] for s in KILLED)
+    return {
+        "score": round(killed / judged, 4) if judged else None,
+        "killed": killed,
+        "judged": judged,
+        "counts": dict(sorted((k, v) for k, v in counts.items() if v)),
+        "survivors": sorted(survivors),
+        "untested": sorted(untested),
+    }
+
+
 def merge(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     """``current`` (one run's document) merged into ``previous`` per module (pure).
 
-    Each module ``current`` judged replaces ``previous``'s entry; the others are kept. The
+    Each module ``current`` judged replaces ``previous``'s entry, or, when ``current`` judged
+    only some of its mutants (a run of named mutants, e.g. the survivors), updates those in
+    it; the other modules are kept. The
     totals (score, killed, judged, counts, survivors, untested) are recomputed over all
     modules; ``runs`` keeps the earlier runs that still supply a module, then ``current``'s.
     A ``previous`` without ``modules`` (an older format) contributes nothing.
     """
-    modules = {**previous.get("modules", {}), **current["modules"]}
+    modules = {**previous.get("modules", {})}
+    for module, entry in current["modules"].items():
+        before = modules.get(module)
+        rejudged = entry.get("rejudged")
+        modules[module] = _rejudge(before, rejudged) if before and rejudged else entry
+        modules[module].pop("rejudged", None)
     counts: Counter[str] = Counter()
     for entry in modules.values():
         counts.update(entry["counts"])

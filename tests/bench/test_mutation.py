@@ -159,3 +159,40 @@ def test_only_completely_judged_modules_fill_gaps_and_never_replace_a_module() -
     assert filled["modules"]["services.router.compare"]["score"] == 1.0  # mine stays
     assert (filled["killed"], filled["judged"]) == (2, 3)
     assert merge(base, mine)["modules"] == mine["modules"]
+
+
+def test_a_run_of_named_mutants_updates_only_those_in_the_module() -> None:
+    full = summarise(
+        {
+            f"{TAKE}1": "killed",
+            f"{TAKE}2": "survived",
+            f"{TAKE}3": "survived",
+            f"{TAKE}4": "no tests",
+        },
+        only=[],
+        seconds=50.0,
+    )
+    again = summarise(
+        {
+            f"{TAKE}1": "not checked",
+            f"{TAKE}2": "killed",
+            f"{TAKE}3": "survived",
+            f"{TAKE}4": "timeout",
+        },
+        only=[f"{TAKE}2", f"{TAKE}3", f"{TAKE}4"],
+        seconds=4.0,
+    )
+    assert again["modules"]["services.router.ratelimit"]["rejudged"] == {
+        f"{TAKE}2": "killed",
+        f"{TAKE}3": "survived",
+        f"{TAKE}4": "timeout",
+    }
+    # Before: 1 killed of 4. Now 2 and 4 are killed too (4 by a timeout); 3 still survives.
+    assert merge(full, again)["modules"]["services.router.ratelimit"] == {
+        "score": 0.75,
+        "killed": 3,
+        "judged": 4,
+        "counts": {"killed": 2, "survived": 1, "timeout": 1},
+        "survivors": [f"{TAKE}3"],
+        "untested": [],
+    }
