@@ -14,8 +14,10 @@ from services.classic.validation import (
     RecordValidator,
     body_size_problem,
     parse_batch,
+    parse_json,
     primary_reason,
 )
+from tests.services.classic.cases import record
 from training.churn_data import FEATURE_SCHEMA
 
 
@@ -100,3 +102,67 @@ def test_a_batch_body_that_is_not_json_is_one_body_problem() -> None:
     (problem,) = parse_batch(b"{records", validator(), max_batch=4).problems
     assert (problem.field, problem.reason) == ("body", InvalidReason.BODY)
     assert problem.problem.startswith("is not valid JSON: ")
+
+
+def problems_for(**fields: object) -> list[Problem]:
+    """The problems of the churn record from cases.py with ``fields`` changed (or removed,
+    for ``...``)."""
+    changed = {**record(), **fields}
+    checked = validator().validate({k: v for k, v in changed.items() if v is not ...})
+    assert isinstance(checked, list), checked
+    return checked
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"tenure_months": ...}, ("tenure_months", "is required", "missing")),
+        ({"tenure_months": None}, ("tenure_months", "must not be null", "missing")),
+        (
+            {"contract_type": "weekly"},
+            (
+                "contract_type",
+                'must be one of "month-to-month", "one-year", "two-year", got "weekly"',
+                "category",
+            ),
+        ),
+        ({"contract_type": 5}, ("contract_type", "must be a string, got number 5", "type")),
+        ({"tenure_months": "12"}, ("tenure_months", 'must be an integer, got string "12"', "type")),
+        ({"tenure_months": 1.5}, ("tenure_months", "must be an integer, got number 1.5", "type")),
+        (
+            {"monthly_charges": [1, 2]},
+            ("monthly_charges", "must be a number, got array [1, 2]", "type"),
+        ),
+        (
+            {"customer_id": [1]},
+            ("customer_id", "must be a string of at most 256 characters, or an integer", "type"),
+        ),
+    ],
+)
+def test_each_refusal_message_exactly(
+    fields: dict[str, object], expected: tuple[str, str, str]
+) -> None:
+    (problem,) = problems_for(**fields)
+    assert (problem.field, problem.problem, problem.reason.value) == expected
+
+
+def test_a_quoted_value_is_cut_after_40_characters() -> None:
+    at = "z" * 38  # 40 characters once quoted: shown whole
+    (whole,) = problems_for(contract_type=at)
+    assert whole.problem.endswith(f'got "{at}"')
+    (cut,) = problems_for(contract_type="z" * 39)  # 41 quoted: the first 40, then "..."
+    assert cut.problem.endswith(f'got "{"z" * 39}...')
+
+
+@pytest.mark.parametrize(("raw", "named"), [([1, 2], "array"), ("x", "string"), (None, "null")])
+def test_a_batch_record_that_is_not_an_object_names_its_type(raw: object, named: str) -> None:
+    assert validator().validate(raw, prefix="records[3].") == [
+        Problem("records[3]", f"must be a JSON object, got {named}", InvalidReason.TYPE)
+    ]
+
+
+def test_empty_and_too_deep_bodies_exactly() -> None:
+    assert parse_json(b" \n ") == Problem(
+        "body", "is empty; send a JSON object", InvalidReason.BODY
+    )
+    assert parse_json(b"[" * 100_000) == Problem("body", "is nested too deeply", InvalidReason.BODY)
