@@ -10,6 +10,7 @@ import pytest
 
 from monitoring.analysis import first_window
 from monitoring.analysis.gates import workload_pending
+from monitoring.analysis.schedule import next_on_grid
 from monitoring.api.status import Phase, RolloutStatus, WorkloadStatus
 from tests.monitoring.analysis.test_workload import NOW, spec
 
@@ -63,3 +64,10 @@ def test_a_later_or_equal_analysis_time_stays() -> None:
 def test_other_phases_are_returned_unchanged(phase: Phase) -> None:
     status = RolloutStatus(phase=phase)
     assert first_window(spec=SPEC, status=status, now=NOW) is status
+
+
+def test_the_next_analysis_keeps_to_the_grid_when_a_little_late() -> None:
+    due = RolloutStatus(phase=Phase.PROGRESSING, next_analysis_time=NOW)
+    assert next_on_grid(SPEC, due, NOW + timedelta(seconds=2)) == NOW + timedelta(seconds=30)
+    never = RolloutStatus(phase=Phase.PROGRESSING)
+    assert next_on_grid(SPEC, never, NOW + timedelta(seconds=2)) == NOW + timedelta(seconds=32)
