@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from monitoring.analysis import first_window
+from monitoring.analysis import analysis_due, first_window
 from monitoring.analysis.gates import workload_pending
 from monitoring.analysis.schedule import next_on_grid
 from monitoring.api.status import Phase, RolloutStatus, WorkloadStatus
@@ -71,3 +71,17 @@ def test_the_next_analysis_keeps_to_the_grid_when_a_little_late() -> None:
     assert next_on_grid(SPEC, due, NOW + timedelta(seconds=2)) == NOW + timedelta(seconds=30)
     never = RolloutStatus(phase=Phase.PROGRESSING)
     assert next_on_grid(SPEC, never, NOW + timedelta(seconds=2)) == NOW + timedelta(seconds=32)
+
+
+def test_the_grid_slack_is_a_tenth_of_the_interval_from_both_sides() -> None:
+    due = RolloutStatus(phase=Phase.PROGRESSING, next_analysis_time=NOW)
+    # 30 s interval: up to 3 s late keeps the grid; later restarts it from now.
+    assert next_on_grid(SPEC, due, NOW + timedelta(seconds=3)) == NOW + timedelta(seconds=30)
+    late = NOW + timedelta(seconds=3, milliseconds=1)
+    assert next_on_grid(SPEC, due, late) == late + timedelta(seconds=30)
+
+
+def test_an_analysis_is_due_at_once_when_none_is_scheduled_unless_paused() -> None:
+    status = RolloutStatus(phase=Phase.PROGRESSING, canary_model=SPEC.target.canary)
+    assert analysis_due(spec=SPEC, status=status, now=NOW) is True
+    assert analysis_due(spec=replace(SPEC, paused=True), status=status, now=NOW) is False

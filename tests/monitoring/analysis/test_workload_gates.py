@@ -263,3 +263,94 @@ def test_a_newer_candidate_restarts_with_no_traffic_and_no_analysis_scheduled() 
     assert restart.kind is DecisionKind.START
     assert (restart.status.canary_weight, restart.status.next_analysis_time) == (0, None)
     assert restart.status.workload == WorkloadStatus(waiting_since=NOW + at(1))
+
+
+def test_a_promote_before_the_canary_is_ready_is_ignored_with_a_reason() -> None:
+    asked = decide(
+        spec=SPEC,
+        status=started(),
+        measurements={},
+        now=NOW,
+        action=Action.PROMOTE_FULL,
+        workload=world(1, ready=False),
+    )
+    assert asked.kind is DecisionKind.WAIT
+    assert asked.message == "promote ignored: the canary Deployment is not ready yet"
+
+
+def test_a_pause_or_another_action_while_waiting_is_left_to_the_engine() -> None:
+    paused = decide(
+        spec=replace(SPEC, paused=True),
+        status=started(),
+        measurements={},
+        now=NOW,
+        workload=world(),
+    )
+    assert paused.kind is not DecisionKind.READY
+    assert paused.status.workload is not None and not paused.status.workload.canary_ready
+    rolled = decide(
+        spec=SPEC,
+        status=started(),
+        measurements={},
+        now=NOW,
+        action=Action.ROLLBACK,
+        workload=world(),
+    )
+    assert rolled.kind is DecisionKind.ROLLBACK
+
+
+def test_without_a_reading_of_the_deployments_the_gate_waits_for_one() -> None:
+    unread = decide(spec=SPEC, status=started(), measurements={}, now=NOW, workload=None)
+    assert unread.kind is not DecisionKind.READY
+    assert unread.status.workload == WorkloadStatus(waiting_since=NOW)
+
+
+def test_a_promotion_marks_the_workload_waiting_for_the_stable_at_its_time() -> None:
+    status = promoted(world())
+    condition = workload_condition(status)
+    assert (condition.status, condition.reason, condition.last_transition_time) == (
+        "False",
+        "WaitingForStable",
+        NOW,
+    )
+
+
+def test_a_promotion_of_a_rollout_without_workload_status_records_a_ready_canary() -> None:
+    plain = replace(SPEC, workload=None)
+    started_plain = decide(spec=plain, status=RolloutStatus(), measurements={}, now=NOW).status
+    assert started_plain.workload is None
+    promote = decide(
+        spec=SPEC,
+        status=started_plain,
+        measurements={},
+        now=NOW,
+        action=Action.PROMOTE_FULL,
+        workload=world(),
+    )
+    assert promote.kind is DecisionKind.PROMOTE
+    assert promote.status.workload == WorkloadStatus(
+        canary_ready=True, waiting_since=NOW, stable_image=V2, previous_stable_image=V1
+    )
+
+
+def test_leaving_a_promotion_restores_the_stable_image_in_the_status_too() -> None:
+    target = replace(SPEC.target, canary=replace(SPEC.target.canary, bento_tag="churn:v3"))
+    restart = decide(
+        spec=replace(SPEC, target=target),
+        status=promoted(world()),
+        measurements={},
+        now=NOW,
+        workload=world(),
+    )
+    assert restart.status.workload is not None
+    assert restart.status.workload.stable_image == V1
+    bare = decide(
+        spec=SPEC,
+        status=replace(promoted(world()), workload=None),
+        measurements={},
+        now=NOW,
+        action=Action.ROLLBACK,
+        workload=world(),
+    )
+    assert bare.kind is DecisionKind.ROLLBACK
+    assert bare.status.workload == WorkloadStatus(canary_ready=True, stable_image=None)

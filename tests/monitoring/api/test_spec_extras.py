@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from monitoring.api.spec import FastAbort, SpecError, parse_spec
+from monitoring.api.spec import FastAbort, ModelRef, SpecError, parse_spec
 from monitoring.api.spec import bounds as b
 from monitoring.notify.endpoints import MAX_ENTRIES
 from monitoring.notify.events import Event
@@ -146,3 +146,9 @@ def test_fast_abort_router_body_is_the_breaker_settings() -> None:
         "window_requests": 7,
         "window_seconds": 2.5,
     }
+
+
+def test_a_model_is_described_by_its_tag_else_its_image_else_none() -> None:
+    assert ModelRef("churn:v2", "reg/churn:2").describe() == "churn:v2"
+    assert ModelRef(image="reg/churn:2").describe() == "reg/churn:2"
+    assert ModelRef().describe() == "<none>"
