@@ -166,3 +166,9 @@ def test_empty_and_too_deep_bodies_exactly() -> None:
         "body", "is empty; send a JSON object", InvalidReason.BODY
     )
     assert parse_json(b"[" * 100_000) == Problem("body", "is nested too deeply", InvalidReason.BODY)
+
+
+def test_the_validator_keeps_its_schema_and_names_the_record_type() -> None:
+    built = validator()
+    assert built.schema is FEATURE_SCHEMA
+    assert built.json_schema()["title"] == "Record"  # the API docs' name for one record
