@@ -171,8 +171,8 @@ def merge(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     for module, entry in current["modules"].items():
         before = modules.get(module)
         rejudged = entry.get("rejudged")
-        modules[module] = _rejudge(before, rejudged) if before and rejudged else entry
-        modules[module].pop("rejudged", None)
+        updated = _rejudge(before, rejudged) if before and rejudged else entry
+        modules[module] = {key: value for key, value in updated.items() if key != "rejudged"}
     counts: Counter[str] = Counter()
     for entry in modules.values():
         counts.update(entry["counts"])
@@ -180,7 +180,11 @@ def merge(previous: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
     killed = sum(counts[s] for s in KILLED)
     runs = []
     for run in previous.get("runs", []):
-        kept = [module for module in run["modules"] if module not in current["modules"]]
+        kept = [
+            module
+            for module in run["modules"]
+            if module not in current["modules"] or "rejudged" in current["modules"][module]
+        ]
         if kept:
             runs.append({**run, "modules": kept})
     return {

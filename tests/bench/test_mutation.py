@@ -188,7 +188,9 @@ def test_a_run_of_named_mutants_updates_only_those_in_the_module() -> None:
         f"{TAKE}4": "timeout",
     }
     # Before: 1 killed of 4. Now 2 and 4 are killed too (4 by a timeout); 3 still survives.
-    assert merge(full, again)["modules"]["services.router.ratelimit"] == {
+    merged = merge(full, again)
+    assert [run["modules"] for run in merged["runs"]] == [["services.router.ratelimit"]] * 2
+    assert merged["modules"]["services.router.ratelimit"] == {
         "score": 0.75,
         "killed": 3,
         "judged": 4,
