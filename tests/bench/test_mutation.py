@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bench.mutation import parse_results, summarise
+import json
+
+from bench.mutation import complete, merge, module_of, parse_results, statuses_from_meta, summarise
 
 RESULTS = """\
     services.router.ratelimit.x_take__mutmut_1: killed
@@ -29,3 +31,170 @@ def test_the_score_counts_timeouts_as_killed_and_untested_mutants_as_not_killed(
     assert document["counts"] == {"killed": 2, "no tests": 1, "survived": 1, "timeout": 1}
     assert document["scope"] == ["x*"]
     assert summarise({}, only=[], seconds=0)["score"] is None
+
+
+def test_a_mutant_belongs_to_the_module_before_its_function() -> None:
+    assert module_of("services.router.ratelimit.x_take__mutmut_12") == "services.router.ratelimit"
+    assert module_of("monitoring.api.spec.retrain.x__parse_job__mutmut_3") == (
+        "monitoring.api.spec.retrain"
+    )
+    assert module_of("services.router.compare.xǁTextComparatorǁclose__mutmut_1") == (
+        "services.router.compare"
+    )
+
+
+COMPARE = "services.router.compare.x_token_overlap__mutmut_"
+TAKE = "services.router.ratelimit.x_take__mutmut_"
+
+
+def test_a_run_is_summarised_per_module_leaving_out_modules_it_did_not_judge() -> None:
+    statuses = {
+        **parse_results(RESULTS),
+        f"{COMPARE}1": "not checked",
+        "canaria.contracts.logs.x_digest__mutmut_1": "not checked",
+    }
+    document = summarise(statuses, only=["services.router.ratelimit*"], seconds=2.0)
+    assert list(document["modules"]) == ["services.router.ratelimit"]
+    assert document["modules"]["services.router.ratelimit"] == {
+        "score": 0.6,
+        "killed": 3,
+        "judged": 5,
+        "counts": {"killed": 2, "no tests": 1, "survived": 1, "timeout": 1},
+        "survivors": [f"{TAKE}2"],
+        "untested": [f"{TAKE}4"],
+    }
+    assert document["runs"] == [
+        {
+            "scope": ["services.router.ratelimit*"],
+            "seconds": 2.0,
+            "modules": ["services.router.ratelimit"],
+        }
+    ]
+
+
+def test_a_scoped_run_replaces_only_the_modules_it_judged() -> None:
+    full = summarise(
+        {
+            f"{TAKE}1": "survived",
+            f"{TAKE}2": "survived",
+            f"{COMPARE}1": "killed",
+            f"{COMPARE}2": "no tests",
+        },
+        only=[],
+        seconds=100.0,
+    )
+    assert (full["killed"], full["judged"]) == (1, 4)
+    rerun = summarise(
+        {f"{TAKE}1": "killed", f"{TAKE}2": "timeout", f"{COMPARE}1": "not checked"},
+        only=["services.router.ratelimit*"],
+        seconds=5.0,
+    )
+
+    merged = merge(full, rerun)
+
+    # ratelimit: 2 of 2 now (rerun); compare: 1 of 2 as the full run left it.
+    assert (merged["killed"], merged["judged"], merged["score"]) == (3, 4, 0.75)
+    assert merged["counts"] == {"killed": 2, "no tests": 1, "timeout": 1}
+    assert merged["modules"]["services.router.ratelimit"]["score"] == 1.0
+    assert (
+        merged["modules"]["services.router.compare"] == full["modules"]["services.router.compare"]
+    )
+    assert merged["survivors"] == [] and merged["untested"] == [f"{COMPARE}2"]
+    assert merged["scope"] == ["services.router.ratelimit*"] and merged["seconds"] == 5.0
+    assert merged["runs"] == [
+        {
+            "scope": ["all of [tool.mutmut] only_mutate"],
+            "seconds": 100.0,
+            "modules": ["services.router.compare"],
+        },
+        {
+            "scope": ["services.router.ratelimit*"],
+            "seconds": 5.0,
+            "modules": ["services.router.ratelimit"],
+        },
+    ]
+    # A second rerun of the same module drops the first rerun from the runs.
+    again = merge(merged, rerun)
+    assert [run["seconds"] for run in again["runs"]] == [100.0, 5.0]
+    assert again["modules"] == merged["modules"]
+
+
+def test_an_old_document_without_modules_contributes_nothing() -> None:
+    rerun = summarise({f"{TAKE}1": "killed"}, only=["x*"], seconds=1.0)
+    merged = merge({"score": 0.5, "killed": 1, "judged": 2}, rerun)
+    assert (merged["killed"], merged["judged"], list(merged["modules"])) == (
+        1,
+        1,
+        ["services.router.ratelimit"],
+    )
+
+
+def test_statuses_are_read_from_meta_files_by_exit_code() -> None:
+    # mutmut's exit codes: 1 killed, 0 survived, 33 no tests, 36 timeout, null not run yet.
+    meta = {"exit_code_by_key": {f"{TAKE}1": 1, f"{TAKE}2": 0, f"{TAKE}3": 36, f"{TAKE}4": None}}
+    other = {"exit_code_by_key": {f"{COMPARE}1": 33}}
+    assert statuses_from_meta([json.dumps(meta), json.dumps(other), "{}"]) == {
+        f"{TAKE}1": "killed",
+        f"{TAKE}2": "survived",
+        f"{TAKE}3": "timeout",
+        f"{TAKE}4": "not checked",
+        f"{COMPARE}1": "no tests",
+    }
+
+
+def test_only_completely_judged_modules_fill_gaps_and_never_replace_a_module() -> None:
+    running = summarise(
+        {f"{TAKE}1": "killed", f"{TAKE}2": "not checked", f"{COMPARE}1": "survived"},
+        only=["run in /elsewhere"],
+        seconds=0,
+    )
+    base = complete(running)
+    assert list(base["modules"]) == ["services.router.compare"]
+    assert base["runs"][0]["modules"] == ["services.router.compare"]
+    mine = summarise({f"{COMPARE}1": "killed", f"{COMPARE}2": "killed"}, only=["c*"], seconds=3.0)
+    logs = "canaria.contracts.logs.x_digest__mutmut_"
+    other = complete(summarise({f"{logs}1": "survived"}, only=["all"], seconds=9.0))
+    filled = merge(other, mine)
+    assert list(filled["modules"]) == ["canaria.contracts.logs", "services.router.compare"]
+    assert filled["modules"]["services.router.compare"]["score"] == 1.0  # mine stays
+    assert (filled["killed"], filled["judged"]) == (2, 3)
+    assert merge(base, mine)["modules"] == mine["modules"]
+
+
+def test_a_run_of_named_mutants_updates_only_those_in_the_module() -> None:
+    full = summarise(
+        {
+            f"{TAKE}1": "killed",
+            f"{TAKE}2": "survived",
+            f"{TAKE}3": "survived",
+            f"{TAKE}4": "no tests",
+        },
+        only=[],
+        seconds=50.0,
+    )
+    again = summarise(
+        {
+            f"{TAKE}1": "not checked",
+            f"{TAKE}2": "killed",
+            f"{TAKE}3": "survived",
+            f"{TAKE}4": "timeout",
+        },
+        only=[f"{TAKE}2", f"{TAKE}3", f"{TAKE}4"],
+        seconds=4.0,
+    )
+    assert again["modules"]["services.router.ratelimit"]["rejudged"] == {
+        f"{TAKE}2": "killed",
+        f"{TAKE}3": "survived",
+        f"{TAKE}4": "timeout",
+    }
+    # Before: 1 killed of 4. Now 2 and 4 are killed too (4 by a timeout); 3 still survives.
+    merged = merge(full, again)
+    assert [run["modules"] for run in merged["runs"]] == [["services.router.ratelimit"]] * 2
+    assert merged["modules"]["services.router.ratelimit"] == {
+        "score": 0.75,
+        "killed": 3,
+        "judged": 4,
+        "counts": {"killed": 2, "survived": 1, "timeout": 1},
+        "survivors": [f"{TAKE}3"],
+        "untested": [],
+    }

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from monitoring.api.spec import FastAbort, SpecError, parse_spec
+from monitoring.api.spec import FastAbort, ModelRef, SpecError, parse_spec
 from monitoring.api.spec import bounds as b
 from monitoring.notify.endpoints import MAX_ENTRIES
 from monitoring.notify.events import Event
@@ -133,3 +133,22 @@ def test_fast_abort_needs_the_router() -> None:
         parse_spec(obj["spec"])
     assert caught.value.path == "spec.analysis.fastAbort"
     assert "needs trafficProvider router, not noop" in str(caught.value)
+
+
+def test_fast_abort_router_body_is_the_breaker_settings() -> None:
+    assert FastAbort().router_body() == {
+        "failures": 5,
+        "window_requests": 20,
+        "window_seconds": 10.0,
+    }
+    assert FastAbort(3, 7, 2.5).router_body() == {
+        "failures": 3,
+        "window_requests": 7,
+        "window_seconds": 2.5,
+    }
+
+
+def test_a_model_is_described_by_its_tag_else_its_image_else_none() -> None:
+    assert ModelRef("churn:v2", "reg/churn:2").describe() == "churn:v2"
+    assert ModelRef(image="reg/churn:2").describe() == "reg/churn:2"
+    assert ModelRef().describe() == "<none>"

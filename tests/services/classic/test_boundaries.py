@@ -27,7 +27,13 @@ from services.classic.validation import (
 from tests.services.classic.cases import body, record
 from training.churn_data import FEATURE_SCHEMA
 
-VALIDATOR = RecordValidator(FEATURE_SCHEMA)
+
+def validator() -> RecordValidator:
+    """A validator built inside each test: mutation testing (mutmut) then knows that every
+    test here depends on how it is built (a module-level one was built at import)."""
+    return RecordValidator(FEATURE_SCHEMA)
+
+
 BOUNDED = [f for f in FEATURE_SCHEMA.features if f.minimum is not None or f.maximum is not None]
 
 
@@ -60,11 +66,11 @@ def test_every_numeric_feature_of_the_model_is_bounded_on_both_sides() -> None:
 def test_a_feature_bound_is_accepted_one_step_past_is_refused(feature: Feature, side: str) -> None:
     bound = getattr(feature, side)
     direction = -1.0 if side == "minimum" else 1.0
-    at = VALIDATOR.validate(record(**{feature.name: _bound(feature, bound)}))
+    at = validator().validate(record(**{feature.name: _bound(feature, bound)}))
     assert isinstance(at, ValidRecord), at
     assert at.features[feature.name] == bound
     past = _past(feature, bound, direction)
-    refused = VALIDATOR.validate(record(**{feature.name: past}))
+    refused = validator().validate(record(**{feature.name: past}))
     assert isinstance(refused, list)
     (problem,) = refused
     assert (problem.field, problem.reason) == (feature.name, InvalidReason.RANGE)
@@ -74,17 +80,17 @@ def test_a_feature_bound_is_accepted_one_step_past_is_refused(feature: Feature, 
 @pytest.mark.parametrize("feature", [f for f in FEATURE_SCHEMA.features if f.categories])
 def test_every_category_is_accepted_and_a_near_miss_refused(feature: Feature) -> None:
     for category in feature.categories:
-        assert isinstance(VALIDATOR.validate(record(**{feature.name: category})), ValidRecord)
+        assert isinstance(validator().validate(record(**{feature.name: category})), ValidRecord)
     for near in (feature.categories[0].upper(), feature.categories[0] + " ", ""):
-        refused = VALIDATOR.validate(record(**{feature.name: near}))
+        refused = validator().validate(record(**{feature.name: near}))
         assert isinstance(refused, list)
         assert refused[0].reason is InvalidReason.CATEGORY
 
 
 def test_customer_id_length_bound() -> None:
-    at = VALIDATOR.validate(record(customer_id="c" * ID_MAX_LENGTH))
+    at = validator().validate(record(customer_id="c" * ID_MAX_LENGTH))
     assert isinstance(at, ValidRecord) and at.customer_id == "c" * ID_MAX_LENGTH
-    refused = VALIDATOR.validate(record(customer_id="c" * (ID_MAX_LENGTH + 1)))
+    refused = validator().validate(record(customer_id="c" * (ID_MAX_LENGTH + 1)))
     assert isinstance(refused, list)
     assert (refused[0].field, refused[0].reason) == ("customer_id", InvalidReason.TYPE)
     assert f"at most {ID_MAX_LENGTH} characters" in refused[0].problem
@@ -116,22 +122,22 @@ def test_a_one_sided_number_bound_is_inclusive() -> None:
 @pytest.mark.parametrize("max_batch", [1, 3])
 def test_batch_size_bounds(max_batch: int) -> None:
     for size in (1, max_batch):
-        parsed = parse_batch(body({"records": [record()] * size}), VALIDATOR, max_batch=max_batch)
+        parsed = parse_batch(body({"records": [record()] * size}), validator(), max_batch=max_batch)
         assert len(parsed.records) == size and parsed.problems == ()
     over = parse_batch(
-        body({"records": [record()] * (max_batch + 1)}), VALIDATOR, max_batch=max_batch
+        body({"records": [record()] * (max_batch + 1)}), validator(), max_batch=max_batch
     )
     (problem,) = over.problems
     assert problem.reason is InvalidReason.BATCH_SIZE
     assert problem.problem == f"holds {max_batch + 1} records; at most {max_batch} are allowed"
-    empty = parse_batch(body({"records": []}), VALIDATOR, max_batch=max_batch)
+    empty = parse_batch(body({"records": []}), validator(), max_batch=max_batch)
     assert empty.problems[0].problem == "must hold at least 1 record"
 
 
 def test_problems_are_capped_at_exactly_max_problems() -> None:
     def problems(count: int) -> int:
         records = [record(age=-1)] * count  # one problem per record
-        return len(parse_batch(body({"records": records}), VALIDATOR, max_batch=count).problems)
+        return len(parse_batch(body({"records": records}), validator(), max_batch=count).problems)
 
     assert problems(MAX_PROBLEMS - 1) == MAX_PROBLEMS - 1
     assert problems(MAX_PROBLEMS) == MAX_PROBLEMS

@@ -21,8 +21,10 @@ from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, body, 
 from training.churn_data import FEATURE_SCHEMA
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def validator() -> RecordValidator:
+    """One per test (cheap): mutation testing then knows every test depends on how it is
+    built; a module-scoped one counted only for the module's first test."""
     return RecordValidator(FEATURE_SCHEMA)
 
 

@@ -101,3 +101,21 @@ def test_a_canary_user_stays_on_the_canary_when_the_weight_grows(
     )
     assert before is Variant.STABLE or after is Variant.CANARY
     assert 0 <= sticky_bucket(key) < 100
+
+
+def test_a_cookie_value_keeps_its_equals_signs_and_only_quotes_are_stripped() -> None:
+    # Base64 values end in "=": the name ends at the first "=", the value keeps the rest.
+    assert parse_cookies("session=YWJj==; theme=\"Xmas\"; n= 'x' ") == {
+        "session": "YWJj==",
+        "theme": "Xmas",
+        "n": "'x'",
+    }
+
+
+def test_a_rule_for_an_empty_value_matches_a_missing_header_or_cookie() -> None:
+    # A header or cookie that is not there reads as "" (not as any other text).
+    assert matches({"header:x-ab": ""}, {}, {})
+    assert matches({"cookie:beta": ""}, {}, {})
+    assert not matches({"header:x-ab": "b"}, {}, {})
+    assert not matches({"cookie:beta": "yes"}, {"beta": "yes"}, {})  # a header is no cookie
+    assert not matches({"header:beta": "yes"}, {}, {"beta": "yes"})  # nor the reverse
