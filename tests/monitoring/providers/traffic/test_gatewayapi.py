@@ -21,7 +21,10 @@ from monitoring.providers.registry import traffic_routers
 from monitoring.providers.traffic.gatewayapi import GatewayApiRouter
 from monitoring.providers.traffic.httproute import Backends, build_rules, read_routes
 
-SCHEMA_PATH = REPO_ROOT.parent / "shared/schemas/crds/gateway.networking.k8s.io/httproute_v1.json"
+# ``../shared`` beside the checkout; searched upwards so the test also runs from a copy of
+# the tree one level down (``make mutate`` runs the tests inside ``mutants/``).
+SHARED = next(p / "shared" for p in REPO_ROOT.parents if (p / "shared" / "schemas").is_dir())
+SCHEMA_PATH = SHARED / "schemas/crds/gateway.networking.k8s.io/httproute_v1.json"
 ROUTE_PATH = "/apis/gateway.networking.k8s.io/v1/namespaces/ml/httproutes/churn"
 SETTINGS = {"name": "churn", "stableBackend": "churn-stable", "canaryBackend": "churn-canary"}
 TARGET = RouteTarget(namespace="ml", name="churn-rollout", settings=SETTINGS)
