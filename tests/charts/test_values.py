@@ -29,6 +29,12 @@ pytestmark = pytest.mark.slow  # runs a real helm
         ({"rollout": {"checks": [{"name": "x", "builtin": "latencyP99"}]}}, "/rollout/checks/0"),
         ({"rollout": {"interval": "soon"}}, "/rollout/interval"),
         ({"gpu": {"count": 0}}, "/gpu/count"),
+        ({"sampleLog": {"rate": 1.5}}, "/sampleLog/rate"),
+        ({"sampleLog": {"rate": "all"}}, "/sampleLog/rate"),
+        ({"sampleLog": {"claimName": "Sample_Logs"}}, "/sampleLog/claimName"),
+        ({"sampleLog": {"claimName": ""}}, "/sampleLog/claimName"),
+        ({"sampleLog": {"enabled": "yes"}}, "/sampleLog/enabled"),
+        ({"sampleLog": {"path": "/data"}}, "'path' not allowed"),
     ],
     ids=lambda v: json.dumps(v) if isinstance(v, dict) else v,
 )
@@ -66,6 +72,18 @@ def test_the_schema_refuses_and_names_the_field(
             {"model": {"kind": "llm"}, "shadow": {"enabled": True, "bentoTag": "support-lm:v0"}},
             "model.kind=llm answers text: set shadow.comparator=text",
         ),
+        (
+            {"model": {"kind": "llm", "bentoTag": "support-lm:v1"}, "sampleLog": {"enabled": True}},
+            "sampleLog.enabled applies to model.kind=classic: the LLM service (services/llm) "
+            "writes no sample log",
+        ),
+        (
+            {
+                "sampleLog": {"enabled": True},
+                "model": {"env": [{"name": "CANARIA_SAMPLE_RATE", "value": "0.5"}]},
+            },
+            "model.env sets CANARIA_SAMPLE_RATE, which sampleLog.enabled sets",
+        ),
     ],
     ids=[
         "weight-without-canary",
@@ -77,6 +95,8 @@ def test_the_schema_refuses_and_names_the_field(
         "pdb-blocks-drain",
         "sticky-both",
         "llm-with-classic-comparator",
+        "sample-log-llm",
+        "sample-log-env-twice",
     ],
 )
 def test_cross_field_checks_fail_clearly(

@@ -31,6 +31,7 @@ from monitoring.api.spec import (
     ThresholdMode,
     TrafficProviderName,
     parse_spec,
+    retrain,
 )
 from monitoring.api.spec.bounds import DURATION_SCHEMA_PATTERN
 from monitoring.api.status import HISTORY_LIMIT, PauseReason, Phase, RolloutStatus, Verdict
@@ -205,6 +206,15 @@ BROKEN = [
         "spec.retrain={launcher: local, triggers: {scheduleSeconds: 60}, job: {imag: x}}",
         "spec.retrain",
     ),
+    (
+        "spec.retrain={triggers: {scheduleSeconds: 60}, job: {image: i, samplesClaim: logs, "
+        "samplesFile: ../stable.jsonl}}",
+        "spec.retrain",
+    ),
+    (
+        "spec.retrain={triggers: {scheduleSeconds: 60}, job: {image: i, samplesClaim: Logs_1}}",
+        "spec.retrain",
+    ),
 ]
 
 
@@ -311,3 +321,9 @@ def test_crd_patterns_and_limits_are_the_code_ones() -> None:
     assert analysis["failureLimit"]["default"] == DEFAULT_FAILURE_LIMIT
     assert analysis["inconclusiveLimit"]["default"] == DEFAULT_INCONCLUSIVE_LIMIT
     assert analysis["interval"]["default"] == DEFAULT_INTERVAL
+    job = schema_at("spec.retrain.job")["properties"]
+    assert job["samplesClaim"]["pattern"] == retrain.CLAIM_NAME_PATTERN
+    assert job["samplesClaim"]["maxLength"] == retrain.MAX_CLAIM_NAME_LENGTH
+    assert job["samplesFile"]["pattern"] == retrain.SAMPLES_FILE_PATTERN
+    assert job["samplesFile"]["maxLength"] == retrain.MAX_FILE_NAME_LENGTH
+    assert "default" not in job["samplesFile"]  # the API server would add it without a claim

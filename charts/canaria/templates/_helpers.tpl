@@ -172,6 +172,9 @@ operator's once the route exists, else the initial split (all on the stable).
 {{- toJson $steps -}}
 {{- end -}}
 
+{{/* Where the model servers write their sample logs (sampleLog.*): the claim's mount. */}}
+{{- define "canaria.sampleLogDir" -}}/var/log/canaria{{- end -}}
+
 {{/* Pod and container security shared by every pod the chart runs. */}}
 {{- define "canaria.containerSecurity" -}}
 allowPrivilegeEscalation: false
@@ -224,6 +227,16 @@ Cross-field checks. Each failure names the values involved and what to do.
 {{- end -}}
 {{- if and (eq $v.model.kind "llm") (eq $v.shadow.comparator "classic") (or $v.shadow.enabled (eq $v.rollout.strategy "blueGreen")) -}}
 {{- fail "shadow.comparator=classic compares class and probability, but model.kind=llm answers text: set shadow.comparator=text" -}}
+{{- end -}}
+{{- if and $v.sampleLog.enabled (eq $v.model.kind "llm") -}}
+{{- fail "sampleLog.enabled applies to model.kind=classic: the LLM service (services/llm) writes no sample log (CANARIA_SAMPLE_LOG)" -}}
+{{- end -}}
+{{- if $v.sampleLog.enabled -}}
+{{- range $v.model.env -}}
+{{- if has .name (list "CANARIA_SAMPLE_LOG" "CANARIA_SAMPLE_RATE") -}}
+{{- fail (printf "model.env sets %s, which sampleLog.enabled sets: use sampleLog.* (or disable it)" .name) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- if and $v.gpu.enabled (ne $v.model.kind "llm") -}}
 {{- fail (printf "gpu.enabled needs a GPU image: model.kind is %s, whose image (bentofile.yaml) is CPU-only; only model.kind=llm (services/llm/bentofile.yaml) is built on CUDA" $v.model.kind) -}}

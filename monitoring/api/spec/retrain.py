@@ -16,6 +16,8 @@ retrain:
     image: ghcr.io/example/canaria:0.1.0
     serviceAccountName: canaria-retrain
     storeClaim: canaria-bentoml-store  # the PVC of the BentoML store serving reads
+    samplesClaim: canaria-sample-logs  # the PVC the model servers log sampled inputs to
+    samplesFile: stable.jsonl          # the file in it to train on (--samples /samples/FILE)
     backoffLimit: 0
     activeDeadlineSeconds: 3600
     resources: {requests: {cpu: "1", memory: 2Gi}, limits: {memory: 2Gi}}
@@ -27,6 +29,7 @@ Errors raise ``RetrainSpecError`` naming the field; unknown keys are refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +38,12 @@ from monitoring.api.spec import bounds
 
 LAUNCHERS = ("kubernetes", "local")
 DEFAULT_STORE_CLAIM = "canaria-bentoml-store"
+DEFAULT_SAMPLES_FILE = "stable.jsonl"
+# A PersistentVolumeClaim name (DNS-1123 subdomain) and a plain file name, as in the CRD.
+CLAIM_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+SAMPLES_FILE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"
+MAX_CLAIM_NAME_LENGTH = 253
+MAX_FILE_NAME_LENGTH = 255
 MAX_JOB_ARGS = 32
 
 
@@ -56,6 +65,8 @@ class JobTemplate:
     active_deadline_seconds: int = 3600
     ttl_seconds_after_finished: int = 86400
     store_claim: str = DEFAULT_STORE_CLAIM
+    samples_claim: str = ""
+    samples_file: str = DEFAULT_SAMPLES_FILE
     resources: Mapping[str, Any] = field(default_factory=dict)
     args: tuple[str, ...] = ()
 
@@ -134,7 +145,8 @@ def _parse_job(data: Mapping[str, Any], *, launcher: str) -> JobTemplate:
     if not isinstance(data, Mapping):
         raise RetrainSpecError("retrain.job must be a mapping")
     allowed = {"image", "serviceAccountName", "backoffLimit", "activeDeadlineSeconds",
-               "ttlSecondsAfterFinished", "resources", "args", "storeClaim"}  # fmt: skip
+               "ttlSecondsAfterFinished", "resources", "args", "storeClaim",
+               "samplesClaim", "samplesFile"}  # fmt: skip
     _check_keys(data, allowed, "retrain.job")
     image = data.get("image", "")
     if launcher == "kubernetes" and not image:
@@ -152,6 +164,7 @@ def _parse_job(data: Mapping[str, Any], *, launcher: str) -> JobTemplate:
     resources = data.get("resources", {})
     if not isinstance(resources, Mapping):
         raise RetrainSpecError("retrain.job.resources must be a mapping")
+    samples_claim, samples_file = _parse_samples(data, launcher=launcher)
     return JobTemplate(
         image=str(image),
         service_account_name=str(data.get("serviceAccountName", "")),
@@ -163,7 +176,38 @@ def _parse_job(data: Mapping[str, Any], *, launcher: str) -> JobTemplate:
         resources=dict(resources),
         args=tuple(args),
         store_claim=str(data.get("storeClaim", DEFAULT_STORE_CLAIM)),
+        samples_claim=samples_claim,
+        samples_file=samples_file,
     )
+
+
+def _parse_samples(data: Mapping[str, Any], *, launcher: str) -> tuple[str, str]:
+    """``(samplesClaim, samplesFile)``: the PVC of the sampled-input logs ("" for none) and
+    the plain file name in it the Job trains on; each refusal names its field."""
+    if "samplesClaim" not in data:
+        if "samplesFile" in data:
+            raise RetrainSpecError("retrain.job.samplesFile needs retrain.job.samplesClaim "
+                                   "(the claim the file is on)")  # fmt: skip
+        return "", DEFAULT_SAMPLES_FILE
+    claim = data["samplesClaim"]
+    _text(claim, "retrain.job.samplesClaim")
+    if len(claim) > MAX_CLAIM_NAME_LENGTH or not re.fullmatch(CLAIM_NAME_PATTERN, claim):
+        raise RetrainSpecError(
+            "retrain.job.samplesClaim must be a PersistentVolumeClaim name (lower-case "
+            f"letters, digits, '-', '.'; at most {MAX_CLAIM_NAME_LENGTH}), got {claim!r}"
+        )
+    if launcher != "kubernetes":
+        raise RetrainSpecError("retrain.job.samplesClaim applies to the kubernetes launcher "
+                               "only; locally pass retrain.job.args [--samples, PATH]")  # fmt: skip
+    file = data.get("samplesFile", DEFAULT_SAMPLES_FILE)
+    _text(file, "retrain.job.samplesFile")
+    bad = "/" in file or ".." in file or not re.fullmatch(SAMPLES_FILE_PATTERN, file)
+    if bad or len(file) > MAX_FILE_NAME_LENGTH:
+        raise RetrainSpecError(
+            "retrain.job.samplesFile must be a plain file name in the claim (letters, digits, "
+            f"'.', '_', '-'; no '/' or '..'; at most {MAX_FILE_NAME_LENGTH}), got {file!r}"
+        )
+    return str(claim), str(file)
 
 
 def _text(value: Any, where: str) -> None:

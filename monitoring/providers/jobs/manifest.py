@@ -3,6 +3,9 @@
 Secure by default: non-root, read-only root filesystem (the BentoML store and the result
 go to mounted volumes), no privilege escalation, all capabilities dropped, no service
 account token unless a ``serviceAccountName`` is given (the Job needs none to train).
+With ``job.samplesClaim`` the model servers' sampled-input logs (``CANARIA_SAMPLE_LOG``)
+are mounted read-only at ``SAMPLES_PATH`` and ``--samples SAMPLES_PATH/<samplesFile>`` is
+passed to ``canaria retrain``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from monitoring.providers.jobs.spec import RetrainSpec
 
 RESULT_PATH = "/results/result.json"
 STORE_PATH = "/bentoml"
+SAMPLES_PATH = "/samples"
+# The model servers (BentoML's image user, uid/gid 1034: charts/canaria) write the sample
+# logs with mode 0640, group 1034; the Job (uid 10001) reads them as a member of that group.
+SAMPLE_LOG_GROUP = 1034
 # The container's /tmp: an emptyDir mounted there, since the root filesystem is read-only.
 TMP_PATH = "/tmp"  # nosec B108 # a mount point in the Job's container, not a file opened here
 LABEL_ROLLOUT = "canaria.dev/rollout"
@@ -26,12 +33,24 @@ def job_name(rollout: str, key: str) -> str:
     return f"{rollout[: 63 - len(suffix)]}{suffix}"
 
 
-def retrain_args(spec: RetrainSpec, *, champion: str, trigger: str) -> list[str]:
-    """``canaria retrain`` arguments for one Job (the template's extra args last)."""
+def retrain_args(
+    spec: RetrainSpec, *, champion: str, trigger: str, samples: str | None = None
+) -> list[str]:
+    """``canaria retrain`` arguments for one Job (``--samples samples`` when given, the
+    template's extra args last)."""
+    extra = ["--samples", samples] if samples else []
     return [
         "retrain", "--champion", champion, "--margin", str(spec.margin),
-        "--trigger", trigger, "--output", RESULT_PATH, *spec.job.args,
+        "--trigger", trigger, "--output", RESULT_PATH, *extra, *spec.job.args,
     ]  # fmt: skip
+
+
+def samples_path(spec: RetrainSpec) -> str | None:
+    """The sampled-input file inside the Job (``/samples/<samplesFile>``); ``None`` without
+    a ``samplesClaim``."""
+    if not spec.job.samples_claim:
+        return None
+    return f"{SAMPLES_PATH}/{spec.job.samples_file}"
 
 
 def job_manifest(
@@ -71,7 +90,7 @@ def _container(spec: RetrainSpec, *, champion: str, trigger: str) -> dict[str, A
         "name": "retrain",
         "image": spec.job.image,
         "command": ["canaria"],
-        "args": retrain_args(spec, champion=champion, trigger=trigger),
+        "args": retrain_args(spec, champion=champion, trigger=trigger, samples=samples_path(spec)),
         # Kubernetes copies this file (up to 4 KiB) into the pod's terminated state, so the
         # operator reads the JSON result from the pod status, with no log access.
         "terminationMessagePath": RESULT_PATH,
@@ -92,6 +111,10 @@ def _container(spec: RetrainSpec, *, champion: str, trigger: str) -> dict[str, A
             {"name": "tmp", "mountPath": TMP_PATH},
         ],
     }
+    if spec.job.samples_claim:
+        container["volumeMounts"].append(
+            {"name": "samples", "mountPath": SAMPLES_PATH, "readOnly": True}
+        )
     if spec.job.resources:
         container["resources"] = dict(spec.job.resources)
     return container
@@ -114,6 +137,10 @@ def _pod(spec: RetrainSpec, container: dict[str, Any], store_claim: str) -> dict
             {"name": "tmp", "emptyDir": {}},
         ],
     }
+    if spec.job.samples_claim:
+        claim = {"claimName": spec.job.samples_claim, "readOnly": True}
+        pod["volumes"].append({"name": "samples", "persistentVolumeClaim": claim})
+        pod["securityContext"]["supplementalGroups"] = [SAMPLE_LOG_GROUP]
     if spec.job.service_account_name:
         pod["serviceAccountName"] = spec.job.service_account_name
     return pod

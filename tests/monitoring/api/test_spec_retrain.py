@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from monitoring.api.spec.retrain import (
+    DEFAULT_SAMPLES_FILE,
     DEFAULT_STORE_CLAIM,
     MAX_JOB_ARGS,
     DriftTrigger,
@@ -243,8 +244,8 @@ def test_at_most_32_job_arguments() -> None:
         (
             {**LOCAL, "job": {"command": ["sh"]}},
             "retrain.job: unknown field(s) ['command']; allowed: ['activeDeadlineSeconds', "
-            "'args', 'backoffLimit', 'image', 'resources', 'serviceAccountName', "
-            "'storeClaim', 'ttlSecondsAfterFinished']",
+            "'args', 'backoffLimit', 'image', 'resources', 'samplesClaim', 'samplesFile', "
+            "'serviceAccountName', 'storeClaim', 'ttlSecondsAfterFinished']",
         ),
         ({**LOCAL, "job": {"args": "--generate"}}, "retrain.job.args must be a list of strings"),
         ({**LOCAL, "job": {"args": ["--n", 3]}}, "retrain.job.args must be a list of strings"),
@@ -279,3 +280,87 @@ def test_text_fields_at_their_length_bound() -> None:
         assert refusal({**LOCAL, "job": {key: "x" * 513}}) == (
             f"retrain.job.{key}: must be at most 512 characters, got 513"
         )
+
+
+KUBE = {"triggers": {"scheduleSeconds": 60}}
+
+
+def kube_job(**fields: Any) -> JobTemplate:
+    """The job template of a kubernetes-launcher section with these ``job`` fields."""
+    return parse_retrain({**KUBE, "job": {"image": IMAGE, **fields}}).job
+
+
+def test_samples_are_off_unless_a_claim_is_given() -> None:
+    assert (kube_job().samples_claim, kube_job().samples_file) == ("", "stable.jsonl")
+    assert DEFAULT_SAMPLES_FILE == "stable.jsonl"
+
+
+def test_a_samples_claim_takes_the_stable_file_unless_told() -> None:
+    assert kube_job(samplesClaim="canaria-sample-logs") == JobTemplate(
+        image=IMAGE, samples_claim="canaria-sample-logs", samples_file="stable.jsonl"
+    )
+    told = kube_job(samplesClaim="logs.v2", samplesFile="canary_2.jsonl")
+    assert (told.samples_claim, told.samples_file) == ("logs.v2", "canary_2.jsonl")
+    longest = kube_job(samplesClaim="a" * 253, samplesFile="f" * 255)
+    assert (len(longest.samples_claim), len(longest.samples_file)) == (253, 255)
+
+
+CLAIM_RULE = (
+    "must be a PersistentVolumeClaim name (lower-case letters, digits, '-', '.'; at most 253)"
+)
+FILE_RULE = (
+    "must be a plain file name in the claim (letters, digits, '.', '_', '-'; no '/' or '..'; "
+    "at most 255)"
+)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"samplesClaim": "Logs_1"}, f"retrain.job.samplesClaim {CLAIM_RULE}, got 'Logs_1'"),
+        ({"samplesClaim": "logs-"}, f"retrain.job.samplesClaim {CLAIM_RULE}, got 'logs-'"),
+        ({"samplesClaim": "logs\n"}, f"retrain.job.samplesClaim {CLAIM_RULE}, got 'logs\\n'"),
+        (
+            {"samplesClaim": "a" * 254},
+            f"retrain.job.samplesClaim {CLAIM_RULE}, got '{'a' * 254}'",
+        ),
+        ({"samplesClaim": ""}, "retrain.job.samplesClaim: must not be empty"),
+        ({"samplesClaim": 7}, "retrain.job.samplesClaim: must be a string, got 7"),
+        (
+            {"samplesClaim": "logs", "samplesFile": "../stable.jsonl"},
+            f"retrain.job.samplesFile {FILE_RULE}, got '../stable.jsonl'",
+        ),
+        (
+            {"samplesClaim": "logs", "samplesFile": "a/stable.jsonl"},
+            f"retrain.job.samplesFile {FILE_RULE}, got 'a/stable.jsonl'",
+        ),
+        (
+            {"samplesClaim": "logs", "samplesFile": "a..jsonl"},
+            f"retrain.job.samplesFile {FILE_RULE}, got 'a..jsonl'",
+        ),
+        (
+            {"samplesClaim": "logs", "samplesFile": ".hidden"},
+            f"retrain.job.samplesFile {FILE_RULE}, got '.hidden'",
+        ),
+        (
+            {"samplesClaim": "logs", "samplesFile": "f" * 256},
+            f"retrain.job.samplesFile {FILE_RULE}, got '{'f' * 256}'",
+        ),
+        ({"samplesClaim": "logs", "samplesFile": ""}, "retrain.job.samplesFile: must not be empty"),
+        (
+            {"samplesFile": "stable.jsonl"},
+            "retrain.job.samplesFile needs retrain.job.samplesClaim (the claim the file is on)",
+        ),
+    ],
+)
+def test_bad_samples_fields_are_refused_with_their_name(
+    fields: dict[str, Any], message: str
+) -> None:
+    assert refusal({**KUBE, "job": {"image": IMAGE, **fields}}) == message
+
+
+def test_a_samples_claim_is_refused_with_the_local_launcher() -> None:
+    assert refusal({**LOCAL, "job": {"samplesClaim": "logs"}}) == (
+        "retrain.job.samplesClaim applies to the kubernetes launcher only; locally pass "
+        "retrain.job.args [--samples, PATH]"
+    )
