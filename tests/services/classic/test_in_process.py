@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from services.classic.jobs import Accepted, Refused, Scored
 from services.classic.validation import InvalidReason, Problem, ValidRecord
+from tests.services.asgi import asgi_client
 from tests.services.classic.cases import BAD_INPUTS, MAX_BATCH, BadInput, check_refusal, record
 
 pytestmark = pytest.mark.slow  # starts real processes or trains a model
@@ -47,7 +48,7 @@ def service(classic_model_tag: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 def client(service: Any) -> Iterator[TestClient]:
-    with TestClient(service.to_asgi()) as test_client:
+    with asgi_client(service) as test_client:
         yield test_client
 
 

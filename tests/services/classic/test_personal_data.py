@@ -20,6 +20,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from canaria.contracts.logs import JsonFormatter, get_logger
+from tests.services.asgi import asgi_client
 from tests.services.classic.cases import record
 from tests.services.classic.personal_data_model import (
     NATIONAL_ID,
@@ -56,7 +57,7 @@ def served(
 def captured(served: tuple[Any, Path]) -> Iterator[tuple[TestClient, io.StringIO]]:
     """A client of the started service, and the lines its canaria log handler writes."""
     buffer = io.StringIO()
-    with TestClient(served[0].to_asgi()) as client:
+    with asgi_client(served[0]) as client:
         handlers = [
             handler
             for handler in logging.getLogger("canaria").handlers
