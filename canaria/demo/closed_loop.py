@@ -17,7 +17,7 @@ documents that stand-in for an outcome feed).
 from __future__ import annotations
 
 import os
-import subprocess
+import subprocess  # nosec B404 # only subprocess.TimeoutExpired, from waiting on a started Process
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
