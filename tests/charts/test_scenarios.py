@@ -7,130 +7,22 @@ settings it is about."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from canaria.cli import build_parser
 from monitoring.api.spec import parse_spec
 from services.router.config import parse_yaml
 from tests.charts.helm import (
     APP_CHART,
-    OPERATOR_CHART,
-    ROOT,
     find,
     kinds,
-    load_all,
-    render_text,
     validate,
 )
+from tests.charts.scenarios import SCENARIOS, container, pod
 
 pytestmark = pytest.mark.slow  # runs a real helm
-
-FIXTURES = Path(__file__).parent / "fixtures"
-CANARY = {"canary": {"bentoTag": "churn-classifier:v2"}}
-SHADOW = {"shadow": {"enabled": True, "bentoTag": "churn-classifier:v0"}}
-GATEWAY = {"traffic": {"provider": "gatewayapi"}}
-SCENARIOS: dict[str, tuple[Path, dict[str, Any]]] = {
-    "defaults": (APP_CHART, {}),
-    "canary-25": (APP_CHART, {"canary": {"bentoTag": "churn-classifier:v2", "weight": 25}}),
-    "shadow": (APP_CHART, SHADOW),
-    "gatewayapi": (APP_CHART, {**GATEWAY, **CANARY}),
-    "gatewayapi-shadow-sidecar": (APP_CHART, {**GATEWAY, **SHADOW}),
-    "router-3-replicas": (
-        APP_CHART,
-        {
-            "traffic": {
-                "router": {
-                    "replicas": 3,
-                    "sticky": {"header": "x-user-id"},
-                    "rateLimit": {"enabled": True, "requestsPerSecond": 20, "burst": 40},
-                }
-            }
-        },
-    ),
-    "gpu-llm": (
-        APP_CHART,
-        {
-            "model": {"kind": "llm", "bentoTag": "support-lm:v1"},
-            "canary": {"bentoTag": "support-lm:v2"},
-            "shadow": {
-                "enabled": True,
-                "bentoTag": "support-lm:v0",
-                "comparator": "text",
-                "textMethod": "token_overlap",
-            },
-            "gpu": {"enabled": True},
-            "rollout": {
-                "strategy": "blueGreen",
-                "checks": [
-                    {"name": "ttft-p95", "builtin": "llmTtftP95", "max": 1.0},
-                    {"name": "tokens-per-second", "builtin": "llmTokensPerSecond", "min": 10},
-                ],
-            },
-        },
-    ),
-    "monitoring": (
-        APP_CHART,
-        {
-            **CANARY,
-            "monitoring": {
-                "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
-                "dashboards": {"enabled": True},
-                "rules": {"enabled": True},
-            },
-        },
-    ),
-    "pinned-autoscaled-abtesting": (
-        APP_CHART,
-        {
-            "model": {"image": {"digest": "sha256:" + "a" * 64}},
-            "canary": {"image": {"tag": "v2", "digest": "sha256:" + "b" * 64}},
-            "autoscaling": {"enabled": True},
-            "rollout": {
-                "strategy": "abTesting",
-                "match": [{"type": "header", "name": "x-cohort", "value": "b"}],
-            },
-        },
-    ),
-    "sample-log": (
-        APP_CHART,
-        {**SHADOW, "sampleLog": {"enabled": True, "claimName": "drift-inputs", "rate": 0.25}},
-    ),
-    "operator": (OPERATOR_CHART, {}),
-    "operator-namespaced": (OPERATOR_CHART, {"watchNamespaces": ["ml", "ml-staging"]}),
-}
-
-
-def chart_for(name: str, chart: Path, tmp_path: Path) -> Path:
-    """The monitoring scenario renders a copy of the chart with one example dashboard and
-    one rule file (test fixtures: the real ones are generated elsewhere)."""
-    if name != "monitoring":
-        return chart
-    copy = tmp_path / "canaria"
-    shutil.copytree(chart, copy)
-    for kind in ("dashboards", "rules"):
-        target = copy / "files" / kind
-        target.mkdir(parents=True, exist_ok=True)
-        for file in (FIXTURES / kind).iterdir():
-            shutil.copy(file, target / file.name)
-    return copy
-
-
-@pytest.fixture(scope="module")
-def rendered(helm3: Path, helm4: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every scenario rendered once by each helm; both give the same objects."""
-    out = {}
-    for name, (chart, values) in SCENARIOS.items():
-        tmp = tmp_path_factory.mktemp(name)
-        path = chart_for(name, chart, tmp)
-        docs = [load_all(render_text(h, path, values, tmp_path=tmp)) for h in (helm3, helm4)]
-        assert docs[0] == docs[1], f"{name}: Helm 3 and Helm 4 render different objects"
-        out[name] = docs[1]
-    return out
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -143,15 +35,6 @@ def test_every_object_is_valid(rendered: dict[str, Any], name: str) -> None:
             parse_spec(doc["spec"])
         if doc["kind"] == "ConfigMap" and "config.yaml" in doc["data"]:
             parse_yaml(doc["data"]["config.yaml"])
-
-
-def pod(deployment: dict[str, Any]) -> dict[str, Any]:
-    return deployment["spec"]["template"]["spec"]
-
-
-def container(deployment: dict[str, Any], name: str) -> dict[str, Any]:
-    (found,) = [c for c in pod(deployment)["containers"] if c["name"] == name]
-    return found
 
 
 @pytest.mark.parametrize("name", [n for n, (chart, _) in SCENARIOS.items() if chart == APP_CHART])
@@ -230,60 +113,6 @@ def test_defaults(rendered: dict[str, Any]) -> None:
     assert (router_settings["service"], router_settings["port"]) == ("churn-router", 8081)
     assert "adminUrl" not in router_settings  # the operator resolves the pods itself
     assert find(docs, "Role")["rules"][0]["resourceNames"] == ["churn-router-admin"]
-
-
-MODEL_SERVERS = ("churn-stable", "churn-canary", "churn-shadow")
-
-
-def test_without_sample_log_no_model_server_logs_or_mounts_a_claim(
-    rendered: dict[str, Any],
-) -> None:
-    for name in MODEL_SERVERS:
-        deployment = find(rendered["shadow"], "Deployment", name)
-        model = container(deployment, "model")
-        assert not [e for e in model["env"] if e["name"].startswith("CANARIA_SAMPLE")]
-        assert "sample-logs" not in {m["name"] for m in model["volumeMounts"]}
-        assert all("persistentVolumeClaim" not in v for v in pod(deployment)["volumes"])
-
-
-def test_sample_log_writes_one_file_per_variant_on_the_claim(rendered: dict[str, Any]) -> None:
-    docs = rendered["sample-log"]
-    for name in MODEL_SERVERS:
-        variant = name.removeprefix("churn-")
-        deployment = find(docs, "Deployment", name)
-        model = container(deployment, "model")
-        env = {e["name"]: e["value"] for e in model["env"]}
-        assert env["CANARIA_SAMPLE_LOG"] == f"/var/log/canaria/{variant}.jsonl"
-        assert env["CANARIA_SAMPLE_RATE"] == "0.25"
-        (mount,) = [m for m in model["volumeMounts"] if m["name"] == "sample-logs"]
-        assert mount == {"name": "sample-logs", "mountPath": "/var/log/canaria"}  # writable
-        assert model["securityContext"]["readOnlyRootFilesystem"] is True  # the rest is not
-        (volume,) = [v for v in pod(deployment)["volumes"] if v["name"] == "sample-logs"]
-        assert volume["persistentVolumeClaim"] == {"claimName": "drift-inputs"}
-    # The router reads no sample log: only the model servers mount the claim.
-    router = find(docs, "Deployment", "churn-router")
-    assert all(v["name"] != "sample-logs" for v in pod(router)["volumes"])
-
-
-def test_sample_log_paths_are_the_ones_the_drift_monitor_reads(rendered: dict[str, Any]) -> None:
-    """k8s/drift/monitor.yaml reads --log VARIANT=PATH from the claim the chart writes to."""
-    text = (ROOT / "k8s" / "drift" / "monitor.yaml").read_text()
-    monitor = next(d for d in yaml.safe_load_all(text) if d["kind"] == "Deployment")
-    reader = container(monitor, "monitor")
-    (mount,) = [m for m in reader["volumeMounts"] if m["name"] == "sample-logs"]
-    (claim,) = [v for v in pod(monitor)["volumes"] if v["name"] == "sample-logs"]
-    args = reader["args"]
-    read = {args[i + 1] for i, arg in enumerate(args) if arg == "--log"}
-    written = set()
-    for variant in ("stable", "canary"):
-        server = find(rendered["sample-log"], "Deployment", f"churn-{variant}")
-        env = {e["name"]: e["value"] for e in container(server, "model")["env"]}
-        written.add(f"{variant}={env['CANARIA_SAMPLE_LOG']}")
-    assert read == written
-    assert mount["mountPath"] == "/var/log/canaria" and mount["readOnly"] is True
-    defaults = yaml.safe_load((APP_CHART / "values.yaml").read_text())["sampleLog"]
-    assert claim["persistentVolumeClaim"]["claimName"] == defaults["claimName"]
-    assert defaults["enabled"] is False
 
 
 def test_canary_25_starts_at_25_then_steps_to_max_weight(rendered: dict[str, Any]) -> None:
@@ -405,48 +234,3 @@ def test_pinned_autoscaled_abtesting(rendered: dict[str, Any]) -> None:
     assert find(docs, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]["name"] == "churn-stable"
     spec = find(docs, "ModelRollout")["spec"]
     assert spec["strategy"]["match"] == [{"type": "header", "name": "x-cohort", "value": "b"}]
-
-
-@pytest.mark.parametrize("name", ["operator", "operator-namespaced"])
-def test_operator_rbac_is_least_privilege(rendered: dict[str, Any], name: str) -> None:
-    docs = rendered[name]
-    roles = [d for d in docs if d["kind"] in ("ClusterRole", "Role")]
-    assert roles
-    for role in roles:
-        granted = {
-            (group, resource): sorted(rule["verbs"])
-            for rule in role["rules"]
-            for group in rule["apiGroups"]
-            for resource in rule["resources"]
-        }
-        assert granted == {
-            ("canaria.dev", "modelrollouts"): ["get", "list", "patch", "watch"],
-            ("canaria.dev", "modelrollouts/status"): ["get", "patch"],
-            ("", "events"): ["create"],
-            ("gateway.networking.k8s.io", "httproutes"): ["get", "patch"],
-            ("discovery.k8s.io", "endpointslices"): ["list"],
-            ("batch", "jobs"): ["create"],
-            ("batch", "jobs/status"): ["get"],
-            ("", "pods"): ["list"],
-            ("apps", "deployments"): ["get", "patch"],
-            ("", "configmaps"): ["get"],
-        }
-        (configmaps,) = [r for r in role["rules"] if r["resources"] == ["configmaps"]]
-        assert configmaps["resourceNames"] == ["canaria-notifications"]  # no other ConfigMap
-    deployment = find(docs, "Deployment")
-    args = container(deployment, "operator")["args"]
-    parsed = build_parser().parse_args(args[1:])  # args[0] is the program, canaria
-    if name == "operator":
-        assert parsed.namespace == [] and find(docs, "ClusterRoleBinding")  # every namespace
-    else:
-        assert sorted(r["metadata"]["namespace"] for r in roles) == ["ml", "ml-staging"]
-        assert parsed.namespace == ["ml", "ml-staging"]
-
-
-def test_the_operator_chart_names_the_image_canaria_build_makes(rendered: dict[str, Any]) -> None:
-    from canaria.cli.images import IMAGES
-
-    image = container(find(rendered["operator"], "Deployment"), "operator")["image"]
-    assert image.rsplit(":", 1)[0] == IMAGES["operator"].repository()
-    router = container(find(rendered["defaults"], "Deployment", "churn-router"), "router")
-    assert router["image"].rsplit(":", 1)[0] == IMAGES["router"].repository()
