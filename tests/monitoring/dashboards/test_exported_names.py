@@ -162,9 +162,12 @@ def llm_page(model_tag: str, workdir: Path) -> str:
     LLM service runs after the classic one.)"""
     env = {"CANARIA_LLM_MODEL": model_tag, "CANARIA_LLM_DEVICE": "cpu"}
     with bentoml_serve("services.llm.service:LLMService", env, workdir, "llm") as llm:
-        completion = {"prompt": "Customer: Hi\nAgent:", "max_tokens": 4}
+        # Greedy, so every run answers the same tokens: time per output token is observed
+        # only for two tokens or more (a sampled answer could end after its first).
+        completion = {"prompt": "Customer: Hi\nAgent:", "max_tokens": 8, "temperature": 0}
         answer = httpx.post(f"{llm.base_url}/v1/completions", json=completion, timeout=60)
         assert answer.status_code == 200, answer.text
+        assert answer.json()["usage"]["completion_tokens"] >= 2, answer.text
         return metrics_text(llm)
 
 
