@@ -16,6 +16,7 @@ from monitoring.api.spec.workload import (
     DEPLOYMENT_NAME_PATTERN,
     MAX_CANARY_REPLICAS,
     WorkloadSpec,
+    parse_workload,
 )
 from tests.k8s.test_crd import errors_for, example, schema_at
 
@@ -98,3 +99,83 @@ def test_stable_and_canary_are_required() -> None:
     assert errors_for(copy.deepcopy(obj))
     with pytest.raises(SpecError, match=r"spec\.workload\.canary: is required"):
         parse_spec(obj["spec"])
+
+
+def test_workload_boundaries_are_accepted_and_a_custom_container_is_kept() -> None:
+    parsed = parse_workload(
+        {
+            "workload": {
+                "stable": "a" * 253,
+                "canary": "b" * 253,
+                "container": "c" * 63,
+                "readinessTimeout": "10s",
+            }
+        }
+    )
+    assert parsed == WorkloadSpec(
+        stable="a" * 253,
+        canary="b" * 253,
+        container="c" * 63,
+        canary_replicas=1,
+        readiness_timeout_seconds=10.0,
+    )
+    parsed = parse_workload(
+        {
+            "workload": {
+                "stable": "s",
+                "canary": "c",
+                "container": "server",
+                "readinessTimeout": "2h",
+            }
+        }
+    )
+    assert parsed == WorkloadSpec(
+        stable="s", canary="c", container="server", readiness_timeout_seconds=7200.0
+    )
+
+
+NAME_REASON = "must be a Kubernetes name (lower-case letters, digits, '-'; at most {}), got {!r}"
+
+
+@pytest.mark.parametrize(
+    ("workload", "message"),
+    [
+        ("churn", "spec.workload: must be an object, got 'churn'"),
+        (
+            {"stable": "a" * 254, "canary": "b"},
+            "spec.workload.stable: " + NAME_REASON.format(253, "a" * 254),
+        ),
+        (
+            {"stable": "a", "canary": "b" * 254},
+            "spec.workload.canary: " + NAME_REASON.format(253, "b" * 254),
+        ),
+        (
+            {"stable": "a", "canary": "b", "container": "c" * 64},
+            "spec.workload.container: " + NAME_REASON.format(63, "c" * 64),
+        ),
+        (
+            {"stable": "a", "canary": "b", "container": "a.b"},
+            "spec.workload.container: " + NAME_REASON.format(63, "a.b"),
+        ),
+        (
+            {"stable": "same", "canary": "same"},
+            "spec.workload.canary: must differ from stable ('same')",
+        ),
+        (
+            {"stable": "a", "canary": "b", "readinessTimeout": 300},
+            "spec.workload.readinessTimeout: must be a string, got 300",
+        ),
+        (
+            {"stable": "a", "canary": "b", "readinessTimeout": "9999ms"},
+            "spec.workload.readinessTimeout: must be between 10s and 2h, got '9999ms'",
+        ),
+        (
+            {"stable": "a", "canary": "b", "readinessTimeout": "2h1s"},
+            "spec.workload.readinessTimeout: must be between 10s and 2h, got '2h1s'",
+        ),
+    ],
+)
+def test_workload_error_messages(workload: Any, message: str) -> None:
+    with pytest.raises(SpecError) as refused:
+        parse_workload({"workload": workload})
+    assert str(refused.value) == message
