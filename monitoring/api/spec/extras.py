@@ -44,11 +44,12 @@ def parse_fast_abort(raw: Any, parent: str = "spec.analysis") -> FastAbort | Non
 
 def parse_notification_entries(raw: Any) -> tuple[NotificationSpec, ...]:
     """``spec.notifications`` (``monitoring.notify.endpoints.parse_notifications``), its
-    error turned into a ``SpecError`` with the field's path."""
+    error turned into a ``SpecError`` with the field's path. The path is cut at the last
+    ``": "``: an unknown key may hold one (no reason does)."""
     try:
         return tuple(parse_notifications(raw))
     except NotificationSpecError as error:
-        path, _, reason = str(error).partition(": ")
+        path, _, reason = str(error).rpartition(": ")
         raise SpecError(path, reason) from None
 
 

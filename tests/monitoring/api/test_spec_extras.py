@@ -10,6 +10,7 @@ import pytest
 
 from monitoring.api.spec import FastAbort, ModelRef, SpecError, parse_spec
 from monitoring.api.spec import bounds as b
+from monitoring.api.spec.extras import parse_fast_abort, parse_notification_entries
 from monitoring.notify.endpoints import MAX_ENTRIES
 from monitoring.notify.events import Event
 from tests.k8s.test_crd import crd_schema, errors_for, example, to_json_schema
@@ -152,3 +153,97 @@ def test_a_model_is_described_by_its_tag_else_its_image_else_none() -> None:
     assert ModelRef("churn:v2", "reg/churn:2").describe() == "churn:v2"
     assert ModelRef(image="reg/churn:2").describe() == "reg/churn:2"
     assert ModelRef().describe() == "<none>"
+
+
+FAST = "spec.analysis.fastAbort"
+
+
+@pytest.mark.parametrize(
+    ("raw", "path", "reason"),
+    [
+        (3, FAST, "must be an object, got 3"),
+        (
+            {"failures": 1, "windowRequests": 1, "windowSeconds": 1, "x": 1},
+            FAST,
+            "must have at most 3 entries, got 4",
+        ),
+        (
+            {"extra": 1},
+            f"{FAST}.extra",
+            "unknown field (known: failures, windowRequests, windowSeconds)",
+        ),
+        ({"failures": 0}, f"{FAST}.failures", "must be between 1 and 10000, got 0"),
+        ({"failures": 10_001}, f"{FAST}.failures", "must be between 1 and 10000, got 10001"),
+        (
+            {"windowRequests": 10_001},
+            f"{FAST}.windowRequests",
+            "must be between 1 and 10000, got 10001",
+        ),
+        ({"windowSeconds": "5"}, f"{FAST}.windowSeconds", "must be a number, got '5'"),
+        (
+            {"windowSeconds": 0.09},
+            f"{FAST}.windowSeconds",
+            "must be between 0.1s and 3600s, got 0.09s",
+        ),
+        (
+            {"windowSeconds": 3601},
+            f"{FAST}.windowSeconds",
+            "must be between 0.1s and 3600s, got 3601s",
+        ),
+        # against the default window of 20:
+        ({"failures": 21}, f"{FAST}.failures", "21 > windowRequests (20): never trips"),
+        ({"windowRequests": 4}, f"{FAST}.failures", "5 > windowRequests (4): never trips"),
+        (
+            {"failures": 11, "windowRequests": 10},
+            f"{FAST}.failures",
+            "11 > windowRequests (10): never trips",
+        ),
+    ],
+)
+def test_fast_abort_errors_name_the_field_and_the_reason(raw: Any, path: str, reason: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_fast_abort(raw)  # the default parent: spec.analysis
+    assert (caught.value.path, caught.value.reason) == (path, reason)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, None),
+        ({}, FastAbort(failures=5, window_requests=20, window_seconds=10.0)),
+        ({"windowSeconds": 2.5}, FastAbort(failures=5, window_requests=20, window_seconds=2.5)),
+        ({"windowSeconds": 0.1}, FastAbort(window_seconds=0.1)),
+        ({"windowSeconds": 3600}, FastAbort(window_seconds=3600.0)),
+        ({"failures": 10, "windowRequests": 10}, FastAbort(failures=10, window_requests=10)),
+        ({"failures": 1, "windowRequests": 1}, FastAbort(failures=1, window_requests=1)),
+        ({"failures": 10_000, "windowRequests": 10_000}, FastAbort(10_000, 10_000)),
+        ({"failures": 20}, FastAbort(failures=20)),  # equal to the default window: trips
+    ],
+)
+def test_fast_abort_values_at_the_bounds_and_defaults(raw: Any, expected: FastAbort | None) -> None:
+    assert parse_fast_abort(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "path", "reason"),
+    [
+        ("x", "spec.notifications", "must be a list"),
+        (
+            [{"provider": "slack", "urlEnv": "A"}] * 9,
+            "spec.notifications",
+            "must have at most 8 items, got 9",
+        ),
+        (
+            [{"provider": "slack"}],
+            "spec.notifications[0].secretRef.name",
+            "required (the Secret with the url), or urlEnv",
+        ),
+        # An unknown key holding ": " stays whole in the path:
+        ([{"provider": "slack", "a: b": 1}], "spec.notifications[0].a: b", "unknown field"),
+    ],
+)
+def test_notification_errors_keep_the_path_and_the_reason(raw: Any, path: str, reason: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_notification_entries(raw)
+    assert (caught.value.path, caught.value.reason) == (path, reason)
+    assert str(caught.value) == f"{path}: {reason}"
