@@ -17,6 +17,11 @@ which modules), and the totals are recomputed over all modules.
 in DIR (another checkout, possibly still running) has judged completely, read from its
 ``mutants/**/*.meta`` files, leaving the modules the file already has as they are.
 
+``--examples-scale S``: run the property tests with their example counts scaled by S (in
+(0, 1]; ``CANARIA_EXAMPLES_SCALE``, tests/hypothesis_budget.py), recorded in the run's
+entry under ``runs``. The spec parser is measured with 0.1: each of its mutants runs every
+property test, about 14 s of tests at full counts.
+
 ``--max-children N``: mutmut's parallel workers (default 2). Arguments after ``--`` are
 mutant name globs passed to ``mutmut run`` (e.g. ``'services.router.ratelimit*'``) to run
 one module only. Not part of ``make test``: it takes long.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -99,10 +105,14 @@ def _figures(statuses: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def summarise(statuses: dict[str, str], *, only: list[str], seconds: float) -> dict[str, Any]:
+def summarise(
+    statuses: dict[str, str], *, only: list[str], seconds: float, examples_scale: float = 1.0
+) -> dict[str, Any]:
     """The JSON document of one run: score, counts, survivors, per module (pure).
 
     Modules none of whose mutants this run judged (outside its scope) are left out.
+    ``examples_scale`` (the property tests' example counts were scaled by it) is recorded
+    in the run's entry under ``runs``.
     """
     by_module: dict[str, dict[str, str]] = {}
     for name, status in statuses.items():
@@ -123,7 +133,14 @@ def summarise(statuses: dict[str, str], *, only: list[str], seconds: float) -> d
         **_figures(statuses),
         "seconds": round(seconds, 1),
         "modules": modules,
-        "runs": [{"scope": scope, "seconds": round(seconds, 1), "modules": sorted(modules)}],
+        "runs": [
+            {
+                "scope": scope,
+                "seconds": round(seconds, 1),
+                "examples_scale": examples_scale,
+                "modules": sorted(modules),
+            }
+        ],
     }
 
 
@@ -214,15 +231,24 @@ def fill_from(checkout: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument(
+        "--examples-scale",
+        type=float,
+        default=1.0,
+        help="scale the property tests' example counts by this, in (0, 1] (default 1)",
+    )
     parser.add_argument("only", nargs="*", help="mutant name globs (one module: 'pkg.mod*')")
     parser.add_argument("--fill-from", type=Path, help="a checkout whose mutmut run fills gaps")
     args = parser.parse_args(argv)
     if args.fill_from:
         return fill_from(args.fill_from)
+    if not 0 < args.examples_scale <= 1:
+        parser.error(f"--examples-scale: must be in (0, 1], got {args.examples_scale}")
+    env = {**os.environ, "CANARIA_EXAMPLES_SCALE": str(args.examples_scale)}
     shutil.rmtree(REPO_ROOT / "mutants", ignore_errors=True)  # no stale mutants or results
     started = time.monotonic()
     run = [str(MUTMUT), "run", "--max-children", str(args.max_children), *args.only]
-    code = subprocess.run(run, cwd=REPO_ROOT, check=False).returncode
+    code = subprocess.run(run, cwd=REPO_ROOT, env=env, check=False).returncode
     seconds = time.monotonic() - started
     listed = subprocess.run(
         [str(MUTMUT), "results", "--all", "true"],
@@ -232,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
         check=False,
     )
     statuses = parse_results(listed.stdout)
-    document = summarise(statuses, only=args.only, seconds=seconds)
+    document = summarise(
+        statuses, only=args.only, seconds=seconds, examples_scale=args.examples_scale
+    )
     if args.only and OUTPUT.exists():
         document = merge(json.loads(OUTPUT.read_text()), document)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.hypothesis_budget import load_profile
+
 _BENTOML_HOME = Path(tempfile.mkdtemp(prefix="canaria-test-bentoml-"))
 os.environ["BENTOML_HOME"] = str(_BENTOML_HOME)
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+load_profile()  # every Hypothesis test seeded (tests/hypothesis_budget.py)
 
 
 @pytest.fixture(autouse=True)

@@ -53,7 +53,9 @@ def test_a_run_is_summarised_per_module_leaving_out_modules_it_did_not_judge() -
         f"{COMPARE}1": "not checked",
         "canaria.contracts.logs.x_digest__mutmut_1": "not checked",
     }
-    document = summarise(statuses, only=["services.router.ratelimit*"], seconds=2.0)
+    document = summarise(
+        statuses, only=["services.router.ratelimit*"], seconds=2.0, examples_scale=0.1
+    )
     assert list(document["modules"]) == ["services.router.ratelimit"]
     assert document["modules"]["services.router.ratelimit"] == {
         "score": 0.6,
@@ -67,6 +69,7 @@ def test_a_run_is_summarised_per_module_leaving_out_modules_it_did_not_judge() -
         {
             "scope": ["services.router.ratelimit*"],
             "seconds": 2.0,
+            "examples_scale": 0.1,
             "modules": ["services.router.ratelimit"],
         }
     ]
@@ -105,11 +108,13 @@ def test_a_scoped_run_replaces_only_the_modules_it_judged() -> None:
         {
             "scope": ["all of [tool.mutmut] only_mutate"],
             "seconds": 100.0,
+            "examples_scale": 1.0,
             "modules": ["services.router.compare"],
         },
         {
             "scope": ["services.router.ratelimit*"],
             "seconds": 5.0,
+            "examples_scale": 1.0,
             "modules": ["services.router.ratelimit"],
         },
     ]

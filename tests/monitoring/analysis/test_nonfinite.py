@@ -13,6 +13,7 @@ from canaria.contracts.checks import BuiltinCheck
 from monitoring.analysis import Measurement, evaluate_analysis, evaluate_check
 from monitoring.api.spec import Check, ThresholdMode
 from monitoring.api.status import Verdict
+from tests.hypothesis_budget import examples
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 SPECIAL = [math.nan, math.inf, -math.inf, 0.0, -0.0, -1.0, -1e-300, 1e-300, 1e308, -1e308]
@@ -59,7 +60,7 @@ def usable(check: Check, canary: float | None, stable: float | None) -> bool:
     return True
 
 
-@settings(max_examples=600, deadline=None, derandomize=True)
+@settings(max_examples=examples(600), deadline=None, derandomize=True)
 @given(check=checks(), canary=measured, stable=measured)
 def test_a_check_passes_or_fails_only_on_finite_meaningful_numbers(
     check: Check, canary: float | None, stable: float | None
@@ -77,7 +78,7 @@ def test_a_check_passes_or_fails_only_on_finite_meaningful_numbers(
     assert (result.verdict is Verdict.PASS) == inside, result.message
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=examples(200), deadline=None, derandomize=True)
 @given(
     checks_and_values=st.lists(
         st.tuples(checks(), measured, measured), min_size=1, max_size=4, unique_by=lambda t: id(t)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from monitoring.analysis import Decision, Measurement, decide, desired_routes
 from monitoring.api.spec import Action, RolloutSpec, StrategyType, parse_spec
 from monitoring.api.status import HISTORY_LIMIT, DecisionKind, Phase, RolloutStatus, Verdict
+from tests.hypothesis_budget import examples
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 CHECKS = [
@@ -28,7 +29,7 @@ OUTCOMES: Mapping[str, Mapping[str, Measurement]] = {
     "none": {},
 }
 PROPERTY_SETTINGS = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],

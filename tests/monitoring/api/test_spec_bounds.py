@@ -23,6 +23,7 @@ from monitoring.api.status import RolloutStatus
 from monitoring.operator.measure import ProviderCache, queries_for
 from monitoring.providers.interfaces import ProviderError
 from monitoring.providers.metrics.promql import promql_for
+from tests.hypothesis_budget import examples
 from tests.k8s.test_crd import crd_schema, errors_for, example, to_json_schema
 from tests.monitoring.api.crd_strategy import structural_strategy
 
@@ -159,7 +160,7 @@ def run_one_step(raw: dict[str, Any]) -> None:
 
 
 @settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

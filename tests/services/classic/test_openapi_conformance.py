@@ -19,12 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from canaria.testing.running import RunningProcess, free_port, running
+from tests.hypothesis_budget import examples
 from tests.services.classic.cases import MAX_BATCH, record
 
 pytestmark = pytest.mark.slow
 
 # Examples per operation and generation mode: a few hundred per scoring operation in all.
-EXAMPLES = 150
+EXAMPLES = examples(150)
 SCORING = ("POST /predict", "POST /predict_batch")
 CHECKS = [
     schemathesis.checks.not_a_server_error,

@@ -11,6 +11,7 @@ from canaria.contracts.metrics import Variant
 from monitoring.providers.interfaces import MetricQuery
 from monitoring.providers.metrics.evaluate import Sample
 from monitoring.providers.metrics.scrape import restarted
+from tests.hypothesis_budget import examples
 from tests.monitoring.providers.metrics.test_scrape import FakeExporter, fake_provider
 
 QUERY = MetricQuery("requestSuccessRate", Variant.CANARY, 30.0)
@@ -49,7 +50,7 @@ def test_a_changed_process_start_time_is_a_restart() -> None:
 counts = st.integers(min_value=0, max_value=10**6)
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=examples(200), deadline=None, derandomize=True)
 @given(steps=st.lists(st.tuples(counts, counts, st.booleans()), min_size=2, max_size=8))
 def test_the_success_rate_is_always_a_share(steps: list[tuple[int, int, bool]]) -> None:
     """Whatever the exporter does (restarts included), the answer is None or in 0..1."""
