@@ -385,5 +385,5 @@ def test_conditions_move_their_transition_time_only_on_change() -> None:
 
 
 def test_now_must_be_timezone_aware() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
+    with pytest.raises(ValueError, match=r"^now must be timezone-aware \(UTC\)$"):
         decide(spec=make_spec(), status=RolloutStatus(), measurements={}, now=datetime(2025, 1, 1))
