@@ -9,6 +9,9 @@ time and a failure reproduces.
 below ``MIN_EXAMPLES``. ``make mutate`` lowers it for the spec parser, every mutant of
 which runs all the property tests (``bench/mutation.py --examples-scale``); ``make test``
 leaves it unset. A value that is not a number in (0, 1] raises ``ValueError`` naming it.
+While a scale below 1 is set, Hypothesis does not shrink a failing example (nor explain
+it): under mutation testing any failure kills the mutant, and shrinking one took longer
+than mutmut's time limit, which judged the mutant "timeout" instead of "killed".
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 SCALE_ENV = "CANARIA_EXAMPLES_SCALE"
 MIN_EXAMPLES = 5
@@ -46,13 +49,22 @@ def examples(count: int) -> int:
     return max(min(count, MIN_EXAMPLES), round(count * examples_scale()))
 
 
+def phases() -> tuple[Phase, ...]:
+    """Hypothesis' phases: all of them, or, while a scale below 1 is set, all but
+    ``shrink`` and ``explain``."""
+    if examples_scale() < 1:
+        return (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
+    return tuple(Phase)
+
+
 def load_profile() -> None:
-    """Register and load the ``canaria`` profile: seeded, no database, and the default
-    example count scaled like ``examples``."""
+    """Register and load the ``canaria`` profile: seeded, no database, the default
+    example count scaled like ``examples`` and the phases of ``phases()``."""
     settings.register_profile(
         "canaria",
         derandomize=True,
         database=None,
         max_examples=examples(DEFAULT_EXAMPLES),
+        phases=phases(),
     )
     settings.load_profile("canaria")

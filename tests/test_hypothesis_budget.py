@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 
-from tests.hypothesis_budget import SCALE_ENV, examples, examples_scale
+from tests.hypothesis_budget import SCALE_ENV, examples, examples_scale, phases
 
 
 def test_every_property_test_runs_seeded_without_a_database() -> None:
     assert settings.default.derandomize is True
     assert settings.default.database is None
+
+
+def test_a_full_run_shrinks_and_a_scaled_one_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert tuple(settings.default.phases) == phases()  # the loaded profile's
+    monkeypatch.setenv(SCALE_ENV, "1")
+    assert phases() == tuple(Phase)
+    monkeypatch.setenv(SCALE_ENV, "0.1")
+    assert phases() == (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)
+    assert Phase.shrink in tuple(Phase) and Phase.explain in tuple(Phase)
 
 
 def test_unset_or_empty_keeps_the_count(monkeypatch: pytest.MonkeyPatch) -> None:
