@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -35,35 +34,9 @@ from monitoring.api.status import (
     format_time,
     parse_time,
 )
+from tests.monitoring.api.spec_builders import minimal, with_
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "k8s" / "examples"
-
-
-def minimal() -> dict[str, Any]:
-    return {
-        "target": {"stable": {"bentoTag": "churn:v1"}, "canary": {"bentoTag": "churn:v2"}},
-        "trafficProvider": {"name": "noop"},
-        "analysis": {
-            "stepWeight": 10,
-            "checks": [{"name": "latency", "builtin": "latencyP99", "max": 0.5}],
-        },
-    }
-
-
-def with_(edits: dict[str, Any]) -> dict[str, Any]:
-    """``minimal()`` with ``{"analysis.stepWeight": 5}``-style edits (None deletes)."""
-    spec = copy.deepcopy(minimal())
-    for path, value in edits.items():
-        *parents, last = path.split(".")
-        node: Any = spec
-        for key in parents:
-            node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
-        index: Any = int(last) if isinstance(node, list) else last
-        if value is None:
-            del node[index]
-        else:
-            node[index] = value
-    return spec
 
 
 def test_builtin_check_names_are_the_crd_names() -> None:
