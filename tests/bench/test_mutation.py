@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
+import tomllib
+from pathlib import Path
 
 from bench.mutation import complete, merge, module_of, parse_results, statuses_from_meta, summarise
 
@@ -203,3 +207,25 @@ def test_a_run_of_named_mutants_updates_only_those_in_the_module() -> None:
         "survivors": [f"{TAKE}3"],
         "untested": [],
     }
+
+
+def test_make_mutate_judges_every_mutated_module_exactly_once() -> None:
+    """The Makefile's two passes (MUTATE_FULL, then the parser at a tenth of the examples)
+    cover each module of ``[tool.mutmut] only_mutate`` once: none left out, none twice."""
+    root = Path(__file__).resolve().parents[2]
+    makefile = (root / "Makefile").read_text()
+    block = makefile.split("MUTATE_FULL = ", 1)[1].split("\nmutate:", 1)[0]
+    full = re.findall(r"'([^']+)'", block)
+    parser = re.findall(r"--examples-scale 0\.1 '([^']+)'", makefile)
+    assert parser == ["monitoring.api.spec.parse*"]
+    only = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"]
+    modules = sorted(
+        str(path.relative_to(root).with_suffix("")).replace("/", ".")
+        for pattern in only
+        for path in root.glob(pattern)
+        if path.suffix == ".py" and path.name != "__init__.py"
+    )
+    assert "monitoring.analysis.engine" in modules and len(modules) > 20
+    for module in modules:
+        passes = [g for g in (*full, *parser) if fnmatch.fnmatch(f"{module}.x_f__mutmut_1", g)]
+        assert len(passes) == 1, (module, passes)
