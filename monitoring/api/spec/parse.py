@@ -22,6 +22,7 @@ from monitoring.api.spec.fields import (
     parse_duration,
     sub_object,
 )
+from monitoring.api.spec.known_fields import check_known_fields
 from monitoring.api.spec.model import (
     DEFAULT_CUSTOM_WINDOW_SECONDS,
     DEFAULT_FAILURE_LIMIT,
@@ -56,6 +57,7 @@ def parse_spec(spec: Mapping[str, Any]) -> RolloutSpec:
     """
     if not isinstance(spec, Mapping):
         raise SpecError("spec", "must be an object")
+    check_known_fields(spec)
     analysis_raw = sub_object(spec, "analysis", "spec", required=True)
     strategy = _parse_strategy(sub_object(spec, "strategy", "spec"))
     target = _parse_target(sub_object(spec, "target", "spec", required=True))

@@ -65,7 +65,9 @@ REFUSED = [
         id="service-254",
     ),
     pytest.param(
-        router({"service": "svc", "name": 5}), f"{ROUTER}.name: must be a string, got 5", id="name"
+        gateway({"name": 5}),
+        "spec.trafficProvider.httpRoute.name: must be a string, got 5",
+        id="name",
     ),
     pytest.param(
         router({"service": "svc", "configMapKey": " "}),
@@ -114,7 +116,7 @@ REFUSED = [
     ),
     pytest.param(
         router({"service": "svc", "adminTokenSecretRef": {"name": "s", "key": "k", "x": "y"}}),
-        f"{REF}: must have at most 2 entries, got 3",
+        f"{REF}.x: unknown field (known: key, name)",
         id="ref-3-entries",
     ),
     pytest.param(
