@@ -233,6 +233,12 @@ def test_the_other_url_and_token_fields_are_accepted_by_the_key_check() -> None:
             {"trafficProvider": {"router": {"service": "r"}}},
             "spec.trafficProvider.name: is required",
         ),
+        # workload.stable is a Deployment name; spec.target.stable, an object with the same
+        # key one level over, must not be the table used to look inside it
+        (
+            {"workload": {"stable": {"bogus": 1}, "canary": "churn-canary"}},
+            "spec.workload.stable: must be a string, got {'bogus': 1}",
+        ),
     ],
 )
 def test_wrong_types_keep_the_parsers_own_messages(edit: dict[str, Any], message: str) -> None:
