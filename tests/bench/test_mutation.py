@@ -209,6 +209,18 @@ def test_a_run_of_named_mutants_updates_only_those_in_the_module() -> None:
     }
 
 
+def _mutated_modules() -> list[str]:
+    """The modules of ``[tool.mutmut] only_mutate`` (``monitoring.analysis.engine``, ...)."""
+    root = Path(__file__).resolve().parents[2]
+    only = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"]
+    return sorted(
+        str(path.relative_to(root).with_suffix("")).replace("/", ".")
+        for pattern in only
+        for path in root.glob(pattern)
+        if path.suffix == ".py" and path.name != "__init__.py"
+    )
+
+
 def test_make_mutate_judges_every_mutated_module_exactly_once() -> None:
     """The Makefile's two passes (MUTATE_FULL, then the parser at a tenth of the examples)
     cover each module of ``[tool.mutmut] only_mutate`` once: none left out, none twice."""
@@ -219,14 +231,47 @@ def test_make_mutate_judges_every_mutated_module_exactly_once() -> None:
     scaled = makefile.split("--examples-scale 0.1 ", 1)[1].split("\n\n", 1)[0]
     parser = re.findall(r"'([^']+)'", scaled)
     assert parser == ["monitoring.api.spec.parse*", "monitoring.api.spec.known_fields*"]
-    only = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["mutmut"]["only_mutate"]
-    modules = sorted(
-        str(path.relative_to(root).with_suffix("")).replace("/", ".")
-        for pattern in only
-        for path in root.glob(pattern)
-        if path.suffix == ".py" and path.name != "__init__.py"
-    )
+    modules = _mutated_modules()
     assert "monitoring.analysis.engine" in modules and len(modules) > 20
     for module in modules:
         passes = [g for g in (*full, *parser) if fnmatch.fnmatch(f"{module}.x_f__mutmut_1", g)]
         assert len(passes) == 1, (module, passes)
+
+
+def _explained(markdown: str) -> set[str]:
+    """Full mutant names of the survivors md's table rows: ``## module`` sections whose rows
+    start with `` `x_func__mutmut_3`, `_7` `` (a bare `` `_7` `` is the same function)."""
+    names: set[str] = set()
+    module = ""
+    for line in markdown.splitlines():
+        if line.startswith("## "):
+            module = line[3:].split(" ", 1)[0]
+        elif line.startswith("| `") and module:
+            function = ""
+            for cell in re.findall(r"`([^`]+)`", line.split(" | ", 1)[0]):
+                if "__mutmut_" in cell:
+                    function, _, number = cell.rpartition("__mutmut_")
+                else:
+                    number = cell.lstrip("_")
+                names.add(f"{module}.{function}__mutmut_{number}")
+    return names
+
+
+def test_every_surviving_mutant_is_explained_in_the_survivors_md() -> None:
+    """After ``make mutate``, each survivor in mutation.json is killed by a new test or has a
+    row in mutation-survivors.md; a row for a mutant that no longer survives is stale."""
+    results = Path(__file__).resolve().parents[2] / "bench" / "results"
+    survivors = set(json.loads((results / "mutation.json").read_text())["survivors"])
+    explained = _explained((results / "mutation-survivors.md").read_text())
+    assert survivors - explained == set(), "survivors with no row"
+    assert explained - survivors == set(), "rows for mutants that do not survive"
+
+
+def test_every_mutated_module_is_measured_and_meets_the_goal() -> None:
+    """mutation.json has an entry for each module of ``only_mutate`` (a new module is
+    measured before it lands), each at the goal: >= 90 % of its mutants killed."""
+    results = Path(__file__).resolve().parents[2] / "bench" / "results"
+    modules = json.loads((results / "mutation.json").read_text())["modules"]
+    assert sorted(modules) == _mutated_modules()
+    below = {name: entry["score"] for name, entry in modules.items() if entry["score"] < 0.9}
+    assert below == {}
