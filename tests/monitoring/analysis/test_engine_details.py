@@ -31,7 +31,7 @@ from tests.monitoring.analysis.engine_driver import (
     make_spec,
     with_canary,
 )
-from tests.monitoring.analysis.test_workload import NOW, deployment, spec, world
+from tests.monitoring.analysis.test_workload import NOW, deployment, ready_status, spec, world
 
 V3 = ModelRef(bento_tag="churn:v3")
 
@@ -193,12 +193,8 @@ def test_a_canary_set_back_to_the_stable_after_a_failed_promotion_forgets_its_im
     """Idle with a workload: a fresh workload record, and the stable's image left alone."""
     s = spec(readinessTimeout="1m")
     status = decide(
-        spec=s, status=RolloutStatus(), measurements={}, now=NOW, workload=world(0)
-    ).status
-    status = decide(spec=s, status=status, measurements={}, now=NOW, workload=world()).status
-    status = decide(
         spec=s,
-        status=status,
+        status=ready_status(s),
         measurements={},
         now=NOW,
         action=Action.PROMOTE_FULL,

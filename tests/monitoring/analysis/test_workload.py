@@ -166,12 +166,8 @@ def test_a_promotion_records_the_candidate_image_and_completes_on_the_rollout() 
 def test_a_stable_that_never_rolls_out_fails_and_gets_its_image_back() -> None:
     s = spec(readinessTimeout="1m")
     status = decide(
-        spec=s, status=RolloutStatus(), measurements={}, now=NOW, workload=world(0)
-    ).status
-    status = decide(spec=s, status=status, measurements={}, now=NOW, workload=world()).status
-    status = decide(
         spec=s,
-        status=status,
+        status=ready_status(s),
         measurements={},
         now=NOW,
         action=Action.PROMOTE_FULL,
