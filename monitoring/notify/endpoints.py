@@ -117,6 +117,8 @@ def _parse_entry(entry: Any, where: str) -> NotificationSpec:
     events = entry.get("events")
     if events is None:
         chosen = DEFAULT_EVENTS
+    elif isinstance(events, list) and len(events) > len(Event):
+        raise NotificationSpecError(f"{where}.events: at most {len(Event)} events")
     elif isinstance(events, list) and events:
         try:
             chosen = frozenset(Event(event) for event in events)

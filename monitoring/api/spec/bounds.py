@@ -35,6 +35,8 @@ MAX_NOTIFICATIONS = 8
 """``spec.notifications`` entries (``monitoring.notify.endpoints.MAX_ENTRIES``)."""
 MAX_NAME_LENGTH = 253
 """Kubernetes object names (HTTPRoute, ConfigMap, Secret, Service) and env var names."""
+NAME_LIMITS = {"service": 63}
+"""Names bounded tighter than ``MAX_NAME_LENGTH``: a Service name is a DNS label (RFC 1035)."""
 MAX_TEXT_LENGTH = 512
 """Model tags, images, header values, label values."""
 MAX_URL_LENGTH = 2048

@@ -148,7 +148,8 @@ def _check_traffic_settings(settings: Mapping[str, Any], parent: str) -> None:
     """Types and bounds of the provider's own fields (the provider reads them later)."""
     for key in _NAME_FIELDS:
         if settings.get(key) is not None:
-            bounds.text(settings[key], f"{parent}.{key}", limit=bounds.MAX_NAME_LENGTH)
+            limit = bounds.NAME_LIMITS.get(key, bounds.MAX_NAME_LENGTH)
+            bounds.text(settings[key], f"{parent}.{key}", limit=limit)
     if settings.get("port") is not None:
         int_in_range(settings, "port", parent, 1, 65535, None)
     if settings.get("adminUrl") is not None:

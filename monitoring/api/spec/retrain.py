@@ -122,6 +122,10 @@ def parse_retrain(data: Mapping[str, Any]) -> RetrainSpec:
     failed = triggers.get("failedChecks", [])
     if not isinstance(failed, list) or not all(isinstance(name, str) for name in failed):
         raise RetrainSpecError(f"{where}.failedChecks must be a list of check names")
+    if len(failed) > bounds.MAX_CHECKS:
+        raise RetrainSpecError(f"{where}.failedChecks: at most {bounds.MAX_CHECKS} check names")
+    for index, name in enumerate(failed):
+        _text(name, f"{where}.failedChecks[{index}]", limit=bounds.MAX_NAME_LENGTH)
     schedule = (
         _number(triggers, "scheduleSeconds", where, 0, 60)
         if "scheduleSeconds" in triggers
@@ -210,9 +214,9 @@ def _parse_samples(data: Mapping[str, Any], *, launcher: str) -> tuple[str, str]
     return str(claim), str(file)
 
 
-def _text(value: Any, where: str) -> None:
-    """Strings within the spec's text bound (``bounds.MAX_TEXT_LENGTH``)."""
+def _text(value: Any, where: str, *, limit: int = bounds.MAX_TEXT_LENGTH) -> None:
+    """Strings of at most ``limit`` characters (default ``bounds.MAX_TEXT_LENGTH``)."""
     try:
-        bounds.text(value, where)
+        bounds.text(value, where, limit=limit)
     except ValueError as error:
         raise RetrainSpecError(str(error)) from error
