@@ -31,7 +31,7 @@ from tests.monitoring.analysis.engine_driver import (
     make_spec,
     with_canary,
 )
-from tests.monitoring.analysis.test_workload import NOW, deployment, ready_status, spec, world
+from tests.monitoring.analysis.test_workload import NOW, deployment, promoting_status, spec, world
 
 V3 = ModelRef(bento_tag="churn:v3")
 
@@ -192,14 +192,7 @@ def test_a_retry_with_a_workload_says_retry_and_waits_for_the_canary() -> None:
 def test_a_canary_set_back_to_the_stable_after_a_failed_promotion_forgets_its_images() -> None:
     """Idle with a workload: a fresh workload record, and the stable's image left alone."""
     s = spec(readinessTimeout="1m")
-    status = decide(
-        spec=s,
-        status=ready_status(s),
-        measurements={},
-        now=NOW,
-        action=Action.PROMOTE_FULL,
-        workload=world(),
-    ).status
+    status = promoting_status(s)
     stuck = replace(
         world(stable_image="reg/churn:v2"),
         stable=deployment("churn-stable", "reg/churn:v2", 3, ready=1),

@@ -70,6 +70,18 @@ def ready_status(s: RolloutSpec) -> RolloutStatus:
     return ready.status
 
 
+def promoting_status(s: RolloutSpec) -> RolloutStatus:
+    """``ready_status``, then a manual full promotion: the stable's image is being changed."""
+    return decide(
+        spec=s,
+        status=ready_status(s),
+        measurements={},
+        now=NOW,
+        action=Action.PROMOTE_FULL,
+        workload=world(),
+    ).status
+
+
 def test_rolled_out_needs_the_latest_generation_and_every_pod() -> None:
     done = deployment("d", V1, 2)
     assert done.rolled_out() and done.rolled_out(2) and not done.rolled_out(3)
@@ -165,14 +177,7 @@ def test_a_promotion_records_the_candidate_image_and_completes_on_the_rollout() 
 
 def test_a_stable_that_never_rolls_out_fails_and_gets_its_image_back() -> None:
     s = spec(readinessTimeout="1m")
-    status = decide(
-        spec=s,
-        status=ready_status(s),
-        measurements={},
-        now=NOW,
-        action=Action.PROMOTE_FULL,
-        workload=world(),
-    ).status
+    status = promoting_status(s)
     stuck = replace(world(stable_image=V2), stable=deployment("churn-stable", V2, 3, ready=1))
     failed = decide(
         spec=s, status=status, measurements={}, now=NOW + timedelta(minutes=1), workload=stuck
@@ -184,14 +189,7 @@ def test_a_stable_that_never_rolls_out_fails_and_gets_its_image_back() -> None:
 
 def test_a_newer_candidate_during_a_promotion_gives_the_stable_its_image_back() -> None:
     s = spec()
-    status = decide(
-        spec=s,
-        status=ready_status(s),
-        measurements={},
-        now=NOW,
-        action=Action.PROMOTE_FULL,
-        workload=world(),
-    ).status
+    status = promoting_status(s)
     conditions = {c.type: c.reason for c in status.conditions}
     assert conditions["WorkloadReady"] == "WaitingForStable"
     newer = replace(s, target=replace(s.target, canary=replace(s.target.canary, bento_tag="v3")))
